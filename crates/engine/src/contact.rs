@@ -1,0 +1,70 @@
+//! What the engine knows about a contact when it arrives.
+
+use crate::config::{Channel, SkillReq};
+use crate::ids::{AgentId, ContactId, QueueId};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Customer segment, as known from the customer record.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Segment {
+    /// Not known (no customer record found).
+    #[default]
+    Unknown,
+    /// A first-time customer.
+    New,
+    /// A customer who has called before.
+    Returning,
+    /// A very important customer.
+    Vip,
+}
+
+/// A contact as it arrives: channel, target queue and the attributes routing
+/// looks at (set by the IVR, the customer lookup or the API).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ContactSpec {
+    /// Contact id, chosen by the driver, unique for the life of the engine.
+    pub id: ContactId,
+    /// Channel.
+    #[serde(default)]
+    pub channel: Channel,
+    /// Queue the contact enters.
+    pub queue: QueueId,
+    /// Priority: higher is served first (VIP, crisis). Added to the queue's.
+    #[serde(default)]
+    pub priority: i32,
+    /// Customer id in the customer records, if found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<String>,
+    /// Customer segment.
+    #[serde(default)]
+    pub segment: Segment,
+    /// The agent who last served this customer (for sticky routing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_agent: Option<AgentId>,
+    /// Language of the caller (e.g. `zh`, `en`), for reports and routing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// Problem type chosen in the IVR.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem_type: Option<String>,
+    /// Skills every agent must have for this contact, on top of the queue's
+    /// routing steps (e.g. `lang:zh`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub required_skills: Vec<SkillReq>,
+    /// Number to call back, if the contact may become a callback.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_number: Option<String>,
+    /// Anything else the driver wants kept with the contact.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, String>,
+}
+
+impl ContactSpec {
+    /// A plain voice contact for a queue.
+    pub fn new(id: ContactId, queue: QueueId) -> Self {
+        ContactSpec { id, queue, ..Default::default() }
+    }
+}

@@ -1,0 +1,1 @@
+//! KPI folds over events (stub).
