@@ -72,7 +72,7 @@ impl Slot {
 }
 
 /// How many contacts of each kind an agent handles at once.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Capacity {
     /// Simultaneous calls (voice and callbacks); 0 or 1 in practice.
