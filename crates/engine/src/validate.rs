@@ -65,10 +65,10 @@ impl<'a> Checker<'a> {
         let mut members = vec![Vec::new(); config.queues.len()];
         for (ai, a) in config.agents.iter().enumerate() {
             for m in &a.queues {
-                if let Some(&qi) = queue_index.get(&m.queue) {
-                    if !members[qi].contains(&ai) {
-                        members[qi].push(ai);
-                    }
+                if let Some(&qi) = queue_index.get(&m.queue)
+                    && !members[qi].contains(&ai)
+                {
+                    members[qi].push(ai);
                 }
             }
         }
@@ -342,7 +342,7 @@ impl<'a> Checker<'a> {
             if let Some(nc) = &q.new_customer {
                 let what = format!("attribute \"{}\"", nc.attribute);
                 self.require(qi, format!("{qp}.new_customer.attribute"), &what, |a| {
-                    a.attributes.iter().any(|x| *x == nc.attribute)
+                    a.attributes.contains(&nc.attribute)
                 });
             }
             if q.callbacks.max_attempts == 0 {
