@@ -425,11 +425,21 @@ pub struct Settings {
     pub missed_offers_reason: String,
     /// Seed of the engine's random generator (random strategies).
     pub seed: u64,
+    /// After a missed offer (below the limit) the agent gets no offer for this long.
+    pub no_answer_delay_ms: u64,
+    /// After declining an offer the agent gets no offer for this long.
+    pub reject_delay_ms: u64,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { max_missed_offers: 1, missed_offers_reason: "missed-offers".into(), seed: 0 }
+        Settings {
+            max_missed_offers: 1,
+            missed_offers_reason: "missed-offers".into(),
+            seed: 0,
+            no_answer_delay_ms: 10_000,
+            reject_delay_ms: 5_000,
+        }
     }
 }
 

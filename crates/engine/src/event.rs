@@ -365,6 +365,8 @@ pub enum Event {
         queue: QueueId,
         /// The agent.
         agent: AgentId,
+        /// Channel of the contact (its capacity slot stays taken).
+        channel: Channel,
         /// When it ends unless extended or ended earlier.
         deadline: Time,
     },

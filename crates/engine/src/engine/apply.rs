@@ -1,0 +1,770 @@
+//! Applying events to state. This is the only code that changes the
+//! engine's state; it takes no decisions, so a replay of the same events
+//! yields the same state.
+
+use super::state::*;
+use super::{ANY, Engine};
+use crate::config::{AgentConfig, Channel, QueueConfig, Slot, Strategy};
+use crate::contact::Segment;
+use crate::event::{AgentState, Event, Presence};
+use crate::ids::{AgentId, ContactId, QueueId, Time};
+use std::collections::BTreeSet;
+
+impl Engine {
+    pub(super) fn apply(&mut self, at: Time, ev: &Event) {
+        match ev {
+            Event::QueueConfigured { queue } => self.apply_queue_config((**queue).clone(), at),
+            Event::QueueRemoved { queue } => {
+                if let Some(slot) = self.queues.get_mut(queue.0 as usize) {
+                    *slot = None;
+                }
+            }
+            Event::AgentConfigured { agent } => self.apply_agent_config((**agent).clone(), at),
+            Event::AgentRemoved { agent } => {
+                if let Some(a) = self.agent(*agent) {
+                    let qs: Vec<QueueId> = a.cfg.queues.iter().map(|m| m.queue).collect();
+                    for q in qs {
+                        if let Some(q) = self.queue_mut(q) {
+                            q.members.retain(|m| m != agent);
+                        }
+                    }
+                }
+                if let Some(slot) = self.agents.get_mut(agent.0 as usize) {
+                    *slot = None;
+                }
+            }
+            Event::ContactArrived { spec } => {
+                let req = if spec.required_skills.is_empty() {
+                    None
+                } else {
+                    let mut skills: Vec<(u16, u8)> =
+                        spec.required_skills.iter().map(|r| (self.skills.intern(&r.skill), r.min_level)).collect();
+                    skills.sort_unstable();
+                    skills.dedup_by(|a, b| a.0 == b.0);
+                    Some(self.intern_cond(Cond { skills, ..Cond::default() }))
+                };
+                let c = Contact {
+                    id: spec.id,
+                    channel: spec.channel,
+                    queue: spec.queue,
+                    base_priority: spec.priority,
+                    priority: spec.priority,
+                    segment: spec.segment,
+                    preferred: spec.last_agent,
+                    req,
+                    callback_number: spec.callback_number.clone(),
+                    waiting_since: at,
+                    entered_at: at,
+                    step: 0,
+                    step_entered: at,
+                    plan: Vec::new(),
+                    phase: Phase::Transit,
+                    epoch: 0,
+                    callback: None,
+                    overflow_hops: 0,
+                    talk_start: at,
+                    hold_ms: 0,
+                };
+                self.contacts.insert(spec.id, c);
+            }
+            Event::ContactQueued { contact, queue, priority, waiting_since, channel } => {
+                let plan = match self.contacts.get(contact) {
+                    Some(c) => self.build_plan((c.segment, c.preferred, c.req), *queue),
+                    None => return,
+                };
+                if let Some(c) = self.contacts.get_mut(contact) {
+                    c.queue = *queue;
+                    c.priority = *priority;
+                    c.waiting_since = *waiting_since;
+                    c.entered_at = at;
+                    c.channel = *channel;
+                    c.step = 0;
+                    c.step_entered = at;
+                    c.plan = plan;
+                }
+                self.make_waiting(*contact);
+            }
+            Event::StepChanged { contact, step, .. } => {
+                self.remove_waiting(*contact);
+                if let Some(c) = self.contacts.get_mut(contact) {
+                    c.step = *step;
+                    c.step_entered = at;
+                }
+                self.make_waiting(*contact);
+            }
+            Event::ContactOffered { contact, queue, agent, channel, deadline } => {
+                let waiting = matches!(self.contacts.get(contact).map(|c| &c.phase), Some(Phase::Waiting(_)));
+                if waiting {
+                    self.remove_waiting(*contact);
+                }
+                if let Some(c) = self.contacts.get_mut(contact) {
+                    match &mut c.phase {
+                        Phase::Offered(list) => list.push(*agent),
+                        p => *p = Phase::Offered(vec![*agent]),
+                    }
+                }
+                let rr = self.queue(*queue).is_some_and(|q| q.cfg.strategy == Strategy::RoundRobin);
+                let rr_key = if rr { self.agent(*agent).map(|a| self.ready_key(*queue, a)) } else { None };
+                if let Some(k) = rr_key
+                    && let Some(q) = self.queue_mut(*queue)
+                {
+                    q.rr_cursor = Some(k);
+                }
+                if let Some(a) = self.agent_mut(*agent) {
+                    a.items.push(Item {
+                        contact: *contact,
+                        queue: *queue,
+                        channel: *channel,
+                        phase: ItemPhase::Reserved { deadline: *deadline },
+                    });
+                }
+                self.schedule(*deadline, Timer::Offer { contact: *contact, agent: *agent });
+                self.agent_changed(*agent);
+            }
+            Event::OfferTimedOut { contact, agent, missed, .. } => {
+                let delay = self.settings.no_answer_delay_ms;
+                self.release_agent_offer(at, *contact, *agent, Some(*missed), delay);
+            }
+            Event::OfferRejected { contact, agent, .. } => {
+                let delay = self.settings.reject_delay_ms;
+                self.release_agent_offer(at, *contact, *agent, None, delay);
+            }
+            Event::OfferRescinded { contact, agent, .. } => {
+                self.release_agent_offer(at, *contact, *agent, None, 0);
+            }
+            Event::ContactAnswered { contact, agent, .. } => {
+                let mut was_callback = None;
+                if let Some(c) = self.contacts.get_mut(contact) {
+                    c.phase = Phase::Connected { agent: *agent, held_since: None };
+                    c.talk_start = at;
+                    c.hold_ms = 0;
+                    if c.callback.take().is_some() {
+                        was_callback = Some(c.queue);
+                    }
+                }
+                if let Some(q) = was_callback.and_then(|q| self.queue_mut(q)) {
+                    q.callbacks_outstanding = q.callbacks_outstanding.saturating_sub(1);
+                }
+                if let Some(a) = self.agent_mut(*agent) {
+                    if let Some(it) = a.item_mut(*contact) {
+                        it.phase = ItemPhase::Talking;
+                    }
+                    a.missed = 0;
+                    a.handled += 1;
+                }
+                self.agent_changed(*agent);
+            }
+            Event::ContactHeld { contact, agent } => {
+                if let Some(c) = self.contacts.get_mut(contact)
+                    && let Phase::Connected { held_since, .. } = &mut c.phase
+                {
+                    *held_since = Some(at);
+                }
+                if let Some(it) = self.agent_mut(*agent).and_then(|a| a.item_mut(*contact)) {
+                    it.phase = ItemPhase::Held;
+                }
+                self.agent_changed(*agent);
+            }
+            Event::ContactResumed { contact, agent, held_ms } => {
+                if let Some(c) = self.contacts.get_mut(contact) {
+                    c.hold_ms += held_ms;
+                    if let Phase::Connected { held_since, .. } = &mut c.phase {
+                        *held_since = None;
+                    }
+                }
+                if let Some(it) = self.agent_mut(*agent).and_then(|a| a.item_mut(*contact)) {
+                    it.phase = ItemPhase::Talking;
+                }
+                self.agent_changed(*agent);
+            }
+            Event::ContactTransferred { contact, agent, talk_ms, .. } => {
+                if let Some(c) = self.contacts.get_mut(contact) {
+                    c.phase = Phase::Transit;
+                    c.hold_ms = 0;
+                }
+                if let Some(a) = self.agent_mut(*agent) {
+                    a.remove_item(*contact);
+                    a.talk_ms += talk_ms;
+                    a.idle_since = at;
+                }
+                self.agent_changed(*agent);
+            }
+            Event::ContactOverflowed { contact, .. } => {
+                self.remove_waiting(*contact);
+                if let Some(c) = self.contacts.get_mut(contact) {
+                    c.overflow_hops += 1;
+                }
+            }
+            Event::ContactAbandoned { contact, .. } | Event::ContactExited { contact, .. } => {
+                self.remove_waiting(*contact);
+            }
+            Event::CallbackRequested { contact, queue, number, .. } => {
+                if let Some(c) = self.contacts.get_mut(contact) {
+                    c.channel = Channel::Callback;
+                    c.callback = Some(CallbackInfo { number: number.clone(), attempts: 0 });
+                }
+                if let Some(q) = self.queue_mut(*queue) {
+                    q.callbacks_outstanding += 1;
+                }
+            }
+            Event::CallbackDialled { contact, agent, attempt, .. } => {
+                if let Some(c) = self.contacts.get_mut(contact) {
+                    c.phase = Phase::Dialling(*agent);
+                    if let Some(cb) = &mut c.callback {
+                        cb.attempts = *attempt;
+                    }
+                }
+                if let Some(it) = self.agent_mut(*agent).and_then(|a| a.item_mut(*contact)) {
+                    it.phase = ItemPhase::Dialling;
+                }
+                self.agent_changed(*agent);
+            }
+            Event::CallbackAttemptFailed { contact, agent, retry_at, .. } => {
+                if let Some(a) = self.agent_mut(*agent) {
+                    a.remove_item(*contact);
+                    a.idle_since = at;
+                }
+                self.agent_changed(*agent);
+                let mut epoch = None;
+                if let Some(c) = self.contacts.get_mut(contact) {
+                    if retry_at.is_some() {
+                        c.phase = Phase::RetryWait;
+                        c.epoch = c.epoch.wrapping_add(1);
+                        epoch = Some(c.epoch);
+                    } else {
+                        c.phase = Phase::Transit;
+                    }
+                }
+                if let (Some(t), Some(epoch)) = (retry_at, epoch) {
+                    self.schedule(*t, Timer::CallbackRetry { contact: *contact, epoch });
+                }
+            }
+            Event::CallbackRetry { contact, .. } => {
+                if let Some(c) = self.contacts.get_mut(contact) {
+                    c.phase = Phase::Transit;
+                }
+            }
+            Event::ContactEnded { contact, .. } => {
+                self.remove_waiting(*contact);
+                let Some(c) = self.contacts.remove(contact) else { return };
+                if let Phase::Connected { agent, held_since } = c.phase {
+                    let held = held_since.map_or(0, |h| at.since(h));
+                    let talk = at.since(c.talk_start).saturating_sub(c.hold_ms + held);
+                    let handle = (talk + c.hold_ms + held) as f64;
+                    if let Some(a) = self.agent_mut(agent) {
+                        a.remove_item(*contact);
+                        a.talk_ms += talk;
+                        a.idle_since = at;
+                    }
+                    if let Some(q) = self.queue_mut(c.queue) {
+                        q.handle_ewma_ms = ewma(q.handle_ewma_ms, handle);
+                    }
+                    self.agent_changed(agent);
+                }
+                if let Phase::Offered(list) = &c.phase {
+                    for a in list.clone() {
+                        if let Some(ag) = self.agent_mut(a) {
+                            ag.remove_item(*contact);
+                        }
+                        self.agent_changed(a);
+                    }
+                }
+                if let Phase::Dialling(a) = c.phase {
+                    if let Some(ag) = self.agent_mut(a) {
+                        ag.remove_item(*contact);
+                    }
+                    self.agent_changed(a);
+                }
+                if c.callback.is_some()
+                    && let Some(q) = self.queue_mut(c.queue)
+                {
+                    q.callbacks_outstanding = q.callbacks_outstanding.saturating_sub(1);
+                }
+            }
+            Event::WrapUpStarted { contact, queue, agent, channel, deadline } => {
+                if let Some(a) = self.agent_mut(*agent) {
+                    a.items.push(Item {
+                        contact: *contact,
+                        queue: *queue,
+                        channel: *channel,
+                        phase: ItemPhase::WrapUp { started: at, deadline: *deadline },
+                    });
+                }
+                self.schedule(*deadline, Timer::WrapUp { agent: *agent, contact: *contact });
+                self.agent_changed(*agent);
+            }
+            Event::WrapUpExtended { contact, agent, deadline } => {
+                if let Some(it) = self.agent_mut(*agent).and_then(|a| a.item_mut(*contact))
+                    && let ItemPhase::WrapUp { deadline: d, .. } = &mut it.phase
+                {
+                    *d = *deadline;
+                }
+                self.schedule(*deadline, Timer::WrapUp { agent: *agent, contact: *contact });
+            }
+            Event::WrapUpEnded { contact, queue, agent, wrap_ms } => {
+                if let Some(a) = self.agent_mut(*agent) {
+                    a.remove_item(*contact);
+                    a.idle_since = at;
+                }
+                if let Some(q) = self.queue_mut(*queue) {
+                    q.wrap_ewma_ms = ewma(q.wrap_ewma_ms, *wrap_ms as f64);
+                }
+                self.agent_changed(*agent);
+            }
+            Event::AgentPresenceChanged { agent, presence } => self.apply_presence(at, *agent, presence.clone()),
+            Event::AgentStateChanged { agent, to, reason, .. } => {
+                if let Some(a) = self.agent_mut(*agent) {
+                    a.state = *to;
+                    a.reason = reason.clone();
+                    a.state_since = at;
+                }
+            }
+            Event::PriorityChanged { contact, priority, .. } => {
+                let waiting = matches!(self.contacts.get(contact).map(|c| &c.phase), Some(Phase::Waiting(_)));
+                if waiting {
+                    self.remove_waiting(*contact);
+                }
+                let qprio = self.contacts.get(contact).and_then(|c| self.queue(c.queue)).map_or(0, |q| q.cfg.priority);
+                if let Some(c) = self.contacts.get_mut(contact) {
+                    c.priority = *priority;
+                    c.base_priority = priority.saturating_sub(qprio);
+                }
+                if waiting {
+                    self.make_waiting(*contact);
+                }
+            }
+        }
+    }
+
+    /// An agent's offer ended without an answer: free the agent and, when no
+    /// other agent is being offered the contact, put it back at its place.
+    fn release_agent_offer(&mut self, at: Time, contact: ContactId, agent: AgentId, missed: Option<u32>, block_ms: u64) {
+        let mut unblock = None;
+        if let Some(a) = self.agent_mut(agent) {
+            a.remove_item(contact);
+            if let Some(m) = missed {
+                a.missed = m;
+            }
+            if block_ms > 0 {
+                a.blocked_until = at.plus(block_ms);
+                unblock = Some(a.blocked_until);
+            }
+        }
+        if let Some(t) = unblock {
+            self.schedule(t, Timer::Unblock { agent });
+        }
+        self.agent_changed(agent);
+        let mut back = false;
+        if let Some(c) = self.contacts.get_mut(&contact)
+            && let Phase::Offered(list) = &mut c.phase
+        {
+            list.retain(|a| *a != agent);
+            if list.is_empty() {
+                c.phase = Phase::Transit;
+                back = !c.plan.is_empty();
+            }
+        }
+        if back {
+            self.make_waiting(contact);
+        }
+    }
+
+    fn apply_presence(&mut self, at: Time, agent: AgentId, presence: Presence) {
+        let Some(a) = self.agent_mut(agent) else { return };
+        let was_in = a.logged_in();
+        let was_ready = a.presence == Presence::Ready;
+        a.presence = presence;
+        let now_in = a.logged_in();
+        if !was_in && now_in {
+            a.handled = 0;
+            a.talk_ms = 0;
+            a.idle_since = at;
+            a.missed = 0;
+        }
+        if !was_ready && a.presence == Presence::Ready {
+            a.idle_since = at;
+            a.missed = 0;
+            a.blocked_until = Time(0);
+        }
+        let queues: Vec<QueueId> = a.cfg.queues.iter().map(|m| m.queue).collect();
+        if was_in != now_in {
+            for q in queues {
+                if let Some(q) = self.queue_mut(q) {
+                    if now_in {
+                        q.logged_in += 1;
+                    } else {
+                        q.logged_in = q.logged_in.saturating_sub(1);
+                    }
+                }
+            }
+        }
+        self.agent_changed(agent);
+    }
+
+    fn apply_queue_config(&mut self, cfg: QueueConfig, _at: Time) {
+        let id = cfg.id;
+        let idx = id.0 as usize;
+        if self.queues.len() <= idx {
+            self.queues.resize_with(idx + 1, || None);
+        }
+        // Compile the queue's own steps.
+        let mut steps = Vec::with_capacity(cfg.steps.len());
+        for s in &cfg.steps {
+            if s.condition.preferred_agent {
+                steps.push((QueueStep::Preferred, s.timeout_ms));
+            } else {
+                let cond = self.compile_condition(&s.condition);
+                steps.push((QueueStep::Members(cond), s.timeout_ms));
+            }
+        }
+        let new_customer_cond = cfg.new_customer.as_ref().map(|nc| {
+            let attr = self.attrs.intern(&nc.attribute);
+            let c = self.intern_cond(Cond { attrs: vec![attr], ..Cond::default() });
+            match steps.first() {
+                Some((QueueStep::Members(first), _)) => {
+                    let first = *first;
+                    self.and_cond(c, first)
+                }
+                _ => c,
+            }
+        });
+        let strategy_changed;
+        match self.queues[idx].take() {
+            Some(mut q) => {
+                strategy_changed = q.cfg.strategy != cfg.strategy;
+                q.cfg = cfg;
+                q.steps = steps;
+                q.new_customer_cond = new_customer_cond;
+                self.queues[idx] = Some(q);
+            }
+            None => {
+                strategy_changed = true;
+                let mut q = Queue::new(cfg);
+                q.steps = steps;
+                q.new_customer_cond = new_customer_cond;
+                // Adopt agents that already list this queue.
+                let mut members = Vec::new();
+                let mut logged_in = 0;
+                for a in self.agents.iter().flatten() {
+                    if a.cfg.queues.iter().any(|m| m.queue == id) {
+                        members.push(a.cfg.id);
+                        if a.logged_in() {
+                            logged_in += 1;
+                        }
+                    }
+                }
+                q.members = members;
+                q.logged_in = logged_in;
+                self.queues[idx] = Some(q);
+            }
+        }
+        // Re-plan waiting contacts under the new steps, keeping their step
+        // index where it still exists.
+        let waiting: Vec<ContactId> = self
+            .contacts
+            .values()
+            .filter(|c| c.queue == id && matches!(c.phase, Phase::Waiting(_)))
+            .map(|c| c.id)
+            .collect();
+        let mut waiting = waiting;
+        waiting.sort_unstable();
+        for cid in waiting {
+            self.remove_waiting(cid);
+            let plan = match self.contacts.get(&cid) {
+                Some(c) => self.build_plan((c.segment, c.preferred, c.req), id),
+                None => continue,
+            };
+            if let Some(c) = self.contacts.get_mut(&cid) {
+                c.step = c.step.min(plan.len().saturating_sub(1) as u32);
+                c.plan = plan;
+            }
+            self.make_waiting(cid);
+        }
+        if strategy_changed {
+            if let Some(q) = self.queue_mut(id) {
+                q.ready = [BTreeSet::new(), BTreeSet::new(), BTreeSet::new()];
+                q.rr_cursor = None;
+            }
+            let members = self.queue(id).map(|q| q.members.clone()).unwrap_or_default();
+            for a in members {
+                if let Some(ag) = self.agent_mut(a) {
+                    ag.indexed.retain(|(q, _, _)| *q != id);
+                }
+                self.reindex(a);
+            }
+        }
+    }
+
+    fn apply_agent_config(&mut self, cfg: AgentConfig, at: Time) {
+        let id = cfg.id;
+        let idx = id.0 as usize;
+        if self.agents.len() <= idx {
+            self.agents.resize_with(idx + 1, || None);
+        }
+        let mut skills: Vec<(u16, u8)> = cfg.skills.iter().map(|s| (self.skills.intern(&s.skill), s.level)).collect();
+        skills.sort_unstable();
+        skills.dedup_by(|a, b| a.0 == b.0);
+        let team = cfg.team.as_deref().map(|t| self.teams.intern(t));
+        let mut attrs: Vec<u16> = cfg.attributes.iter().map(|a| self.attrs.intern(a)).collect();
+        attrs.sort_unstable();
+        attrs.dedup();
+        let new_queues: Vec<QueueId> = cfg.queues.iter().map(|m| m.queue).collect();
+        let (old_queues, logged_in) = match &self.agents[idx] {
+            Some(a) => (a.cfg.queues.iter().map(|m| m.queue).collect::<Vec<_>>(), a.logged_in()),
+            None => (Vec::new(), false),
+        };
+        // Memberships.
+        for q in &old_queues {
+            if !new_queues.contains(q)
+                && let Some(q) = self.queue_mut(*q)
+            {
+                q.members.retain(|m| *m != id);
+                if logged_in {
+                    q.logged_in = q.logged_in.saturating_sub(1);
+                }
+            }
+        }
+        for q in &new_queues {
+            if !old_queues.contains(q)
+                && let Some(q) = self.queue_mut(*q)
+                && let Err(pos) = q.members.binary_search(&id)
+            {
+                q.members.insert(pos, id);
+                if logged_in {
+                    q.logged_in += 1;
+                }
+            }
+        }
+        match &mut self.agents[idx] {
+            Some(a) => {
+                a.cfg = cfg;
+                a.skills = skills;
+                a.team = team;
+                a.attrs = attrs;
+            }
+            slot @ None => {
+                *slot = Some(Agent {
+                    cfg,
+                    skills,
+                    team,
+                    attrs,
+                    presence: Presence::Offline,
+                    items: Vec::new(),
+                    missed: 0,
+                    blocked_until: Time(0),
+                    idle_since: at,
+                    handled: 0,
+                    talk_ms: 0,
+                    state: AgentState::Offline,
+                    reason: None,
+                    state_since: at,
+                    indexed: Vec::new(),
+                    preferred_waiting: BTreeSet::new(),
+                });
+            }
+        }
+        // Keys may have changed (position, weight): rebuild this agent's entries.
+        let old: Vec<(QueueId, Slot, ReadyKey)> = self.agent_mut(id).map(|a| std::mem::take(&mut a.indexed)).unwrap_or_default();
+        for (q, s, k) in old {
+            if let Some(q) = self.queue_mut(q) {
+                q.ready[s.index()].remove(&k);
+            }
+        }
+        self.agent_changed(id);
+    }
+
+    fn compile_condition(&mut self, c: &crate::config::Condition) -> CondId {
+        let mut skills: Vec<(u16, u8)> = c.skills.iter().map(|r| (self.skills.intern(&r.skill), r.min_level)).collect();
+        skills.sort_unstable();
+        skills.dedup_by(|a, b| {
+            if a.0 == b.0 {
+                b.1 = b.1.max(a.1);
+                true
+            } else {
+                false
+            }
+        });
+        let team = c.team.as_deref().map(|t| self.teams.intern(t));
+        let mut attrs: Vec<u16> = c.attributes.iter().map(|a| self.attrs.intern(a)).collect();
+        attrs.sort_unstable();
+        attrs.dedup();
+        let mut agents = c.agents.clone();
+        agents.sort_unstable();
+        agents.dedup();
+        self.intern_cond(Cond { skills, team, attrs, agents })
+    }
+
+    /// The routing plan of a contact entering `queue`.
+    fn build_plan(&mut self, c: (Segment, Option<AgentId>, Option<CondId>), queue: QueueId) -> Vec<PlanStep> {
+        let (segment, preferred, req) = c;
+        let Some(q) = self.queue(queue) else {
+            return vec![PlanStep { cond: StepCond::Members(req.unwrap_or(ANY)), timeout_ms: None }];
+        };
+        let sticky = q.cfg.sticky_agent_ms;
+        let new_cust = if segment == Segment::New { q.new_customer_cond.zip(q.cfg.new_customer.as_ref().map(|n| n.for_ms)) } else { None };
+        let steps = q.steps.clone();
+        let req = req.unwrap_or(ANY);
+        let preferred = preferred.filter(|a| self.agent(*a).is_some());
+        let mut plan = Vec::with_capacity(steps.len() + 2);
+        if let (Some(ms), Some(p)) = (sticky, preferred) {
+            plan.push(PlanStep { cond: StepCond::Preferred(p), timeout_ms: Some(ms) });
+        }
+        if let Some((cond, ms)) = new_cust {
+            let cond = self.and_cond(cond, req);
+            plan.push(PlanStep { cond: StepCond::Members(cond), timeout_ms: Some(ms) });
+        }
+        let mut own = 0;
+        for (s, t) in steps {
+            match s {
+                QueueStep::Members(cond) => {
+                    let cond = self.and_cond(cond, req);
+                    plan.push(PlanStep { cond: StepCond::Members(cond), timeout_ms: t });
+                    own += 1;
+                }
+                QueueStep::Preferred => {
+                    if let Some(p) = preferred {
+                        plan.push(PlanStep { cond: StepCond::Preferred(p), timeout_ms: t });
+                        own += 1;
+                    }
+                }
+            }
+        }
+        if own == 0 || plan.last().is_some_and(|s| s.timeout_ms.is_some()) {
+            plan.push(PlanStep { cond: StepCond::Members(req), timeout_ms: None });
+        }
+        plan
+    }
+
+    /// Index a contact as waiting at its current step and arm its timers.
+    pub(super) fn make_waiting(&mut self, cid: ContactId) {
+        let Some(c) = self.contacts.get(&cid) else { return };
+        let Some(step) = c.current_step() else { return };
+        let (qid, slot, key) = (c.queue, c.channel.slot(), c.key());
+        let (step_entered, entered_at, is_callback) = (c.step_entered, c.entered_at, c.callback.is_some());
+        let cref = match step.cond {
+            StepCond::Preferred(a) => {
+                if let Some(ag) = self.agent_mut(a) {
+                    ag.preferred_waiting.insert((slot, key));
+                }
+                ClassRef::Preferred(a)
+            }
+            StepCond::Members(cond) => match self.queue_mut(qid) {
+                Some(q) => {
+                    let i = q.class_index(cond, slot);
+                    q.classes[i].set.insert(key);
+                    ClassRef::Class(i)
+                }
+                None => return,
+            },
+        };
+        let (overflow_after, max_wait) = match self.queue_mut(qid) {
+            Some(q) => {
+                q.all.insert(key);
+                (q.cfg.overflow.as_ref().and_then(|o| o.after_ms), q.cfg.max_wait.as_ref().map(|m| m.value))
+            }
+            None => (None, None),
+        };
+        let epoch = match self.contacts.get_mut(&cid) {
+            Some(c) => {
+                c.phase = Phase::Waiting(cref);
+                c.epoch = c.epoch.wrapping_add(1);
+                c.epoch
+            }
+            None => return,
+        };
+        if let Some(t) = step.timeout_ms {
+            self.schedule(step_entered.plus(t), Timer::Step { contact: cid, epoch });
+        }
+        if let Some(t) = overflow_after {
+            self.schedule(entered_at.plus(t), Timer::Overflow { contact: cid, epoch });
+        }
+        if let (Some(t), false) = (max_wait, is_callback) {
+            self.schedule(entered_at.plus(t), Timer::MaxWait { contact: cid, epoch });
+        }
+    }
+
+    /// Take a contact out of the waiting indexes (if it is waiting).
+    pub(super) fn remove_waiting(&mut self, cid: ContactId) {
+        let Some(c) = self.contacts.get_mut(&cid) else { return };
+        let Phase::Waiting(cref) = c.phase else { return };
+        c.phase = Phase::Transit;
+        let (qid, slot, key) = (c.queue, c.channel.slot(), c.key());
+        match cref {
+            ClassRef::Preferred(a) => {
+                if let Some(ag) = self.agent_mut(a) {
+                    ag.preferred_waiting.remove(&(slot, key));
+                }
+            }
+            ClassRef::Class(i) => {
+                if let Some(q) = self.queue_mut(qid)
+                    && let Some(class) = q.classes.get_mut(i)
+                {
+                    class.set.remove(&key);
+                }
+            }
+        }
+        if let Some(q) = self.queue_mut(qid) {
+            q.all.remove(&key);
+        }
+    }
+
+    /// Key of an agent in a queue's availability index, by the queue's strategy.
+    pub(super) fn ready_key(&self, queue: QueueId, a: &Agent) -> ReadyKey {
+        let id = a.cfg.id;
+        let Some(q) = self.queue(queue) else { return (0, 0, id) };
+        let position = a.cfg.queues.iter().find(|m| m.queue == queue).map_or(0, |m| u64::from(m.position));
+        match q.cfg.strategy {
+            Strategy::LongestIdle => (a.idle_since.0, 0, id),
+            Strategy::FewestContacts => (a.handled, a.idle_since.0, id),
+            Strategy::LeastTalkTime => (a.talk_ms, a.idle_since.0, id),
+            Strategy::RoundRobin
+            | Strategy::TopDown
+            | Strategy::Random
+            | Strategy::WeightedRandom
+            | Strategy::RingAll => (position, 0, id),
+        }
+    }
+
+    /// Something about an agent changed: refresh its index entries and
+    /// remember to publish its state.
+    pub(super) fn agent_changed(&mut self, id: AgentId) {
+        self.touched.push(id);
+        self.reindex(id);
+    }
+
+    fn reindex(&mut self, id: AgentId) {
+        let Some(a) = self.agent(id) else { return };
+        let mut desired: Vec<(QueueId, Slot, ReadyKey)> = Vec::new();
+        for slot in Slot::ALL {
+            if !a.indexable(slot) {
+                continue;
+            }
+            for m in &a.cfg.queues {
+                if self.queue(m.queue).is_some() {
+                    desired.push((m.queue, slot, self.ready_key(m.queue, a)));
+                }
+            }
+        }
+        if desired == a.indexed {
+            return;
+        }
+        let old = std::mem::take(&mut self.agent_mut(id).map(|a| std::mem::take(&mut a.indexed)).unwrap_or_default());
+        for (q, s, k) in old {
+            if let Some(q) = self.queue_mut(q) {
+                q.ready[s.index()].remove(&k);
+            }
+        }
+        for (q, s, k) in &desired {
+            if let Some(q) = self.queue_mut(*q) {
+                q.ready[s.index()].insert(*k);
+            }
+        }
+        if let Some(a) = self.agent_mut(id) {
+            a.indexed = desired;
+        }
+    }
+}
+
+fn ewma(old: f64, sample: f64) -> f64 {
+    if old == 0.0 { sample } else { old * 0.9 + sample * 0.1 }
+}

@@ -1,0 +1,408 @@
+//! The engine's internal state: compact, indexed, deterministic.
+
+use crate::config::{AgentConfig, Channel, QueueConfig, Slot};
+use crate::contact::Segment;
+use crate::event::{AgentState, Presence};
+use crate::ids::{AgentId, ContactId, QueueId, Time};
+use std::collections::{BTreeSet, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
+
+/// A fast, deterministic hasher for small integer keys (no DoS concern:
+/// keys are our own ids). Iteration order is never used for decisions.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        crate::rng::mix(self.0)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x100_0000_01B3);
+        }
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(29) ^ i).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.write_u64(u64::from(i));
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+}
+
+/// HashMap with [`FastHasher`].
+pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+
+/// Names (skills, teams, attributes) interned to small integers.
+#[derive(Default, Clone, Debug)]
+pub(crate) struct Interner {
+    map: HashMap<String, u16>,
+    names: Vec<String>,
+}
+
+impl Interner {
+    pub(crate) fn intern(&mut self, name: &str) -> u16 {
+        if let Some(id) = self.map.get(name) {
+            return *id;
+        }
+        let id = self.names.len() as u16;
+        self.names.push(name.to_string());
+        self.map.insert(name.to_string(), id);
+        id
+    }
+}
+
+/// A compiled condition on agents (skills, team, attributes, agent list).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub(crate) struct Cond {
+    /// (skill, min level), sorted by skill.
+    pub skills: Vec<(u16, u8)>,
+    pub team: Option<u16>,
+    /// Sorted.
+    pub attrs: Vec<u16>,
+    /// Sorted; empty means any agent.
+    pub agents: Vec<AgentId>,
+}
+
+impl Cond {
+    /// The conjunction of two conditions (used to add a contact's own
+    /// required skills to a routing step). `None` when they contradict
+    /// (two different teams), which then matches nobody.
+    pub(crate) fn and(&self, other: &Cond) -> Cond {
+        let mut skills = self.skills.clone();
+        for (s, l) in &other.skills {
+            match skills.iter_mut().find(|(k, _)| k == s) {
+                Some((_, lvl)) => *lvl = (*lvl).max(*l),
+                None => skills.push((*s, *l)),
+            }
+        }
+        skills.sort_unstable();
+        let mut attrs = self.attrs.clone();
+        attrs.extend(other.attrs.iter().copied());
+        attrs.sort_unstable();
+        attrs.dedup();
+        let agents = match (self.agents.is_empty(), other.agents.is_empty()) {
+            (true, _) => other.agents.clone(),
+            (_, true) => self.agents.clone(),
+            _ => self.agents.iter().copied().filter(|a| other.agents.contains(a)).collect(),
+        };
+        Cond { skills, team: self.team.or(other.team), attrs, agents }
+    }
+}
+
+/// Index of an interned [`Cond`].
+pub(crate) type CondId = u32;
+
+/// What a routing step of a contact's plan asks for.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum StepCond {
+    /// Members of the queue matching a condition.
+    Members(CondId),
+    /// One agent (sticky / preferred agent), member or not.
+    Preferred(AgentId),
+}
+
+/// A step of a contact's plan.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) struct PlanStep {
+    pub cond: StepCond,
+    pub timeout_ms: Option<u64>,
+}
+
+/// Order of waiting contacts: higher priority first, then older, then id.
+pub(crate) type WaitKey = (i64, u64, u64);
+
+pub(crate) fn wait_key(priority: i32, waiting_since: Time, id: ContactId) -> WaitKey {
+    (-i64::from(priority), waiting_since.0, id.0)
+}
+
+/// Where a waiting contact is indexed.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum ClassRef {
+    /// `queue.classes[i]`.
+    Class(usize),
+    /// The preferred agent's own index.
+    Preferred(AgentId),
+}
+
+/// A contact's phase.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Arrived, not yet in a queue (or between queues).
+    Transit,
+    /// Waiting in its queue.
+    Waiting(ClassRef),
+    /// Offered to these agents.
+    Offered(Vec<AgentId>),
+    /// A callback being dialled with this agent reserved.
+    Dialling(AgentId),
+    /// Connected to an agent.
+    Connected { agent: AgentId, held_since: Option<Time> },
+    /// A callback waiting for its retry time.
+    RetryWait,
+}
+
+/// Callback details of a contact that asked for one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct CallbackInfo {
+    pub number: String,
+    pub attempts: u32,
+}
+
+/// A live contact.
+#[derive(Clone, Debug)]
+pub(crate) struct Contact {
+    pub id: ContactId,
+    pub channel: Channel,
+    pub queue: QueueId,
+    /// Priority given on arrival / by SetPriority (before the queue's).
+    pub base_priority: i32,
+    /// Effective priority (base + queue).
+    pub priority: i32,
+    pub segment: Segment,
+    pub preferred: Option<AgentId>,
+    /// The contact's own required skills, compiled.
+    pub req: Option<CondId>,
+    pub callback_number: Option<String>,
+    pub waiting_since: Time,
+    pub entered_at: Time,
+    pub step: u32,
+    pub step_entered: Time,
+    pub plan: Vec<PlanStep>,
+    pub phase: Phase,
+    /// Bumped each time the contact starts waiting: older queue timers are stale.
+    pub epoch: u32,
+    pub callback: Option<CallbackInfo>,
+    pub overflow_hops: u32,
+    pub talk_start: Time,
+    pub hold_ms: u64,
+}
+
+impl Contact {
+    pub(crate) fn key(&self) -> WaitKey {
+        wait_key(self.priority, self.waiting_since, self.id)
+    }
+
+    pub(crate) fn current_step(&self) -> Option<PlanStep> {
+        self.plan.get(self.step as usize).copied()
+    }
+}
+
+/// What an agent does with one contact.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum ItemPhase {
+    Reserved { deadline: Time },
+    Dialling,
+    Talking,
+    Held,
+    WrapUp { started: Time, deadline: Time },
+}
+
+/// One contact an agent holds.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Item {
+    pub contact: ContactId,
+    pub queue: QueueId,
+    pub channel: Channel,
+    pub phase: ItemPhase,
+}
+
+/// Key of an agent in a queue's availability index.
+pub(crate) type ReadyKey = (u64, u64, AgentId);
+
+/// A live agent.
+#[derive(Clone, Debug)]
+pub(crate) struct Agent {
+    pub cfg: AgentConfig,
+    /// (skill, level), sorted by skill.
+    pub skills: Vec<(u16, u8)>,
+    pub team: Option<u16>,
+    /// Sorted.
+    pub attrs: Vec<u16>,
+    pub presence: Presence,
+    pub items: Vec<Item>,
+    pub missed: u32,
+    pub blocked_until: Time,
+    pub idle_since: Time,
+    pub handled: u64,
+    pub talk_ms: u64,
+    pub state: AgentState,
+    pub reason: Option<Arc<str>>,
+    pub state_since: Time,
+    /// Entries currently in queue availability indexes.
+    pub indexed: Vec<(QueueId, Slot, ReadyKey)>,
+    /// Contacts waiting in a preferred-agent step for this agent.
+    pub preferred_waiting: BTreeSet<(Slot, WaitKey)>,
+}
+
+impl Agent {
+    pub(crate) fn level(&self, skill: u16) -> u8 {
+        self.skills.iter().find(|(s, _)| *s == skill).map_or(0, |(_, l)| *l)
+    }
+
+    pub(crate) fn matches(&self, cond: &Cond) -> bool {
+        cond.skills.iter().all(|(s, min)| self.level(*s) >= *min)
+            && cond.team.is_none_or(|t| self.team == Some(t))
+            && cond.attrs.iter().all(|a| self.attrs.binary_search(a).is_ok())
+            && (cond.agents.is_empty() || cond.agents.binary_search(&self.cfg.id).is_ok())
+    }
+
+    /// Free capacity on `slot`, ignoring presence and blocking.
+    pub(crate) fn has_room(&self, slot: Slot) -> bool {
+        let cap = self.cfg.capacity.of(slot);
+        if cap == 0 {
+            return false;
+        }
+        let mut used = 0u8;
+        for it in &self.items {
+            if matches!(it.phase, ItemPhase::Reserved { .. }) {
+                return false;
+            }
+            let s = it.channel.slot();
+            if s == slot {
+                used += 1;
+            } else if self.cfg.capacity.exclusive_voice && (s == Slot::Voice || slot == Slot::Voice) {
+                return false;
+            }
+        }
+        used < cap
+    }
+
+    /// May take a new contact on `slot` (presence ready, room), ignoring blocking.
+    pub(crate) fn indexable(&self, slot: Slot) -> bool {
+        self.presence == Presence::Ready && self.has_room(slot)
+    }
+
+    /// May be offered a contact on `slot` at `now`.
+    pub(crate) fn available(&self, slot: Slot, now: Time) -> bool {
+        self.indexable(slot) && self.blocked_until <= now
+    }
+
+    pub(crate) fn logged_in(&self) -> bool {
+        self.presence != Presence::Offline
+    }
+
+    pub(crate) fn item(&self, contact: ContactId) -> Option<&Item> {
+        self.items.iter().find(|i| i.contact == contact)
+    }
+
+    pub(crate) fn item_mut(&mut self, contact: ContactId) -> Option<&mut Item> {
+        self.items.iter_mut().find(|i| i.contact == contact)
+    }
+
+    pub(crate) fn remove_item(&mut self, contact: ContactId) -> Option<Item> {
+        let pos = self.items.iter().position(|i| i.contact == contact)?;
+        Some(self.items.remove(pos))
+    }
+
+    /// The global state derived from presence and items.
+    pub(crate) fn derived_state(&self) -> (AgentState, Option<Arc<str>>) {
+        if self.presence == Presence::Offline {
+            return (AgentState::Offline, None);
+        }
+        let mut best: Option<AgentState> = None;
+        let rank = |s: AgentState| match s {
+            AgentState::Busy => 4,
+            AgentState::OnHold => 3,
+            AgentState::Reserved => 2,
+            AgentState::WrapUp => 1,
+            _ => 0,
+        };
+        for it in &self.items {
+            let s = match it.phase {
+                ItemPhase::Talking | ItemPhase::Dialling => AgentState::Busy,
+                ItemPhase::Held => AgentState::OnHold,
+                ItemPhase::Reserved { .. } => AgentState::Reserved,
+                ItemPhase::WrapUp { .. } => AgentState::WrapUp,
+            };
+            if best.is_none_or(|b| rank(s) > rank(b)) {
+                best = Some(s);
+            }
+        }
+        match (best, &self.presence) {
+            (Some(s), _) => (s, None),
+            (None, Presence::Ready) => (AgentState::Ready, None),
+            (None, Presence::NotReady(r)) => (AgentState::NotReady, Some(r.clone())),
+            (None, Presence::Offline) => (AgentState::Offline, None),
+        }
+    }
+}
+
+/// Waiting contacts of one condition and channel slot in a queue.
+#[derive(Clone, Debug)]
+pub(crate) struct Class {
+    pub cond: CondId,
+    pub slot: Slot,
+    pub set: BTreeSet<WaitKey>,
+}
+
+/// A compiled step of a queue's own routing (before a contact's requirements).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum QueueStep {
+    Members(CondId),
+    Preferred,
+}
+
+/// A live queue.
+#[derive(Clone, Debug)]
+pub(crate) struct Queue {
+    pub cfg: QueueConfig,
+    pub steps: Vec<(QueueStep, Option<u64>)>,
+    /// Condition of the new-customer preference step, if configured.
+    pub new_customer_cond: Option<CondId>,
+    pub classes: Vec<Class>,
+    /// Every waiting contact (for positions and the longest wait).
+    pub all: BTreeSet<WaitKey>,
+    /// Available agents per slot, ordered by the strategy's key.
+    pub ready: [BTreeSet<ReadyKey>; 3],
+    /// Member agents, sorted.
+    pub members: Vec<AgentId>,
+    pub logged_in: u32,
+    pub callbacks_outstanding: u32,
+    pub rr_cursor: Option<ReadyKey>,
+    /// Smoothed handle time (talk + hold) and wrap-up, for expected waits.
+    pub handle_ewma_ms: f64,
+    pub wrap_ewma_ms: f64,
+}
+
+impl Queue {
+    pub(crate) fn new(cfg: QueueConfig) -> Self {
+        Queue {
+            cfg,
+            steps: Vec::new(),
+            new_customer_cond: None,
+            classes: Vec::new(),
+            all: BTreeSet::new(),
+            ready: [BTreeSet::new(), BTreeSet::new(), BTreeSet::new()],
+            members: Vec::new(),
+            logged_in: 0,
+            callbacks_outstanding: 0,
+            rr_cursor: None,
+            handle_ewma_ms: 0.0,
+            wrap_ewma_ms: 0.0,
+        }
+    }
+
+    pub(crate) fn class_index(&mut self, cond: CondId, slot: Slot) -> usize {
+        if let Some(i) = self.classes.iter().position(|c| c.cond == cond && c.slot == slot) {
+            return i;
+        }
+        self.classes.push(Class { cond, slot, set: BTreeSet::new() });
+        self.classes.len() - 1
+    }
+}
+
+/// A pending timer. Stale timers are recognised when they fire and ignored.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Timer {
+    Offer { contact: ContactId, agent: AgentId },
+    Step { contact: ContactId, epoch: u32 },
+    Overflow { contact: ContactId, epoch: u32 },
+    MaxWait { contact: ContactId, epoch: u32 },
+    WrapUp { agent: AgentId, contact: ContactId },
+    CallbackRetry { contact: ContactId, epoch: u32 },
+    Unblock { agent: AgentId },
+}
