@@ -1,0 +1,9 @@
+//! Integration tests of the engine, in one test binary: scenario tests that
+//! document each routing rule and agent-state rule, and property tests over
+//! random input sequences.
+
+mod harness;
+mod props;
+mod routing;
+mod states;
+mod callbacks;
