@@ -61,7 +61,9 @@ impl World {
         let r = self.engine.handle(now, input, &mut out);
         self.absorb(out);
         if let Err(e) = self.engine.check_invariants(now) {
-            panic!("invariant broken at {now}: {e}\nlast events: {:#?}", &self.log[self.log.len().saturating_sub(12)..]);
+            let tail: Vec<String> =
+                self.log[self.log.len().saturating_sub(16)..].iter().map(|r| format!("{} {} {:?}", r.seq, r.at, r.event)).collect();
+            panic!("invariant broken at {now}: {e}\nlast events:\n{}", tail.join("\n"));
         }
         r
     }

@@ -26,8 +26,12 @@ impl Engine {
             }
             self.timers.pop();
             if self.timer_valid(t, timer) {
-                self.fire(t, timer, out);
-                self.sync_agents(t, out);
+                // A timer armed for a time already past (a contact back in
+                // its queue after a missed offer) fires now, not in the past.
+                let at = t.max(self.clock);
+                self.clock = at;
+                self.fire(at, timer, out);
+                self.sync_agents(at, out);
             }
         }
     }
@@ -511,6 +515,8 @@ impl Engine {
             }
             None => self.emit(now, Event::ContactAnswered { contact, queue, agent, channel, wait_ms }, out),
         }
+        // An agent with room for more (chats) can be offered the next one now.
+        self.route_agent(now, agent, out);
         for other in others {
             self.route_agent(now, other, out);
         }

@@ -36,6 +36,8 @@ pub struct Engine {
     timers: BinaryHeap<Reverse<(Time, u64, Timer)>>,
     timer_seq: u64,
     touched: Vec<AgentId>,
+    /// Time of the latest event: time never goes back, whatever the driver does.
+    clock: Time,
 }
 
 /// Condition id of the empty condition (any member).
@@ -58,6 +60,7 @@ impl Engine {
             timers: BinaryHeap::new(),
             timer_seq: 0,
             touched: Vec::new(),
+            clock: Time(0),
         };
         let any = e.intern_cond(Cond::default());
         debug_assert_eq!(any, ANY);
@@ -106,6 +109,7 @@ impl Engine {
     /// snapshot). Events must come in sequence order.
     pub fn apply_record(&mut self, rec: &EventRecord) {
         self.seq = rec.seq;
+        self.clock = self.clock.max(rec.at);
         self.apply(rec.at, &rec.event);
         self.touched.clear();
     }
@@ -113,9 +117,12 @@ impl Engine {
     /// Fire every timer due at or before `now` (their events carry their own
     /// deadline as time), then apply `input` at `now`. Outputs are appended
     /// to `out`. An error means the input was refused and changed nothing;
-    /// the timers that were due have fired all the same.
+    /// the timers that were due have fired all the same. A `now` earlier
+    /// than the latest event is taken as the latest event's time.
     pub fn handle(&mut self, now: Time, input: Input, out: &mut Vec<Output>) -> Result<(), EngineError> {
+        let now = now.max(self.clock);
         self.fire_timers(now, out);
+        self.clock = now;
         let r = self.handle_input(now, input, out);
         self.sync_agents(now, out);
         r
@@ -144,6 +151,7 @@ impl Engine {
     }
 
     fn emit(&mut self, at: Time, event: Event, out: &mut Vec<Output>) {
+        debug_assert!(at >= self.clock, "event time goes back");
         self.seq += 1;
         self.apply(at, &event);
         out.push(Output::Event(EventRecord { v: SCHEMA_VERSION, seq: self.seq, at, event }));
