@@ -98,8 +98,14 @@ mod tests {
 
     #[test]
     fn streams_are_reproducible() {
-        let a: Vec<u64> = { let mut r = Rng::new(1); (0..5).map(|_| r.next_u64()).collect() };
-        let b: Vec<u64> = { let mut r = Rng::new(1); (0..5).map(|_| r.next_u64()).collect() };
+        let a: Vec<u64> = {
+            let mut r = Rng::new(1);
+            (0..5).map(|_| r.next_u64()).collect()
+        };
+        let b: Vec<u64> = {
+            let mut r = Rng::new(1);
+            (0..5).map(|_| r.next_u64()).collect()
+        };
         assert_eq!(a, b);
     }
 }

@@ -25,9 +25,14 @@ fn callback_keeps_place_and_reserves_agent_first() {
     assert_eq!(w.offered_to(2), Some(1), "the callback is first in line");
     w.accept(2, 1);
     assert_eq!(w.state(1), AgentState::Busy, "the agent waits for the connection");
-    assert!(w.commands.iter().any(|x| matches!(x, Command::DialCallback { contact, attempt: 1, .. } if *contact == c(2))));
+    assert!(
+        w.commands.iter().any(|x| matches!(x, Command::DialCallback { contact, attempt: 1, .. } if *contact == c(2)))
+    );
     w.at(110_000).ok(Input::CallbackOutcome { contact: c(2), outcome: DialOutcome::Connected });
-    assert!(matches!(w.events_named("contact_answered").last(), Some(Event::ContactAnswered { channel: Channel::Callback, .. })));
+    assert!(matches!(
+        w.events_named("contact_answered").last(),
+        Some(Event::ContactAnswered { channel: Channel::Callback, .. })
+    ));
     assert_eq!(w.engine.queue_view(q(1), w.now).expect("q").callbacks_outstanding, 0);
 }
 
@@ -51,7 +56,10 @@ fn callback_retry_policy() {
     assert_eq!(w.offered_to(1), Some(1));
     w.accept(1, 1).ok(Input::CallbackOutcome { contact: c(1), outcome: DialOutcome::Busy });
     assert!(w.engine.contact_view(c(1)).is_none(), "second attempt was the last");
-    assert!(matches!(w.events_named("contact_ended").last(), Some(Event::ContactEnded { outcome: Outcome::CallbackFailed, .. })));
+    assert!(matches!(
+        w.events_named("contact_ended").last(),
+        Some(Event::ContactEnded { outcome: Outcome::CallbackFailed, .. })
+    ));
 }
 
 /// The queue caps outstanding callbacks; beyond, the request is refused

@@ -2,8 +2,8 @@
 //! document each routing rule and agent-state rule, and property tests over
 //! random input sequences.
 
+mod callbacks;
 mod harness;
 mod props;
 mod routing;
 mod states;
-mod callbacks;

@@ -61,8 +61,10 @@ impl World {
         let r = self.engine.handle(now, input, &mut out);
         self.absorb(out);
         if let Err(e) = self.engine.check_invariants(now) {
-            let tail: Vec<String> =
-                self.log[self.log.len().saturating_sub(16)..].iter().map(|r| format!("{} {} {:?}", r.seq, r.at, r.event)).collect();
+            let tail: Vec<String> = self.log[self.log.len().saturating_sub(16)..]
+                .iter()
+                .map(|r| format!("{} {} {:?}", r.seq, r.at, r.event))
+                .collect();
             panic!("invariant broken at {now}: {e}\nlast events:\n{}", tail.join("\n"));
         }
         r

@@ -5,9 +5,11 @@
 //! replay of the log rebuilds the same state.
 
 use crate::harness::*;
-use engine::*;
 use engine::Strategy as Pick;
-use proptest::prelude::{ProptestConfig, Strategy, TestCaseError, any, prop, prop_assert, prop_assert_eq, prop_oneof, proptest};
+use engine::*;
+use proptest::prelude::{
+    ProptestConfig, Strategy, TestCaseError, any, prop, prop_assert, prop_assert_eq, prop_oneof, proptest,
+};
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Clone, Debug)]
@@ -95,7 +97,8 @@ fn rich_config() -> EngineConfig {
             4 => vec![0, 1, 2, 3],
             _ => vec![2],
         };
-        let mut ag = agent(i, &qs).with_skill("billing", (i as u8 * 3) % 10 + 1).with_skill("tech", (i as u8 * 7) % 10 + 1);
+        let mut ag =
+            agent(i, &qs).with_skill("billing", (i as u8 * 3) % 10 + 1).with_skill("tech", (i as u8 * 7) % 10 + 1);
         if i % 2 == 0 {
             ag = ag.with_skill("lang:zh", 5);
             ag.attributes = vec!["experienced".into()];
@@ -156,24 +159,31 @@ fn run_op(w: &mut World, op: &Op, next_id: &mut u64, agents: u32, queues: u32) {
         Op::Login(i) => Some(Input::Login { agent: agent(i) }),
         Op::Logout(i) => Some(Input::Logout { agent: agent(i) }),
         Op::Ready(i) => Some(Input::Ready { agent: agent(i) }),
-        Op::NotReady(i) => Some(Input::NotReady { agent: agent(i), reason: ["break", "training"][i as usize % 2].into() }),
+        Op::NotReady(i) => {
+            Some(Input::NotReady { agent: agent(i), reason: ["break", "training"][i as usize % 2].into() })
+        }
         Op::Accept(i) => pick(&offered, i).map(|(c, a)| Input::Accept { contact: c, agent: a }),
         Op::Reject(i) => pick(&offered, i).map(|(c, a)| Input::Reject { contact: c, agent: a }),
         Op::Hangup(i) => pick(&connected, i).map(|c| Input::Hangup { contact: c, by: Party::Customer }),
         Op::Hold(i) => pick(&connected, i).map(|c| Input::Hold { contact: c }),
         Op::Resume(i) => pick(&connected, i).map(|c| Input::Resume { contact: c }),
-        Op::TransferQueue(i, t) => {
-            pick(&connected, i).map(|c| Input::Transfer { contact: c, to: TransferTarget::Queue(QueueId(u32::from(t) % queues)) })
+        Op::TransferQueue(i, t) => pick(&connected, i)
+            .map(|c| Input::Transfer { contact: c, to: TransferTarget::Queue(QueueId(u32::from(t) % queues)) }),
+        Op::TransferAgent(i, t) => {
+            pick(&connected, i).map(|c| Input::Transfer { contact: c, to: TransferTarget::Agent(agent(t)) })
         }
-        Op::TransferAgent(i, t) => pick(&connected, i).map(|c| Input::Transfer { contact: c, to: TransferTarget::Agent(agent(t)) }),
         Op::Callback(i) => pick(&ids, i).map(|c| Input::RequestCallback { contact: c, number: None }),
         Op::CallbackOutcome(i, o) => pick(&dialling, i).map(|c| Input::CallbackOutcome {
             contact: c,
-            outcome: [DialOutcome::Connected, DialOutcome::NoAnswer, DialOutcome::Busy, DialOutcome::Failed][o as usize],
+            outcome: [DialOutcome::Connected, DialOutcome::NoAnswer, DialOutcome::Busy, DialOutcome::Failed]
+                [o as usize],
         }),
         Op::EndWrapUp(i) => {
             let a = agent(i);
-            let wrap = w.engine.agent_view(a).and_then(|v| v.work.iter().find(|x| x.phase == WorkPhase::WrapUp).map(|x| x.contact));
+            let wrap = w
+                .engine
+                .agent_view(a)
+                .and_then(|v| v.work.iter().find(|x| x.phase == WorkPhase::WrapUp).map(|x| x.contact));
             wrap.map(|c| Input::EndWrapUp { contact: c, agent: a })
         }
         Op::SetPriority(i, p) => pick(&ids, i).map(|c| Input::SetPriority { contact: c, priority: i32::from(p) }),
@@ -210,7 +220,13 @@ fn check_stream(log: &[EventRecord]) -> Result<(), TestCaseError> {
                 presence.insert(*agent, p.clone());
             }
             Event::ContactOffered { agent, contact, .. } => {
-                prop_assert_eq!(presence.get(agent), Some(&Presence::Ready), "{} offered to {} who is not ready", contact, agent);
+                prop_assert_eq!(
+                    presence.get(agent),
+                    Some(&Presence::Ready),
+                    "{} offered to {} who is not ready",
+                    contact,
+                    agent
+                );
                 prop_assert!(!ended.contains_key(contact), "offer of an ended contact");
             }
             Event::ContactAnswered { contact, agent, .. } => {
@@ -245,7 +261,9 @@ fn drain(w: &mut World, agents: u32) {
             let input = match v.phase {
                 ContactPhase::Offered { agents } => Input::Accept { contact: v.id, agent: agents[0] },
                 ContactPhase::Connected { .. } => Input::Hangup { contact: v.id, by: Party::Agent },
-                ContactPhase::Dialling { .. } => Input::CallbackOutcome { contact: v.id, outcome: DialOutcome::Connected },
+                ContactPhase::Dialling { .. } => {
+                    Input::CallbackOutcome { contact: v.id, outcome: DialOutcome::Connected }
+                }
                 _ => continue,
             };
             let _ = w.input(input);

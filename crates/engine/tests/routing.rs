@@ -55,7 +55,10 @@ fn least_talk_time_prefers_the_least_loaded() {
 /// the agent offered last.
 #[test]
 fn round_robin_rotates() {
-    let mut w = World::new(config(vec![with_strategy(Strategy::RoundRobin)], vec![agent(1, &[1]), agent(2, &[1]), agent(3, &[1])]));
+    let mut w = World::new(config(
+        vec![with_strategy(Strategy::RoundRobin)],
+        vec![agent(1, &[1]), agent(2, &[1]), agent(3, &[1])],
+    ));
     w.login(&[1, 2, 3]);
     let mut got = Vec::new();
     for i in 0..6 {
@@ -140,7 +143,10 @@ fn weighted_random_follows_weights() {
 /// and the others' offers are withdrawn at once (no double answer).
 #[test]
 fn ring_all_first_accept_wins() {
-    let mut w = World::new(config(vec![with_strategy(Strategy::RingAll)], vec![agent(1, &[1]), agent(2, &[1]), agent(3, &[1])]));
+    let mut w = World::new(config(
+        vec![with_strategy(Strategy::RingAll)],
+        vec![agent(1, &[1]), agent(2, &[1]), agent(3, &[1])],
+    ));
     w.login(&[1, 2, 3]);
     w.at(100).arrive(1, 1);
     assert_eq!(w.offered_agents(1), vec![1, 2, 3]);
@@ -157,7 +163,10 @@ fn ring_all_first_accept_wins() {
 fn skills_and_minimum_levels() {
     let mut qc = queue(1, "billing");
     qc.steps = vec![RoutingStep {
-        condition: Condition { skills: vec![SkillReq { skill: "billing".into(), min_level: 5 }], ..Condition::default() },
+        condition: Condition {
+            skills: vec![SkillReq { skill: "billing".into(), min_level: 5 }],
+            ..Condition::default()
+        },
         timeout_ms: None,
     }];
     let novice = agent(1, &[1]).with_skill("billing", 3);
@@ -176,15 +185,22 @@ fn steps_widen_after_timeout() {
     let mut qc = queue(1, "tech");
     qc.steps = vec![
         RoutingStep {
-            condition: Condition { skills: vec![SkillReq { skill: "tech".into(), min_level: 8 }], ..Condition::default() },
+            condition: Condition {
+                skills: vec![SkillReq { skill: "tech".into(), min_level: 8 }],
+                ..Condition::default()
+            },
             timeout_ms: Some(30_000),
         },
         RoutingStep {
-            condition: Condition { skills: vec![SkillReq { skill: "tech".into(), min_level: 1 }], ..Condition::default() },
+            condition: Condition {
+                skills: vec![SkillReq { skill: "tech".into(), min_level: 1 }],
+                ..Condition::default()
+            },
             timeout_ms: None,
         },
     ];
-    let mut w = World::new(config(vec![qc], vec![agent(1, &[1]).with_skill("tech", 2), agent(2, &[1]).with_skill("tech", 9)]));
+    let mut w =
+        World::new(config(vec![qc], vec![agent(1, &[1]).with_skill("tech", 2), agent(2, &[1]).with_skill("tech", 9)]));
     w.login(&[1]);
     w.at(0).arrive(1, 1);
     w.at(29_999);
@@ -385,7 +401,10 @@ fn contact_required_skills() {
 fn configuration_changes_apply_live() {
     let mut q1 = queue(1, "billing");
     q1.steps = vec![RoutingStep {
-        condition: Condition { skills: vec![SkillReq { skill: "billing".into(), min_level: 1 }], ..Condition::default() },
+        condition: Condition {
+            skills: vec![SkillReq { skill: "billing".into(), min_level: 1 }],
+            ..Condition::default()
+        },
         timeout_ms: None,
     }];
     let mut w = World::new(config(vec![q1], vec![agent(1, &[1]).with_skill("billing", 1), agent(2, &[1])]));

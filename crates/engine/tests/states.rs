@@ -166,7 +166,10 @@ fn channel_capacity() {
 /// to an unavailable agent is refused with the reason and the call stays.
 #[test]
 fn transfers() {
-    let mut w = World::new(config(vec![queue(1, "first"), queue(2, "experts")], vec![agent(1, &[1]), agent(2, &[2]), agent(3, &[2])]));
+    let mut w = World::new(config(
+        vec![queue(1, "first"), queue(2, "experts")],
+        vec![agent(1, &[1]), agent(2, &[2]), agent(3, &[2])],
+    ));
     w.login(&[1, 2]).at(0).arrive(1, 1).answer(1, 1);
     let err = w.input(Input::Transfer { contact: c(1), to: TransferTarget::Agent(a(3)) }).expect_err("offline");
     assert_eq!(err.code(), "transfer_refused");

@@ -338,7 +338,14 @@ impl Engine {
 
     /// An agent's offer ended without an answer: free the agent and, when no
     /// other agent is being offered the contact, put it back at its place.
-    fn release_agent_offer(&mut self, at: Time, contact: ContactId, agent: AgentId, missed: Option<u32>, block_ms: u64) {
+    fn release_agent_offer(
+        &mut self,
+        at: Time,
+        contact: ContactId,
+        agent: AgentId,
+        missed: Option<u32>,
+        block_ms: u64,
+    ) {
         let mut unblock = None;
         if let Some(a) = self.agent_mut(agent) {
             a.remove_item(contact);
@@ -564,7 +571,8 @@ impl Engine {
             }
         }
         // Keys may have changed (position, weight): rebuild this agent's entries.
-        let old: Vec<(QueueId, Slot, ReadyKey)> = self.agent_mut(id).map(|a| std::mem::take(&mut a.indexed)).unwrap_or_default();
+        let old: Vec<(QueueId, Slot, ReadyKey)> =
+            self.agent_mut(id).map(|a| std::mem::take(&mut a.indexed)).unwrap_or_default();
         for (q, s, k) in old {
             if let Some(q) = self.queue_mut(q) {
                 q.ready[s.index()].remove(&k);
@@ -601,7 +609,11 @@ impl Engine {
             return vec![PlanStep { cond: StepCond::Members(req.unwrap_or(ANY)), timeout_ms: None }];
         };
         let sticky = q.cfg.sticky_agent_ms;
-        let new_cust = if segment == Segment::New { q.new_customer_cond.zip(q.cfg.new_customer.as_ref().map(|n| n.for_ms)) } else { None };
+        let new_cust = if segment == Segment::New {
+            q.new_customer_cond.zip(q.cfg.new_customer.as_ref().map(|n| n.for_ms))
+        } else {
+            None
+        };
         let steps = q.steps.clone();
         let req = req.unwrap_or(ANY);
         let preferred = preferred.filter(|a| self.agent(*a).is_some());

@@ -1,8 +1,8 @@
 //! Deciding: inputs and timers are checked against the state and turned
 //! into events (applied at once) and commands. Routing lives here.
 
-use super::state::*;
 use super::Engine;
+use super::state::*;
 use crate::config::{Channel, EngineConfig, ExitAction, Slot, Strategy};
 use crate::contact::ContactSpec;
 use crate::error::EngineError;
@@ -53,10 +53,9 @@ impl Engine {
                 .agent(agent)
                 .and_then(|a| a.item(contact))
                 .is_some_and(|i| matches!(i.phase, ItemPhase::WrapUp { deadline, .. } if deadline == t)),
-            Timer::CallbackRetry { contact, epoch } => self
-                .contacts
-                .get(&contact)
-                .is_some_and(|c| c.epoch == epoch && c.phase == Phase::RetryWait),
+            Timer::CallbackRetry { contact, epoch } => {
+                self.contacts.get(&contact).is_some_and(|c| c.epoch == epoch && c.phase == Phase::RetryWait)
+            }
             Timer::Unblock { agent } => self.agent(agent).is_some_and(|a| a.blocked_until == t),
         }
     }
@@ -71,7 +70,8 @@ impl Engine {
                 let Some(a) = self.agent(agent) else { return };
                 // A ring-all offer that nobody picks up is not one agent's miss.
                 let missed = if ring_all { a.missed } else { a.missed + 1 };
-                let to_not_ready = !ring_all && missed >= self.settings.max_missed_offers && a.presence == Presence::Ready;
+                let to_not_ready =
+                    !ring_all && missed >= self.settings.max_missed_offers && a.presence == Presence::Ready;
                 self.emit(t, Event::OfferTimedOut { contact, queue, agent, missed }, out);
                 out.push(Output::Command(Command::CancelOffer { contact, agent }));
                 if to_not_ready {
@@ -186,7 +186,8 @@ impl Engine {
             }
             Input::Resume { contact } => {
                 let (agent, _) = self.connected(contact)?;
-                let Some(Phase::Connected { held_since: Some(h), .. }) = self.contacts.get(&contact).map(|c| c.phase.clone())
+                let Some(Phase::Connected { held_since: Some(h), .. }) =
+                    self.contacts.get(&contact).map(|c| c.phase.clone())
                 else {
                     return Err(EngineError::InvalidState(format!("{contact} is not on hold")));
                 };
@@ -217,7 +218,11 @@ impl Engine {
                 let c = self.contacts.get(&contact).ok_or(EngineError::UnknownContact(contact))?;
                 let queue = c.queue;
                 let qprio = self.queue(queue).map_or(0, |q| q.cfg.priority);
-                self.emit(now, Event::PriorityChanged { contact, queue, priority: priority.saturating_add(qprio) }, out);
+                self.emit(
+                    now,
+                    Event::PriorityChanged { contact, queue, priority: priority.saturating_add(qprio) },
+                    out,
+                );
                 self.route_contact(now, contact, out);
                 Ok(())
             }
@@ -287,7 +292,10 @@ impl Engine {
             return Err(EngineError::UnknownQueue(spec.queue));
         }
         if let Some(r) = spec.required_skills.iter().find(|r| !(1..=10).contains(&r.min_level)) {
-            return Err(EngineError::InvalidState(format!("required skill {} has level {} (1-10)", r.skill, r.min_level)));
+            return Err(EngineError::InvalidState(format!(
+                "required skill {} has level {} (1-10)",
+                r.skill, r.min_level
+            )));
         }
         let (id, queue) = (spec.id, spec.queue);
         self.emit(now, Event::ContactArrived { spec: Box::new(spec) }, out);
@@ -393,7 +401,11 @@ impl Engine {
             self.emit(now, Event::OfferRescinded { contact: cid, queue, agent: *agent }, out);
             out.push(Output::Command(Command::CancelOffer { contact: cid, agent: *agent }));
         }
-        self.emit(now, Event::ContactAbandoned { contact: cid, queue, wait_ms, while_offered: !offered.is_empty() }, out);
+        self.emit(
+            now,
+            Event::ContactAbandoned { contact: cid, queue, wait_ms, while_offered: !offered.is_empty() },
+            out,
+        );
         self.end_contact(now, cid, Outcome::Abandoned, None, out);
         for agent in offered {
             self.route_agent(now, agent, out);
@@ -407,7 +419,9 @@ impl Engine {
             return Ok(());
         }
         if a.items.iter().any(|i| matches!(i.phase, ItemPhase::Talking | ItemPhase::Held | ItemPhase::Dialling)) {
-            return Err(EngineError::InvalidState(format!("{agent} is connected to a customer; hang up or transfer first")));
+            return Err(EngineError::InvalidState(format!(
+                "{agent} is connected to a customer; hang up or transfer first"
+            )));
         }
         let items = a.items.clone();
         let queues: Vec<QueueId> = a.cfg.queues.iter().map(|m| m.queue).collect();
@@ -430,7 +444,8 @@ impl Engine {
         // Queues left with nobody logged in send their callers on, if configured.
         for q in queues {
             let Some(queue) = self.queue(q) else { continue };
-            let Some(target) = queue.cfg.overflow.as_ref().filter(|o| o.when_no_agents && queue.logged_in == 0).map(|o| o.queue)
+            let Some(target) =
+                queue.cfg.overflow.as_ref().filter(|o| o.when_no_agents && queue.logged_in == 0).map(|o| o.queue)
             else {
                 continue;
             };
@@ -462,7 +477,13 @@ impl Engine {
         Ok(())
     }
 
-    fn not_ready(&mut self, now: Time, agent: AgentId, reason: String, out: &mut Vec<Output>) -> Result<(), EngineError> {
+    fn not_ready(
+        &mut self,
+        now: Time,
+        agent: AgentId,
+        reason: String,
+        out: &mut Vec<Output>,
+    ) -> Result<(), EngineError> {
         let a = self.agent(agent).ok_or(EngineError::UnknownAgent(agent))?;
         if !a.logged_in() {
             return Err(EngineError::NotLoggedIn(agent));
@@ -477,7 +498,11 @@ impl Engine {
             .filter(|i| matches!(i.phase, ItemPhase::Reserved { .. }))
             .map(|i| (i.contact, i.queue))
             .collect();
-        self.emit(now, Event::AgentPresenceChanged { agent, presence: Presence::NotReady(Arc::from(reason.as_str())) }, out);
+        self.emit(
+            now,
+            Event::AgentPresenceChanged { agent, presence: Presence::NotReady(Arc::from(reason.as_str())) },
+            out,
+        );
         for (contact, queue) in offers {
             self.emit(now, Event::OfferRescinded { contact, queue, agent }, out);
             out.push(Output::Command(Command::CancelOffer { contact, agent }));
@@ -495,7 +520,13 @@ impl Engine {
         }
     }
 
-    fn accept(&mut self, now: Time, contact: ContactId, agent: AgentId, out: &mut Vec<Output>) -> Result<(), EngineError> {
+    fn accept(
+        &mut self,
+        now: Time,
+        contact: ContactId,
+        agent: AgentId,
+        out: &mut Vec<Output>,
+    ) -> Result<(), EngineError> {
         let queue = self.check_offered(contact, agent)?;
         let Some(c) = self.contacts.get(&contact) else { return Err(EngineError::UnknownContact(contact)) };
         let others: Vec<AgentId> = match &c.phase {
@@ -546,7 +577,15 @@ impl Engine {
         Ok(())
     }
 
-    fn start_wrap_up(&mut self, now: Time, agent: AgentId, contact: ContactId, queue: QueueId, channel: Channel, out: &mut Vec<Output>) {
+    fn start_wrap_up(
+        &mut self,
+        now: Time,
+        agent: AgentId,
+        contact: ContactId,
+        queue: QueueId,
+        channel: Channel,
+        out: &mut Vec<Output>,
+    ) {
         let wrap = self.queue(queue).map_or(0, |q| q.cfg.wrap_up_ms);
         if wrap > 0 {
             self.emit(now, Event::WrapUpStarted { contact, queue, agent, channel, deadline: now.plus(wrap) }, out);
@@ -581,7 +620,10 @@ impl Engine {
         if let Some(max) = q.cfg.callbacks.max_outstanding
             && q.callbacks_outstanding >= max
         {
-            return Err(EngineError::CallbackRefused(format!("{} already has {max} callbacks outstanding", q.cfg.name)));
+            return Err(EngineError::CallbackRefused(format!(
+                "{} already has {max} callbacks outstanding",
+                q.cfg.name
+            )));
         }
         number
             .filter(|n| !n.trim().is_empty())
@@ -589,7 +631,13 @@ impl Engine {
             .ok_or_else(|| EngineError::CallbackRefused(format!("no number to call back for {contact}")))
     }
 
-    fn request_callback(&mut self, now: Time, contact: ContactId, number: Option<String>, out: &mut Vec<Output>) -> Result<(), EngineError> {
+    fn request_callback(
+        &mut self,
+        now: Time,
+        contact: ContactId,
+        number: Option<String>,
+        out: &mut Vec<Output>,
+    ) -> Result<(), EngineError> {
         let number = self.callback_allowed(contact, number)?;
         let Some(c) = self.contacts.get(&contact) else { return Err(EngineError::UnknownContact(contact)) };
         let (queue, wait_ms) = (c.queue, now.since(c.entered_at));
@@ -598,7 +646,13 @@ impl Engine {
         Ok(())
     }
 
-    fn callback_outcome(&mut self, now: Time, contact: ContactId, outcome: DialOutcome, out: &mut Vec<Output>) -> Result<(), EngineError> {
+    fn callback_outcome(
+        &mut self,
+        now: Time,
+        contact: ContactId,
+        outcome: DialOutcome,
+        out: &mut Vec<Output>,
+    ) -> Result<(), EngineError> {
         let c = self.contacts.get(&contact).ok_or(EngineError::UnknownContact(contact))?;
         let Phase::Dialling(agent) = c.phase else {
             return Err(EngineError::InvalidState(format!("{contact} is not a callback being dialled")));
@@ -621,7 +675,13 @@ impl Engine {
         Ok(())
     }
 
-    fn transfer(&mut self, now: Time, contact: ContactId, to: TransferTarget, out: &mut Vec<Output>) -> Result<(), EngineError> {
+    fn transfer(
+        &mut self,
+        now: Time,
+        contact: ContactId,
+        to: TransferTarget,
+        out: &mut Vec<Output>,
+    ) -> Result<(), EngineError> {
         let (agent, _) = self.connected(contact)?;
         let Some(c) = self.contacts.get(&contact) else { return Err(EngineError::UnknownContact(contact)) };
         let (queue, channel) = (c.queue, c.channel);
@@ -633,7 +693,8 @@ impl Engine {
                 }
             }
             TransferTarget::Agent(b) => {
-                let target = self.agent(b).ok_or_else(|| EngineError::TransferRefused(format!("{b} does not exist")))?;
+                let target =
+                    self.agent(b).ok_or_else(|| EngineError::TransferRefused(format!("{b} does not exist")))?;
                 if b == agent {
                     return Err(EngineError::TransferRefused("cannot transfer to oneself".into()));
                 }

@@ -1,8 +1,8 @@
 //! Read-only views of the engine's state: for wallboards, announcements,
 //! snapshots and the invariant checks used by tests.
 
-use super::state::*;
 use super::Engine;
+use super::state::*;
 use crate::config::{Channel, Slot};
 use crate::event::{AgentState, Presence};
 use crate::ids::{AgentId, ContactId, QueueId, Time};
@@ -211,7 +211,9 @@ impl Engine {
             },
             Phase::Offered(list) => ContactPhase::Offered { agents: list.clone() },
             Phase::Dialling(a) => ContactPhase::Dialling { agent: *a },
-            Phase::Connected { agent, held_since } => ContactPhase::Connected { agent: *agent, held: held_since.is_some() },
+            Phase::Connected { agent, held_since } => {
+                ContactPhase::Connected { agent: *agent, held: held_since.is_some() }
+            }
             Phase::RetryWait => ContactPhase::RetryWait,
         };
         Some(ContactView {
@@ -236,11 +238,8 @@ impl Engine {
     /// Live figures of one queue.
     pub fn queue_view(&self, id: QueueId, now: Time) -> Option<QueueView> {
         let q = self.queue(id)?;
-        let available_voice = q
-            .members
-            .iter()
-            .filter(|a| self.agent(**a).is_some_and(|a| a.available(Slot::Voice, now)))
-            .count() as u32;
+        let available_voice =
+            q.members.iter().filter(|a| self.agent(**a).is_some_and(|a| a.available(Slot::Voice, now))).count() as u32;
         Some(QueueView {
             id,
             name: q.cfg.name.clone(),
@@ -276,11 +275,8 @@ impl Engine {
         let pos = self.queue_position(contact)?;
         let c = self.contacts.get(&contact)?;
         let q = self.queue(c.queue)?;
-        let serving = q
-            .members
-            .iter()
-            .filter(|a| self.agent(**a).is_some_and(|a| a.presence == Presence::Ready))
-            .count() as f64;
+        let serving =
+            q.members.iter().filter(|a| self.agent(**a).is_some_and(|a| a.presence == Presence::Ready)).count() as f64;
         let handle = q.handle_ewma_ms + q.wrap_ewma_ms;
         if serving == 0.0 || handle == 0.0 {
             return None;
@@ -312,7 +308,10 @@ impl Engine {
             for slot in Slot::ALL {
                 let used = a.items.iter().filter(|i| i.channel.slot() == slot).count();
                 if used > usize::from(a.cfg.capacity.of(slot)) {
-                    return Err(format!("{id} holds {used} contacts on {slot:?}, capacity {}", a.cfg.capacity.of(slot)));
+                    return Err(format!(
+                        "{id} holds {used} contacts on {slot:?}, capacity {}",
+                        a.cfg.capacity.of(slot)
+                    ));
                 }
             }
             if a.cfg.capacity.exclusive_voice {
@@ -372,7 +371,14 @@ impl Engine {
                     }
                 }
                 Phase::Connected { agent, .. } | Phase::Dialling(agent) => {
-                    let n = self.agents.iter().flatten().filter(|a| a.items.iter().any(|i| i.contact == c.id && !matches!(i.phase, ItemPhase::WrapUp { .. }))).count();
+                    let n = self
+                        .agents
+                        .iter()
+                        .flatten()
+                        .filter(|a| {
+                            a.items.iter().any(|i| i.contact == c.id && !matches!(i.phase, ItemPhase::WrapUp { .. }))
+                        })
+                        .count();
                     if n != 1 || self.agent(*agent).and_then(|a| a.item(c.id)).is_none() {
                         return Err(format!("{} connected to {n} agents", c.id));
                     }
@@ -425,7 +431,11 @@ impl Engine {
                 }
                 let expected = q.members.iter().filter(|m| self.agent(**m).is_some_and(|a| a.indexable(slot))).count();
                 if expected != q.ready[slot.index()].len() {
-                    return Err(format!("{} {slot:?} index has {} agents, expected {expected}", q.cfg.id, q.ready[slot.index()].len()));
+                    return Err(format!(
+                        "{} {slot:?} index has {} agents, expected {expected}",
+                        q.cfg.id,
+                        q.ready[slot.index()].len()
+                    ));
                 }
             }
             let logged = q.members.iter().filter(|m| self.agent(**m).is_some_and(|a| a.logged_in())).count() as u32;
