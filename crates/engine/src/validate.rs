@@ -72,13 +72,7 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        Checker {
-            config,
-            issues: Vec::new(),
-            queue_index,
-            agent_index,
-            members,
-        }
+        Checker { config, issues: Vec::new(), queue_index, agent_index, members }
     }
 
     fn issue(&mut self, path: String, message: String) {
@@ -100,11 +94,7 @@ impl<'a> Checker<'a> {
                 let first_q = &self.config.queues[first];
                 self.issue(
                     format!("{}.id", queue_path(i, q)),
-                    format!(
-                        "duplicate queue id {} (also used by {})",
-                        q.id,
-                        queue_path(first, first_q)
-                    ),
+                    format!("duplicate queue id {} (also used by {})", q.id, queue_path(first, first_q)),
                 );
             } else {
                 seen.insert(q.id, i);
@@ -116,11 +106,7 @@ impl<'a> Checker<'a> {
                 let first_a = &self.config.agents[first];
                 self.issue(
                     format!("{}.id", agent_path(i, a)),
-                    format!(
-                        "duplicate agent id {} (also used by {})",
-                        a.id,
-                        agent_path(first, first_a)
-                    ),
+                    format!("duplicate agent id {} (also used by {})", a.id, agent_path(first, first_a)),
                 );
             } else {
                 seen.insert(a.id, i);
@@ -144,19 +130,13 @@ impl<'a> Checker<'a> {
                     );
                 }
                 if !skill_names.insert(s.skill.as_str()) {
-                    self.issue(
-                        format!("{ap}.skills[{k}]"),
-                        format!("skill \"{}\" is listed twice", s.skill),
-                    );
+                    self.issue(format!("{ap}.skills[{k}]"), format!("skill \"{}\" is listed twice", s.skill));
                 }
             }
             let mut seen_queues: HashMap<QueueId, usize> = HashMap::new();
             for (k, m) in a.queues.iter().enumerate() {
                 if !self.queue_index.contains_key(&m.queue) {
-                    self.issue(
-                        format!("{ap}.queues[{k}].queue"),
-                        format!("unknown queue {}", m.queue),
-                    );
+                    self.issue(format!("{ap}.queues[{k}].queue"), format!("unknown queue {}", m.queue));
                 } else if let Some(&first) = seen_queues.get(&m.queue) {
                     let label = self.queue_label(m.queue);
                     self.issue(
@@ -167,18 +147,14 @@ impl<'a> Checker<'a> {
                     seen_queues.insert(m.queue, k);
                 }
                 if m.weight == 0 {
-                    self.issue(
-                        format!("{ap}.queues[{k}].weight"),
-                        "weight must be at least 1".to_string(),
-                    );
+                    self.issue(format!("{ap}.queues[{k}].weight"), "weight must be at least 1".to_string());
                 }
             }
             let c = &a.capacity;
             if c.voice == 0 && c.chat == 0 && c.email == 0 {
                 self.issue(
                     format!("{ap}.capacity"),
-                    "capacity is zero on every channel: the agent could never take a contact"
-                        .to_string(),
+                    "capacity is zero on every channel: the agent could never take a contact".to_string(),
                 );
             }
         }
@@ -186,20 +162,12 @@ impl<'a> Checker<'a> {
 
     fn any_agent(&self, qi: usize, pred: impl Fn(&AgentConfig) -> bool) -> (bool, bool) {
         let anyone = self.config.agents.iter().any(&pred);
-        let member = self.members[qi]
-            .iter()
-            .any(|&ai| pred(&self.config.agents[ai]));
+        let member = self.members[qi].iter().any(|&ai| pred(&self.config.agents[ai]));
         (anyone, member)
     }
 
     /// Reports a requirement nobody (or no member of the queue) meets.
-    fn require(
-        &mut self,
-        qi: usize,
-        path: String,
-        what: &str,
-        pred: impl Fn(&AgentConfig) -> bool,
-    ) {
+    fn require(&mut self, qi: usize, path: String, what: &str, pred: impl Fn(&AgentConfig) -> bool) {
         let (anyone, member) = self.any_agent(qi, pred);
         if !anyone {
             self.issue(path, format!("no agent has {what}"));
@@ -212,15 +180,9 @@ impl<'a> Checker<'a> {
     fn check_exit(&mut self, path: String, action: &ExitAction, own: QueueId) {
         if let ExitAction::Overflow { queue } = action {
             if !self.queue_index.contains_key(queue) {
-                self.issue(
-                    format!("{path}.queue"),
-                    format!("overflow to unknown queue {queue}"),
-                );
+                self.issue(format!("{path}.queue"), format!("overflow to unknown queue {queue}"));
             } else if *queue == own {
-                self.issue(
-                    format!("{path}.queue"),
-                    "overflow to the queue itself".to_string(),
-                );
+                self.issue(format!("{path}.queue"), "overflow to the queue itself".to_string());
             }
         }
     }
@@ -232,8 +194,7 @@ impl<'a> Checker<'a> {
             if q.offer_timeout_ms == 0 {
                 self.issue(
                     format!("{qp}.offer_timeout_ms"),
-                    "offer time-out must be positive: a zero time-out misses every offer"
-                        .to_string(),
+                    "offer time-out must be positive: a zero time-out misses every offer".to_string(),
                 );
             }
             let last = q.steps.len().saturating_sub(1);
@@ -242,10 +203,7 @@ impl<'a> Checker<'a> {
                 match step.timeout_ms {
                     None if si != last => self.issue(
                         format!("{sp}.timeout_ms"),
-                        format!(
-                            "only the last step may omit timeout_ms: steps {}..={last} would never apply",
-                            si + 1
-                        ),
+                        format!("only the last step may omit timeout_ms: steps {}..={last} would never apply", si + 1),
                     ),
                     Some(0) => self.issue(
                         format!("{sp}.timeout_ms"),
@@ -266,21 +224,14 @@ impl<'a> Checker<'a> {
                         );
                         continue;
                     }
-                    let what = format!(
-                        "skill \"{}\" at level {} or higher",
-                        req.skill, req.min_level
-                    );
+                    let what = format!("skill \"{}\" at level {} or higher", req.skill, req.min_level);
                     self.require(qi, path, &what, |a| {
-                        a.skills
-                            .iter()
-                            .any(|s| s.skill == req.skill && s.level >= req.min_level)
+                        a.skills.iter().any(|s| s.skill == req.skill && s.level >= req.min_level)
                     });
                 }
                 if let Some(team) = &cond.team {
                     let what = format!("team \"{team}\"");
-                    self.require(qi, format!("{sp}.condition.team"), &what, |a| {
-                        a.team.as_deref() == Some(team)
-                    });
+                    self.require(qi, format!("{sp}.condition.team"), &what, |a| a.team.as_deref() == Some(team));
                 }
                 for (k, attr) in cond.attributes.iter().enumerate() {
                     let what = format!("attribute \"{attr}\"");
@@ -294,13 +245,7 @@ impl<'a> Checker<'a> {
                         None => self.issue(path, format!("unknown agent {agent}")),
                         Some(&ai) if !self.members[qi].contains(&ai) => {
                             let name = config.agents[ai].name.clone();
-                            self.issue(
-                                path,
-                                format!(
-                                    "agent {agent} ({name}) is not a member of queue \"{}\"",
-                                    q.name
-                                ),
-                            )
+                            self.issue(path, format!("agent {agent} ({name}) is not a member of queue \"{}\"", q.name))
                         }
                         Some(_) => {}
                     }
@@ -313,29 +258,21 @@ impl<'a> Checker<'a> {
                 if limit.action == ExitAction::Callback {
                     self.issue(
                         format!("{qp}.max_length.action"),
-                        "callback is not allowed when the queue is full: the caller has no place to keep"
-                            .to_string(),
+                        "callback is not allowed when the queue is full: the caller has no place to keep".to_string(),
                     );
                 }
                 self.check_exit(format!("{qp}.max_length.action"), &limit.action, q.id);
             }
             if let Some(o) = &q.overflow {
                 if !self.queue_index.contains_key(&o.queue) {
-                    self.issue(
-                        format!("{qp}.overflow.queue"),
-                        format!("overflow to unknown queue {}", o.queue),
-                    );
+                    self.issue(format!("{qp}.overflow.queue"), format!("overflow to unknown queue {}", o.queue));
                 } else if o.queue == q.id {
-                    self.issue(
-                        format!("{qp}.overflow.queue"),
-                        "overflow to the queue itself".to_string(),
-                    );
+                    self.issue(format!("{qp}.overflow.queue"), "overflow to the queue itself".to_string());
                 }
                 if o.after_ms.is_none() && !o.when_no_agents {
                     self.issue(
                         format!("{qp}.overflow"),
-                        "overflow needs after_ms or when_no_agents, or it never happens"
-                            .to_string(),
+                        "overflow needs after_ms or when_no_agents, or it never happens".to_string(),
                     );
                 }
             }
@@ -361,9 +298,7 @@ impl<'a> Checker<'a> {
         let next: Vec<Option<usize>> = queues
             .iter()
             .map(|q| match &q.overflow {
-                Some(o) if o.when_no_agents && o.queue != q.id => {
-                    self.queue_index.get(&o.queue).copied()
-                }
+                Some(o) if o.when_no_agents && o.queue != q.id => self.queue_index.get(&o.queue).copied(),
                 _ => None,
             })
             .collect();
@@ -387,8 +322,7 @@ impl<'a> Checker<'a> {
                         let pos = walk.iter().position(|&w| w == i).unwrap_or(0);
                         let cycle = &walk[pos..];
                         let first = cycle.iter().copied().min().unwrap_or(i);
-                        let mut names: Vec<&str> =
-                            cycle.iter().map(|&c| queues[c].name.as_str()).collect();
+                        let mut names: Vec<&str> = cycle.iter().map(|&c| queues[c].name.as_str()).collect();
                         // Start the description at the first queue in file order.
                         let rot = cycle.iter().position(|&c| c == first).unwrap_or(0);
                         names.rotate_left(rot);
@@ -398,10 +332,7 @@ impl<'a> Checker<'a> {
                             names.join(" → ")
                         );
                         self.issues.push(ConfigIssue {
-                            path: format!(
-                                "{}.overflow.when_no_agents",
-                                queue_path(first, &queues[first])
-                            ),
+                            path: format!("{}.overflow.when_no_agents", queue_path(first, &queues[first])),
                             message,
                         });
                         break;
@@ -444,19 +375,14 @@ mod tests {
                 .with_skill("sales", 5)
                 .with_skill("billing", 3),
         );
-        config
-            .agents
-            .push(AgentConfig::new(AgentId(1), "Bo", &[QueueId(1)]).with_skill("billing", 8));
+        config.agents.push(AgentConfig::new(AgentId(1), "Bo", &[QueueId(1)]).with_skill("billing", 8));
         config
     }
 
     fn step(skill: &str, level: u8, timeout: Option<u64>) -> RoutingStep {
         RoutingStep {
             condition: Condition {
-                skills: vec![SkillReq {
-                    skill: skill.into(),
-                    min_level: level,
-                }],
+                skills: vec![SkillReq { skill: skill.into(), min_level: level }],
                 ..Condition::default()
             },
             timeout_ms: timeout,
@@ -478,15 +404,10 @@ mod tests {
     fn duplicate_ids() {
         let mut c = base();
         c.queues.push(QueueConfig::new(QueueId(0), "again"));
-        c.agents
-            .push(AgentConfig::new(AgentId(1), "Cy", &[QueueId(0)]));
+        c.agents.push(AgentConfig::new(AgentId(1), "Cy", &[QueueId(0)]));
         let issues = c.validate();
         assert_eq!(issues[0].path, "queues[2] (again).id");
-        assert!(
-            issues[0].message.contains("queues[0] (sales)"),
-            "{}",
-            issues[0].message
-        );
+        assert!(issues[0].message.contains("queues[0] (sales)"), "{}", issues[0].message);
         assert_eq!(issues[1].path, "agents[2] (Cy).id");
     }
 
@@ -512,19 +433,9 @@ mod tests {
         c.queues[1].steps = vec![step("billing", 9, Some(10_000)), step("chinese", 1, None)];
         let issues = c.validate();
         assert_eq!(issues.len(), 2);
-        assert_eq!(
-            issues[0].path,
-            "queues[1] (billing).steps[0].condition.skills[0]"
-        );
-        assert!(
-            issues[0].message.contains("level 9"),
-            "{}",
-            issues[0].message
-        );
-        assert_eq!(
-            issues[1].path,
-            "queues[1] (billing).steps[1].condition.skills[0]"
-        );
+        assert_eq!(issues[0].path, "queues[1] (billing).steps[0].condition.skills[0]");
+        assert!(issues[0].message.contains("level 9"), "{}", issues[0].message);
+        assert_eq!(issues[1].path, "queues[1] (billing).steps[1].condition.skills[0]");
     }
 
     #[test]
@@ -534,11 +445,7 @@ mod tests {
         c.queues[0].steps = vec![step("billing", 8, None)];
         let issues = c.validate();
         assert_eq!(issues.len(), 1);
-        assert!(
-            issues[0].message.contains("no member of queue \"sales\""),
-            "{}",
-            issues[0].message
-        );
+        assert!(issues[0].message.contains("no member of queue \"sales\""), "{}", issues[0].message);
     }
 
     #[test]
@@ -556,27 +463,17 @@ mod tests {
         }];
         assert_eq!(
             paths(&c),
-            vec![
-                "queues[0] (sales).steps[0].condition.team",
-                "queues[0] (sales).steps[0].condition.attributes[1]"
-            ]
+            vec!["queues[0] (sales).steps[0].condition.team", "queues[0] (sales).steps[0].condition.attributes[1]"]
         );
     }
 
     #[test]
     fn step_without_timeout_not_last() {
         let mut c = base();
-        c.queues[1].steps = vec![
-            step("billing", 1, None),
-            step("billing", 1, Some(0)),
-            step("billing", 1, None),
-        ];
+        c.queues[1].steps = vec![step("billing", 1, None), step("billing", 1, Some(0)), step("billing", 1, None)];
         assert_eq!(
             paths(&c),
-            vec![
-                "queues[1] (billing).steps[0].timeout_ms",
-                "queues[1] (billing).steps[1].timeout_ms"
-            ]
+            vec!["queues[1] (billing).steps[0].timeout_ms", "queues[1] (billing).steps[1].timeout_ms"]
         );
     }
 
@@ -590,24 +487,10 @@ mod tests {
     #[test]
     fn overflow_targets() {
         let mut c = base();
-        c.queues[0].overflow = Some(Overflow {
-            queue: QueueId(0),
-            after_ms: Some(1),
-            when_no_agents: false,
-        });
-        c.queues[1].overflow = Some(Overflow {
-            queue: QueueId(7),
-            after_ms: None,
-            when_no_agents: false,
-        });
-        c.queues[0].max_wait = Some(Limit {
-            value: 1000,
-            action: ExitAction::Overflow { queue: QueueId(9) },
-        });
-        c.queues[1].max_length = Some(Limit {
-            value: 10,
-            action: ExitAction::Overflow { queue: QueueId(1) },
-        });
+        c.queues[0].overflow = Some(Overflow { queue: QueueId(0), after_ms: Some(1), when_no_agents: false });
+        c.queues[1].overflow = Some(Overflow { queue: QueueId(7), after_ms: None, when_no_agents: false });
+        c.queues[0].max_wait = Some(Limit { value: 1000, action: ExitAction::Overflow { queue: QueueId(9) } });
+        c.queues[1].max_length = Some(Limit { value: 10, action: ExitAction::Overflow { queue: QueueId(1) } });
         assert_eq!(
             paths(&c),
             vec![
@@ -624,32 +507,16 @@ mod tests {
     fn when_no_agents_cycle() {
         let mut c = base();
         c.queues.push(QueueConfig::new(QueueId(2), "third"));
-        let ov = |q| {
-            Some(Overflow {
-                queue: QueueId(q),
-                after_ms: None,
-                when_no_agents: true,
-            })
-        };
+        let ov = |q| Some(Overflow { queue: QueueId(q), after_ms: None, when_no_agents: true });
         c.queues[0].overflow = ov(1);
         c.queues[1].overflow = ov(2);
         c.queues[2].overflow = ov(0);
         let issues = c.validate();
         assert_eq!(issues.len(), 1, "{issues:?}");
         assert_eq!(issues[0].path, "queues[0] (sales).overflow.when_no_agents");
-        assert!(
-            issues[0]
-                .message
-                .contains("sales → billing → third → sales"),
-            "{}",
-            issues[0].message
-        );
+        assert!(issues[0].message.contains("sales → billing → third → sales"), "{}", issues[0].message);
         // A chain without a cycle is fine; a timed overflow does not count.
-        c.queues[2].overflow = Some(Overflow {
-            queue: QueueId(0),
-            after_ms: Some(5),
-            when_no_agents: false,
-        });
+        c.queues[2].overflow = Some(Overflow { queue: QueueId(0), after_ms: Some(5), when_no_agents: false });
         assert_eq!(c.validate(), vec![]);
     }
 
@@ -657,40 +524,21 @@ mod tests {
     fn cycle_reached_from_outside_reported_once() {
         let mut c = base();
         c.queues.push(QueueConfig::new(QueueId(2), "third"));
-        let ov = |q| {
-            Some(Overflow {
-                queue: QueueId(q),
-                after_ms: None,
-                when_no_agents: true,
-            })
-        };
+        let ov = |q| Some(Overflow { queue: QueueId(q), after_ms: None, when_no_agents: true });
         c.queues[0].overflow = ov(1);
         c.queues[1].overflow = ov(2);
         c.queues[2].overflow = ov(1);
         let issues = c.validate();
         assert_eq!(issues.len(), 1, "{issues:?}");
-        assert_eq!(
-            issues[0].path,
-            "queues[1] (billing).overflow.when_no_agents"
-        );
-        assert!(
-            issues[0].message.contains("billing → third → billing"),
-            "{}",
-            issues[0].message
-        );
+        assert_eq!(issues[0].path, "queues[1] (billing).overflow.when_no_agents");
+        assert!(issues[0].message.contains("billing → third → billing"), "{}", issues[0].message);
     }
 
     #[test]
     fn max_length_callback_refused() {
         let mut c = base();
-        c.queues[0].max_length = Some(Limit {
-            value: 5,
-            action: ExitAction::Callback,
-        });
-        c.queues[0].max_wait = Some(Limit {
-            value: 5,
-            action: ExitAction::Callback,
-        });
+        c.queues[0].max_length = Some(Limit { value: 5, action: ExitAction::Callback });
+        c.queues[0].max_wait = Some(Limit { value: 5, action: ExitAction::Callback });
         assert_eq!(paths(&c), vec!["queues[0] (sales).max_length.action"]);
     }
 
@@ -698,10 +546,7 @@ mod tests {
     fn zero_callback_attempts() {
         let mut c = base();
         c.queues[1].callbacks.max_attempts = 0;
-        assert_eq!(
-            paths(&c),
-            vec!["queues[1] (billing).callbacks.max_attempts"]
-        );
+        assert_eq!(paths(&c), vec!["queues[1] (billing).callbacks.max_attempts"]);
     }
 
     #[test]
@@ -713,28 +558,15 @@ mod tests {
         let issues = c.validate();
         assert_eq!(
             issues.iter().map(|i| i.path.as_str()).collect::<Vec<_>>(),
-            vec![
-                "agents[1] (Bo).queues[0].weight",
-                "agents[1] (Bo).queues[1].queue",
-                "agents[1] (Bo).queues[2].queue"
-            ]
+            vec!["agents[1] (Bo).queues[0].weight", "agents[1] (Bo).queues[1].queue", "agents[1] (Bo).queues[2].queue"]
         );
-        assert!(
-            issues[2].message.contains("listed twice"),
-            "{}",
-            issues[2].message
-        );
+        assert!(issues[2].message.contains("listed twice"), "{}", issues[2].message);
     }
 
     #[test]
     fn zero_capacity() {
         let mut c = base();
-        c.agents[0].capacity = Capacity {
-            voice: 0,
-            chat: 0,
-            email: 0,
-            exclusive_voice: true,
-        };
+        c.agents[0].capacity = Capacity { voice: 0, chat: 0, email: 0, exclusive_voice: true };
         assert_eq!(paths(&c), vec!["agents[0] (Ana).capacity"]);
         c.agents[0].capacity.chat = 2;
         assert_eq!(c.validate(), vec![]);
@@ -744,19 +576,13 @@ mod tests {
     fn condition_agents() {
         let mut c = base();
         c.queues[0].steps = vec![RoutingStep {
-            condition: Condition {
-                agents: vec![AgentId(0), AgentId(1), AgentId(42)],
-                ..Condition::default()
-            },
+            condition: Condition { agents: vec![AgentId(0), AgentId(1), AgentId(42)], ..Condition::default() },
             timeout_ms: None,
         }];
         let issues = c.validate();
         assert_eq!(
             issues.iter().map(|i| i.path.as_str()).collect::<Vec<_>>(),
-            vec![
-                "queues[0] (sales).steps[0].condition.agents[1]",
-                "queues[0] (sales).steps[0].condition.agents[2]"
-            ]
+            vec!["queues[0] (sales).steps[0].condition.agents[1]", "queues[0] (sales).steps[0].condition.agents[2]"]
         );
         assert!(issues[1].message.contains("unknown agent agent#42"));
     }
@@ -764,10 +590,7 @@ mod tests {
     #[test]
     fn new_customer_attribute() {
         let mut c = base();
-        c.queues[0].new_customer = Some(NewCustomerPreference {
-            attribute: "experienced".into(),
-            for_ms: 10_000,
-        });
+        c.queues[0].new_customer = Some(NewCustomerPreference { attribute: "experienced".into(), for_ms: 10_000 });
         assert_eq!(paths(&c), vec!["queues[0] (sales).new_customer.attribute"]);
         c.agents[0].attributes.push("experienced".into());
         assert_eq!(c.validate(), vec![]);
@@ -784,10 +607,7 @@ mod tests {
 
     #[test]
     fn display_joins_path_and_message() {
-        let i = ConfigIssue {
-            path: "queues[0] (a).x".into(),
-            message: "bad".into(),
-        };
+        let i = ConfigIssue { path: "queues[0] (a).x".into(), message: "bad".into() };
         assert_eq!(i.to_string(), "queues[0] (a).x: bad");
     }
 }

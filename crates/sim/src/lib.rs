@@ -1,1 +1,213 @@
+//! # The simulation driver of Switchboard's engine
+//!
+//! Synthetic callers and agents in virtual time, driving the very engine
+//! production runs (same routing, same events), so a what-if question about
+//! staffing or routing is answered by the production configuration itself.
+//!
+//! Pure like the engine: no threads, no clock, no I/O, no global random
+//! generator. Every replication has its own seeded [`engine::rng::Rng`]
+//! streams (one per arrival stream for arrivals, one for the callers'
+//! draws, one for agents, one for callbacks), so a run is reproducible from
+//! its seed.
+//!
+//! ```
+//! let scenario = sim::Scenario::from_toml_str(r#"
+//!     [simulation]
+//!     hours = 1
+//!     seed = 7
+//!
+//!     [[queues]]
+//!     name = "support"
+//!
+//!     [[agents]]
+//!     name = "agent"
+//!     count = 3
+//!     queues = ["support"]
+//!
+//!     [[arrivals]]
+//!     queue = "salse"
+//!     calls_per_hour = 40
+//!     aht_seconds = 180
+//! "#).unwrap();
+//! let err = sim::Model::build(&scenario).unwrap_err();
+//! assert!(err.to_string().contains(r#"arrivals[0].queue: unknown queue "salse""#));
+//! ```
+//!
+//! * [`Scenario`]: the TOML file ([`Scenario::from_toml_str`]).
+//! * [`Model::build`]: checks everything (names, values, the engine's own
+//!   validation mapped back to the file's places) and compiles the engine
+//!   configuration with dense ids.
+//! * [`simulate`]: runs the replications and returns a [`SimOutcome`] with
+//!   totals, intervals and confidence intervals of the headline figures.
 
+pub mod arrivals;
+#[cfg(test)]
+mod fake;
+pub mod model;
+pub mod report;
+pub mod run;
+pub mod scenario;
+#[cfg(test)]
+mod tests;
+
+pub use model::Model;
+pub use report::{Counts, Estimate, Figures};
+pub use run::{Driven, EventSink, RunResult};
+pub use scenario::{Scenario, ScenarioError};
+
+use engine::{Engine, EngineError, Time};
+use serde::Serialize;
+use thiserror::Error;
+
+/// Why a simulation could not run or stopped.
+#[derive(Debug, Error)]
+pub enum SimError {
+    /// The scenario is invalid (nothing ran).
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// The engine refused the compiled configuration.
+    #[error("the engine refused the configuration: {0}")]
+    Start(EngineError),
+    /// The engine refused an input the simulator did not expect it to refuse
+    /// (a bug in the simulator or the engine; the run is abandoned).
+    #[error("at {at} the engine refused {input}: {error}")]
+    Refused {
+        /// Virtual time.
+        at: Time,
+        /// The input.
+        input: String,
+        /// The engine's reason.
+        error: EngineError,
+    },
+    /// More than 2³² contacts in one replication.
+    #[error("more than 4,294,967,295 contacts in one replication")]
+    TooManyContacts,
+}
+
+/// One reporting interval of a [`SimOutcome`], summed over replications.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct IntervalRow {
+    /// Start, ms since 00:00 of the simulated day.
+    pub start_ms: u64,
+    /// Start as a clock time, `08:15`.
+    pub start: String,
+    /// End as a clock time.
+    pub end: String,
+    /// The interval is (partly) in the warm-up: left out of the totals.
+    pub warm_up: bool,
+    /// Counts.
+    #[serde(flatten)]
+    pub counts: Counts,
+    /// Figures.
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+/// Everything a simulation produced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SimOutcome {
+    /// Per replication, in order (seed, seed + 1, …).
+    pub replications: Vec<RunResult>,
+    /// Counts summed over replications (measured part of the run).
+    pub totals: Counts,
+    /// Figures of the summed counts.
+    pub figures: Figures,
+    /// Mean and 95 % half-width over replications of each headline figure
+    /// ([`Figures::HEADLINE`]), in that order.
+    pub estimates: Vec<(&'static str, Estimate)>,
+    /// Interval rows, counts summed over replications.
+    pub intervals: Vec<IntervalRow>,
+    /// Service-level threshold in seconds (for display).
+    pub sl_threshold_seconds: f64,
+}
+
+/// `HH:MM` (hours may pass 24) of a time in ms since 00:00.
+pub fn clock(ms: u64) -> String {
+    let minutes = ms / 60_000;
+    let seconds = (ms / 1000) % 60;
+    if seconds == 0 {
+        format!("{:02}:{:02}", minutes / 60, minutes % 60)
+    } else {
+        format!("{:02}:{:02}:{:02}", minutes / 60, minutes % 60, seconds)
+    }
+}
+
+/// Check and run a scenario.
+pub fn simulate(scenario: &Scenario) -> Result<SimOutcome, SimError> {
+    let model = Model::build(scenario)?;
+    simulate_model(&model)
+}
+
+/// Run every replication of a checked model.
+pub fn simulate_model(model: &Model) -> Result<SimOutcome, SimError> {
+    simulate_with(model, |_| ()).map(|(o, _)| o)
+}
+
+/// Run every replication of a checked model, sending each replication's
+/// events to the sink made for it by `make_sink(seed)`.
+pub fn simulate_with<S: EventSink>(
+    model: &Model,
+    mut make_sink: impl FnMut(u64) -> S,
+) -> Result<(SimOutcome, Vec<S>), SimError> {
+    let mut runs = Vec::new();
+    let mut sinks = Vec::new();
+    for r in 0..model.replications {
+        let seed = model.seed.wrapping_add(u64::from(r));
+        let (res, sink) = run_replication(model, seed, make_sink(seed))?;
+        runs.push(res);
+        sinks.push(sink);
+    }
+    Ok((summarise(model, runs), sinks))
+}
+
+/// Run one replication with the real engine.
+pub fn run_replication<S: EventSink>(model: &Model, seed: u64, sink: S) -> Result<(RunResult, S), SimError> {
+    let mut config = model.config.clone();
+    config.settings.seed = seed;
+    let engine = Engine::new(config).map_err(SimError::Start)?;
+    run::run_with(model, engine, sink, seed)
+}
+
+/// Sum replications into an outcome.
+pub fn summarise(model: &Model, runs: Vec<RunResult>) -> SimOutcome {
+    let mut totals = Counts::default();
+    let n_int = model.interval_count();
+    let mut sums = vec![Counts::default(); n_int];
+    for r in &runs {
+        totals.add(&r.totals);
+        for (s, c) in sums.iter_mut().zip(&r.intervals) {
+            s.add(c);
+        }
+    }
+    let per_run: Vec<Figures> = runs.iter().map(|r| r.totals.figures()).collect();
+    let estimates = Figures::HEADLINE
+        .iter()
+        .map(|name| {
+            let values: Vec<f64> = per_run.iter().filter_map(|f| f.get(name)).collect();
+            (*name, Estimate::of(&values))
+        })
+        .collect();
+    let intervals = sums
+        .into_iter()
+        .enumerate()
+        .map(|(k, counts)| {
+            let start_ms = model.first_interval_ms + k as u64 * model.interval_ms;
+            IntervalRow {
+                start_ms,
+                start: clock(start_ms.max(model.start_ms)),
+                end: clock((start_ms + model.interval_ms).min(model.end_ms)),
+                warm_up: start_ms < model.warm_up_end_ms,
+                figures: counts.figures(),
+                counts,
+            }
+        })
+        .collect();
+    SimOutcome {
+        figures: totals.figures(),
+        totals,
+        estimates,
+        intervals,
+        replications: runs,
+        sl_threshold_seconds: model.sl_threshold_ms as f64 / 1000.0,
+    }
+}

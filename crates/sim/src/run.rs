@@ -1,0 +1,830 @@
+//! One replication: the discrete-event loop in virtual time.
+//!
+//! The simulator keeps a binary heap of its own events (arrivals, patience
+//! expiries, answers, hang-ups, shift changes, callback requests and dial
+//! results) and merges it with the engine's next deadline: whichever is
+//! earlier goes next, the engine's first on a tie (the engine fires due
+//! timers before any input anyway). Every engine output is looked at once:
+//! events update the simulator's view of contacts and agents and the
+//! tallies and go to the event sink; commands (offer, dial a callback,
+//! release the caller) schedule the simulated people's reactions.
+//!
+//! The loop allocates nothing per contact beyond what the engine does: the
+//! output vector is reused, contacts live in a vector indexed by contact id
+//! (ids are dense from 0) and the heap's items are small and `Copy`.
+
+use crate::SimError;
+use crate::arrivals::RateProfile;
+use crate::model::Model;
+use crate::report::Counts;
+use engine::rng::{Rng, mix};
+use engine::{
+    AgentId, AgentState, Channel, Command, ContactId, ContactSpec, DialOutcome, Engine, EngineError, Event,
+    EventRecord, ExitAction, Input, Outcome, Output, Party, Presence, Segment, Time,
+};
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+/// What the simulator needs of an engine (the real one, or a stand-in in tests).
+pub trait Driven {
+    /// See [`Engine::handle`].
+    fn handle(&mut self, now: Time, input: Input, out: &mut Vec<Output>) -> Result<(), EngineError>;
+    /// See [`Engine::next_deadline`].
+    fn next_deadline(&mut self) -> Option<Time>;
+}
+
+impl Driven for Engine {
+    fn handle(&mut self, now: Time, input: Input, out: &mut Vec<Output>) -> Result<(), EngineError> {
+        Engine::handle(self, now, input, out)
+    }
+    fn next_deadline(&mut self) -> Option<Time> {
+        Engine::next_deadline(self)
+    }
+}
+
+/// Receives every event of a run, in order (a KPI fold, a log writer).
+pub trait EventSink {
+    /// One event.
+    fn event(&mut self, rec: &EventRecord);
+    /// The run ended at `at`.
+    fn finish(&mut self, _at: Time) {}
+}
+
+/// A sink that drops everything.
+impl EventSink for () {
+    fn event(&mut self, _rec: &EventRecord) {}
+}
+
+/// What one replication produced.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunResult {
+    /// Seed of the replication.
+    pub seed: u64,
+    /// Totals over the measured part of the run.
+    pub totals: Counts,
+    /// Per reporting interval, from the interval containing the start.
+    pub intervals: Vec<Counts>,
+    /// All arrivals, warm-up included.
+    pub arrivals: u64,
+    /// Engine events seen.
+    pub events: u64,
+    /// Inputs given to the engine (ticks included).
+    pub inputs: u64,
+    /// Virtual time at which the loop stopped (ms).
+    pub stopped_at_ms: u64,
+}
+
+// ---------------------------------------------------------------- heap
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Kind {
+    Arrival { stream: u32 },
+    Patience { contact: u32 },
+    Answer { contact: u32, agent: u32, token: u32 },
+    Hangup { contact: u32 },
+    CallbackAsk { contact: u32 },
+    DialDone { contact: u32, connected: bool },
+    ShiftStart { agent: u32 },
+    ShiftEnd { agent: u32 },
+    ReadyAgain { agent: u32 },
+    Logout { agent: u32 },
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+struct Item {
+    at: u64,
+    seq: u64,
+    kind: Kind,
+}
+
+impl Ord for Item {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // Reversed: the heap pops the earliest (then first scheduled).
+        (other.at, other.seq).cmp(&(self.at, self.seq))
+    }
+}
+
+impl PartialOrd for Item {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+// ---------------------------------------------------------------- state
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum CState {
+    /// Arrived, not yet queued (between Arrive and its events).
+    New,
+    Waiting,
+    Offered,
+    Connected,
+    Ended,
+}
+
+#[derive(Copy, Clone, Debug)]
+struct ContactRec {
+    arrived: u64,
+    handle_ms: u32,
+    /// Bumped whenever an offer of the contact ends, so a scheduled answer
+    /// to an older offer is recognised as stale.
+    token: u32,
+    offers: u16,
+    state: CState,
+    /// The caller has gone (callback requested or caller released): no
+    /// patience, no new callback request.
+    released: bool,
+    answered: bool,
+    /// Arrived after the warm-up: counts in the totals.
+    measured: bool,
+    /// Queue the contact waits in (last `ContactQueued`).
+    queue: u32,
+}
+
+#[derive(Clone, Debug)]
+struct AgentRt {
+    on_shift: bool,
+    logged_in: bool,
+    /// Presence is ready (as the engine reported it).
+    ready: bool,
+    /// Log out as soon as no customer is connected.
+    leaving: bool,
+    connected: u32,
+    state: AgentState,
+    since: u64,
+}
+
+struct StreamRt {
+    /// Next arrival, in fractional ms.
+    next: f64,
+    arrivals: Rng,
+    draws: Rng,
+}
+
+/// One replication in progress.
+struct Sim<'m, E: Driven, S: EventSink> {
+    m: &'m Model,
+    engine: E,
+    sink: S,
+    heap: BinaryHeap<Item>,
+    seq: u64,
+    contacts: Vec<ContactRec>,
+    agents: Vec<AgentRt>,
+    streams: Vec<StreamRt>,
+    agent_rng: Rng,
+    callback_rng: Rng,
+    out: Vec<Output>,
+    missed_reason: String,
+    res: RunResult,
+    now: u64,
+}
+
+/// A short description of an input, made before the input is moved into
+/// the engine (only formatted when the engine refuses it unexpectedly).
+#[derive(Copy, Clone, Debug)]
+struct InputTag {
+    kind: &'static str,
+    contact: Option<u64>,
+    agent: Option<u32>,
+}
+
+impl InputTag {
+    fn of(input: &Input) -> InputTag {
+        let (kind, contact, agent) = match input {
+            Input::Tick => ("tick", None, None),
+            Input::Arrive { contact } => ("arrive", Some(contact.id.0), None),
+            Input::Abandon { contact } => ("abandon", Some(contact.0), None),
+            Input::Login { agent } => ("login", None, Some(agent.0)),
+            Input::Logout { agent } => ("logout", None, Some(agent.0)),
+            Input::Ready { agent } => ("ready", None, Some(agent.0)),
+            Input::NotReady { agent, .. } => ("not-ready", None, Some(agent.0)),
+            Input::Accept { contact, agent } => ("accept", Some(contact.0), Some(agent.0)),
+            Input::Hangup { contact, .. } => ("hangup", Some(contact.0), None),
+            Input::RequestCallback { contact, .. } => ("request-callback", Some(contact.0), None),
+            Input::CallbackOutcome { contact, .. } => ("callback-outcome", Some(contact.0), None),
+            _ => ("other input", None, None),
+        };
+        InputTag { kind, contact, agent }
+    }
+
+    fn describe(&self) -> String {
+        let mut s = self.kind.to_string();
+        if let Some(c) = self.contact {
+            s.push_str(&format!(" of {}", ContactId(c)));
+        }
+        if let Some(a) = self.agent {
+            s.push_str(&format!(" by {}", AgentId(a)));
+        }
+        s
+    }
+}
+
+/// Run one replication of `model` with `seed` on `engine` (already started
+/// at the model's start time), sending every event to `sink`.
+pub fn run_with<E: Driven, S: EventSink>(
+    model: &Model,
+    engine: E,
+    sink: S,
+    seed: u64,
+) -> Result<(RunResult, S), SimError> {
+    let n_int = model.interval_count();
+    let expected: f64 = model
+        .streams
+        .iter()
+        .map(|s| {
+            RateProfile {
+                first_ms: model.first_interval_ms,
+                interval_ms: model.interval_ms,
+                start_ms: model.start_ms,
+                end_ms: model.end_ms,
+                rate_per_ms: &s.rate_per_ms,
+            }
+            .expected()
+        })
+        .sum();
+    let reserve = (expected * 1.02 + 6.0 * expected.sqrt() + 16.0).min(1e8) as usize;
+    let mut sim = Sim {
+        m: model,
+        engine,
+        sink,
+        heap: BinaryHeap::with_capacity(1024),
+        seq: 0,
+        contacts: Vec::with_capacity(reserve),
+        agents: model
+            .agents
+            .iter()
+            .map(|_| AgentRt {
+                on_shift: false,
+                logged_in: false,
+                ready: false,
+                leaving: false,
+                connected: 0,
+                state: AgentState::Offline,
+                since: model.start_ms,
+            })
+            .collect(),
+        streams: (0..model.streams.len())
+            .map(|i| StreamRt {
+                next: model.start_ms as f64,
+                arrivals: Rng::new(mix(seed ^ mix(0xA000 + i as u64))),
+                draws: Rng::new(mix(seed ^ mix(0xB000 + i as u64))),
+            })
+            .collect(),
+        agent_rng: Rng::new(mix(seed ^ 0xC0FFEE)),
+        callback_rng: Rng::new(mix(seed ^ 0xCA11BAC4)),
+        out: Vec::with_capacity(64),
+        missed_reason: model.config.settings.missed_offers_reason.clone(),
+        res: RunResult { seed, intervals: vec![Counts::default(); n_int], ..RunResult::default() },
+        now: model.start_ms,
+    };
+    sim.schedule_start();
+    sim.run()?;
+    sim.close();
+    let Sim { res, sink, .. } = sim;
+    Ok((res, sink))
+}
+
+impl<E: Driven, S: EventSink> Sim<'_, E, S> {
+    fn push(&mut self, at: u64, kind: Kind) {
+        self.seq += 1;
+        self.heap.push(Item { at, seq: self.seq, kind });
+    }
+
+    fn schedule_start(&mut self) {
+        let m = self.m;
+        for (i, a) in m.agents.iter().enumerate() {
+            let agent = i as u32;
+            if a.shifts.is_empty() {
+                self.push(m.start_ms, Kind::ShiftStart { agent });
+                continue;
+            }
+            for &(s, e) in &a.shifts {
+                if e <= m.start_ms || s >= m.end_ms {
+                    continue;
+                }
+                self.push(s.max(m.start_ms), Kind::ShiftStart { agent });
+                self.push(e, Kind::ShiftEnd { agent });
+            }
+        }
+        for i in 0..self.streams.len() {
+            self.next_arrival(i);
+        }
+    }
+
+    fn next_arrival(&mut self, i: usize) {
+        let m = self.m;
+        let profile = RateProfile {
+            first_ms: m.first_interval_ms,
+            interval_ms: m.interval_ms,
+            start_ms: m.start_ms,
+            end_ms: m.end_ms,
+            rate_per_ms: &m.streams[i].rate_per_ms,
+        };
+        let st = &mut self.streams[i];
+        if let Some(t) = profile.next_after(st.next, &mut st.arrivals) {
+            st.next = t;
+            self.push(t as u64, Kind::Arrival { stream: i as u32 });
+        }
+    }
+
+    fn run(&mut self) -> Result<(), SimError> {
+        let stop = self.m.end_ms.saturating_add(self.m.drain_ms);
+        loop {
+            let next_sim = self.heap.peek().map(|i| i.at);
+            let deadline = self.engine.next_deadline().map(|t| t.0);
+            let (at, engine_first) = match (next_sim, deadline) {
+                (None, None) => break,
+                (Some(a), None) => (a, false),
+                (None, Some(d)) => (d, true),
+                (Some(a), Some(d)) => {
+                    if d <= a {
+                        (d, true)
+                    } else {
+                        (a, false)
+                    }
+                }
+            };
+            if at > stop {
+                break;
+            }
+            self.now = self.now.max(at);
+            if engine_first {
+                let now = self.now;
+                self.input(now, Input::Tick).map_err(|(tag, e)| self.refused(tag, e))?;
+                continue;
+            }
+            let Some(item) = self.heap.pop() else { break };
+            self.dispatch(item)?;
+        }
+        self.res.stopped_at_ms = self.now;
+        Ok(())
+    }
+
+    fn refused(&self, tag: InputTag, error: EngineError) -> SimError {
+        SimError::Refused { at: Time(self.now), input: tag.describe(), error }
+    }
+
+    /// Give the engine an input and take in its outputs (also when it
+    /// refuses the input: timers due at `now` have fired).
+    fn input(&mut self, now: u64, input: Input) -> Result<(), (InputTag, EngineError)> {
+        let tag = InputTag::of(&input);
+        let mut out = std::mem::take(&mut self.out);
+        let r = self.engine.handle(Time(now), input, &mut out);
+        self.res.inputs += 1;
+        for o in &out {
+            self.output(o);
+        }
+        out.clear();
+        self.out = out;
+        r.map_err(|e| (tag, e))
+    }
+
+    fn dispatch(&mut self, item: Item) -> Result<(), SimError> {
+        let now = item.at;
+        match item.kind {
+            Kind::Arrival { stream } => self.arrive(now, stream as usize)?,
+            Kind::Patience { contact } => {
+                let c = &self.contacts[contact as usize];
+                if matches!(c.state, CState::Waiting | CState::Offered) && !c.released {
+                    let id = ContactId(u64::from(contact));
+                    self.input(now, Input::Abandon { contact: id }).map_err(|(t, e)| self.refused(t, e))?;
+                }
+            }
+            Kind::Answer { contact, agent, token } => {
+                let c = &self.contacts[contact as usize];
+                if c.state == CState::Offered && c.token == token {
+                    let input = Input::Accept { contact: ContactId(u64::from(contact)), agent: AgentId(agent) };
+                    self.input(now, input).map_err(|(t, e)| self.refused(t, e))?;
+                }
+            }
+            Kind::Hangup { contact } => {
+                if self.contacts[contact as usize].state == CState::Connected {
+                    let input = Input::Hangup { contact: ContactId(u64::from(contact)), by: Party::Customer };
+                    self.input(now, input).map_err(|(t, e)| self.refused(t, e))?;
+                }
+            }
+            Kind::CallbackAsk { contact } => {
+                let c = &self.contacts[contact as usize];
+                if matches!(c.state, CState::Waiting | CState::Offered) && !c.released {
+                    let input = Input::RequestCallback {
+                        contact: ContactId(u64::from(contact)),
+                        number: Some(format!("sim-{contact}")),
+                    };
+                    match self.input(now, input) {
+                        Ok(()) => {}
+                        // A full callback list: the caller keeps waiting.
+                        Err((_, EngineError::CallbackRefused(_))) => {
+                            let c = self.contacts[contact as usize];
+                            self.tally(&c, |n| n.callbacks_refused += 1);
+                        }
+                        Err((t, e)) => return Err(self.refused(t, e)),
+                    }
+                }
+            }
+            Kind::DialDone { contact, connected } => {
+                let outcome = if connected { DialOutcome::Connected } else { DialOutcome::NoAnswer };
+                let input = Input::CallbackOutcome { contact: ContactId(u64::from(contact)), outcome };
+                self.input(now, input).map_err(|(t, e)| self.refused(t, e))?;
+            }
+            Kind::ShiftStart { agent } => {
+                let a = &mut self.agents[agent as usize];
+                a.on_shift = true;
+                a.leaving = false;
+                let id = AgentId(agent);
+                if !a.logged_in {
+                    self.input(now, Input::Login { agent: id }).map_err(|(t, e)| self.refused(t, e))?;
+                }
+                if !self.agents[agent as usize].ready {
+                    self.input(now, Input::Ready { agent: id }).map_err(|(t, e)| self.refused(t, e))?;
+                }
+            }
+            Kind::ShiftEnd { agent } => {
+                let a = &mut self.agents[agent as usize];
+                a.on_shift = false;
+                if a.logged_in {
+                    a.leaving = true;
+                    let id = AgentId(agent);
+                    let input = Input::NotReady { agent: id, reason: "end-of-shift".to_string() };
+                    self.input(now, input).map_err(|(t, e)| self.refused(t, e))?;
+                    self.try_logout(now, agent)?;
+                }
+            }
+            Kind::ReadyAgain { agent } => {
+                let a = &self.agents[agent as usize];
+                if a.on_shift && a.logged_in && !a.ready && !a.leaving {
+                    let input = Input::Ready { agent: AgentId(agent) };
+                    self.input(now, input).map_err(|(t, e)| self.refused(t, e))?;
+                }
+            }
+            Kind::Logout { agent } => self.try_logout(now, agent)?,
+        }
+        Ok(())
+    }
+
+    /// Log out a leaving agent with no customer connected. The engine may
+    /// still refuse while a contact is being wrapped up or dialled: the
+    /// agent then stays leaving and is tried again when that ends.
+    fn try_logout(&mut self, now: u64, agent: u32) -> Result<(), SimError> {
+        let a = &self.agents[agent as usize];
+        if !a.leaving || !a.logged_in || a.connected > 0 {
+            return Ok(());
+        }
+        match self.input(now, Input::Logout { agent: AgentId(agent) }) {
+            Ok(()) => Ok(()),
+            Err((_, EngineError::InvalidState(_))) => Ok(()),
+            Err((t, e)) => Err(self.refused(t, e)),
+        }
+    }
+
+    fn arrive(&mut self, now: u64, stream: usize) -> Result<(), SimError> {
+        let m = self.m;
+        let sm = &m.streams[stream];
+        let index = self.contacts.len();
+        let Ok(contact) = u32::try_from(index) else { return Err(SimError::TooManyContacts) };
+        let st = &mut self.streams[stream];
+        let handle_ms = sm.handle.draw(&mut st.draws).min(u64::from(u32::MAX)) as u32;
+        let patience = sm.patience.map(|p| p.draw(&mut st.draws));
+        let asks_callback = sm.callback_probability > 0.0 && st.draws.next_f64() < sm.callback_probability;
+        let mut segment = Segment::Unknown;
+        if !sm.segments.is_empty() {
+            let u = st.draws.next_f64();
+            segment = sm.segments.iter().find(|(_, c)| u < *c).map_or(Segment::Unknown, |(s, _)| *s);
+        }
+        let mut last_agent = None;
+        if sm.wants_last_agent && matches!(segment, Segment::Returning | Segment::Vip) {
+            let members = &m.queues[sm.queue.0 as usize].members;
+            if !members.is_empty() {
+                last_agent = Some(members[st.draws.below(members.len() as u64) as usize]);
+            }
+        }
+        let measured = now >= m.warm_up_end_ms;
+        self.contacts.push(ContactRec {
+            arrived: now,
+            handle_ms,
+            token: 0,
+            offers: 0,
+            state: CState::New,
+            released: false,
+            answered: false,
+            measured,
+            queue: sm.queue.0,
+        });
+        self.res.arrivals += 1;
+        let c = self.contacts[index];
+        self.tally(&c, |n| n.offered += 1);
+        if let Some(p) = patience {
+            self.push(now.saturating_add(p), Kind::Patience { contact });
+        }
+        if asks_callback {
+            self.push(now.saturating_add(sm.callback_after_ms), Kind::CallbackAsk { contact });
+        }
+        let spec = ContactSpec {
+            id: ContactId(index as u64),
+            channel: sm.channel,
+            queue: sm.queue,
+            priority: sm.priority,
+            segment,
+            last_agent,
+            required_skills: sm.required_skills.clone(),
+            ..ContactSpec::default()
+        };
+        self.input(now, Input::Arrive { contact: spec }).map_err(|(t, e)| self.refused(t, e))?;
+        self.next_arrival(stream);
+        Ok(())
+    }
+
+    fn interval_of(&self, t: u64) -> usize {
+        let k = (t.saturating_sub(self.m.first_interval_ms) / self.m.interval_ms) as usize;
+        k.min(self.res.intervals.len().saturating_sub(1))
+    }
+
+    /// Count something about a contact: in the interval of its arrival and,
+    /// when it arrived after the warm-up, in the totals.
+    fn tally(&mut self, c: &ContactRec, f: impl Fn(&mut Counts)) {
+        if !self.res.intervals.is_empty() {
+            let k = self.interval_of(c.arrived);
+            f(&mut self.res.intervals[k]);
+        }
+        if c.measured {
+            f(&mut self.res.totals);
+        }
+    }
+
+    fn contact_index(&self, id: ContactId) -> Option<usize> {
+        let i = id.0 as usize;
+        (i < self.contacts.len()).then_some(i)
+    }
+
+    fn output(&mut self, o: &Output) {
+        match o {
+            Output::Event(rec) => {
+                self.res.events += 1;
+                self.sink.event(rec);
+                self.event(rec);
+            }
+            Output::Command(cmd) => self.command(cmd),
+        }
+    }
+
+    fn command(&mut self, cmd: &Command) {
+        let now = self.now;
+        match cmd {
+            Command::Offer { contact, agent, .. } => {
+                let Some(ci) = self.contact_index(*contact) else { return };
+                let Some(am) = self.m.agents.get(agent.0 as usize) else { return };
+                if am.miss_probability > 0.0 && self.agent_rng.next_f64() < am.miss_probability {
+                    return; // the offer rings out
+                }
+                let token = self.contacts[ci].token;
+                let at = now + am.answer_delay_ms;
+                self.push(at, Kind::Answer { contact: ci as u32, agent: agent.0, token });
+            }
+            Command::DialCallback { contact, .. } => {
+                let Some(ci) = self.contact_index(*contact) else { return };
+                let q = self.m.queues.get(self.contacts[ci].queue as usize);
+                let (dial_ms, p) = q.map_or((10_000, 1.0), |q| (q.dial_ms, q.answer_probability));
+                let connected = self.callback_rng.next_f64() < p;
+                self.push(now + dial_ms, Kind::DialDone { contact: ci as u32, connected });
+            }
+            Command::ReleaseCaller { contact } => {
+                if let Some(ci) = self.contact_index(*contact) {
+                    self.contacts[ci].released = true;
+                }
+            }
+            Command::CancelOffer { .. } | Command::Exit { .. } => {}
+        }
+    }
+
+    fn event(&mut self, rec: &EventRecord) {
+        let at = rec.at.0;
+        match &rec.event {
+            Event::ContactQueued { contact, queue, .. } => {
+                if let Some(ci) = self.contact_index(*contact) {
+                    let c = &mut self.contacts[ci];
+                    c.state = CState::Waiting;
+                    c.offers = 0;
+                    c.queue = queue.0;
+                }
+            }
+            Event::ContactOffered { contact, .. } => {
+                if let Some(ci) = self.contact_index(*contact) {
+                    let c = &mut self.contacts[ci];
+                    c.state = CState::Offered;
+                    c.offers = c.offers.saturating_add(1);
+                }
+            }
+            Event::OfferTimedOut { contact, .. }
+            | Event::OfferRejected { contact, .. }
+            | Event::OfferRescinded { contact, .. } => {
+                if let Some(ci) = self.contact_index(*contact) {
+                    let c = &mut self.contacts[ci];
+                    c.token = c.token.wrapping_add(1);
+                    c.offers = c.offers.saturating_sub(1);
+                    if c.offers == 0 && c.state == CState::Offered {
+                        c.state = CState::Waiting;
+                    }
+                }
+            }
+            Event::CallbackDialled { contact, .. } => {
+                if let Some(ci) = self.contact_index(*contact) {
+                    self.contacts[ci].released = true;
+                }
+            }
+            Event::ContactAnswered { contact, agent, channel, .. } => {
+                if let Some(a) = self.agents.get_mut(agent.0 as usize) {
+                    a.connected += 1;
+                }
+                let Some(ci) = self.contact_index(*contact) else { return };
+                let c = &mut self.contacts[ci];
+                c.state = CState::Connected;
+                let first = !c.answered;
+                c.answered = true;
+                let c = *c;
+                self.push(at + u64::from(c.handle_ms), Kind::Hangup { contact: ci as u32 });
+                if first {
+                    let wait = at.saturating_sub(c.arrived);
+                    let within = u64::from(wait <= self.m.sl_threshold_ms);
+                    let callback = u64::from(*channel == Channel::Callback);
+                    self.tally(&c, |n| {
+                        n.answered += 1;
+                        n.answered_within += within;
+                        n.wait_answered_ms += wait;
+                        n.wait_all_ms += wait;
+                        n.max_wait_ms = n.max_wait_ms.max(wait);
+                        n.callbacks_answered += callback;
+                    });
+                }
+            }
+            Event::ContactAbandoned { contact, .. } => {
+                let Some(ci) = self.contact_index(*contact) else { return };
+                let c = self.contacts[ci];
+                let wait = at.saturating_sub(c.arrived);
+                let within = u64::from(wait <= self.m.sl_threshold_ms);
+                let short = u64::from(wait < self.m.short_abandon_ms);
+                self.tally(&c, |n| {
+                    n.abandoned += 1;
+                    n.abandoned_within += within;
+                    n.short_abandoned += short;
+                    n.wait_abandoned_ms += wait;
+                    n.wait_all_ms += wait;
+                    n.max_wait_ms = n.max_wait_ms.max(wait);
+                });
+            }
+            Event::ContactExited { contact, action, .. } => {
+                if matches!(action, ExitAction::Disconnect | ExitAction::Voicemail)
+                    && let Some(ci) = self.contact_index(*contact)
+                {
+                    let c = self.contacts[ci];
+                    let wait = at.saturating_sub(c.arrived);
+                    self.tally(&c, |n| {
+                        n.exited += 1;
+                        n.wait_all_ms += wait;
+                    });
+                }
+            }
+            Event::CallbackRequested { contact, .. } => {
+                let Some(ci) = self.contact_index(*contact) else { return };
+                self.contacts[ci].released = true;
+                let c = self.contacts[ci];
+                self.tally(&c, |n| n.callbacks_requested += 1);
+            }
+            Event::ContactEnded { contact, agent, outcome, talk_ms, hold_ms, .. } => {
+                let now = self.now;
+                if let Some(ci) = self.contact_index(*contact) {
+                    let c = &mut self.contacts[ci];
+                    let was_connected = c.state == CState::Connected;
+                    c.state = CState::Ended;
+                    let c = *c;
+                    let (handled, failed) = match outcome {
+                        Outcome::Handled => (1, 0),
+                        Outcome::CallbackFailed => (0, 1),
+                        Outcome::Abandoned | Outcome::Exited => (0, 0),
+                    };
+                    let handle = if handled == 1 { talk_ms + hold_ms } else { 0 };
+                    self.tally(&c, |n| {
+                        n.handled += handled;
+                        n.handle_ms += handle;
+                        n.callbacks_failed += failed;
+                    });
+                    if was_connected && let Some(a) = agent {
+                        let ai = a.0 as usize;
+                        if let Some(rt) = self.agents.get_mut(ai) {
+                            rt.connected = rt.connected.saturating_sub(1);
+                            if rt.leaving && rt.connected == 0 {
+                                self.push(now, Kind::Logout { agent: a.0 });
+                            }
+                        }
+                    }
+                }
+            }
+            Event::WrapUpEnded { contact, agent, wrap_ms, .. } => {
+                if let Some(ci) = self.contact_index(*contact) {
+                    let c = self.contacts[ci];
+                    self.tally(&c, |n| n.handle_ms += wrap_ms);
+                }
+                if let Some(rt) = self.agents.get(agent.0 as usize)
+                    && rt.leaving
+                    && rt.connected == 0
+                {
+                    let now = self.now;
+                    self.push(now, Kind::Logout { agent: agent.0 });
+                }
+            }
+            Event::AgentPresenceChanged { agent, presence } => {
+                let now = self.now;
+                let Some(rt) = self.agents.get_mut(agent.0 as usize) else { return };
+                match presence {
+                    Presence::Offline => {
+                        rt.logged_in = false;
+                        rt.ready = false;
+                        rt.leaving = false;
+                    }
+                    Presence::Ready => {
+                        rt.logged_in = true;
+                        rt.ready = true;
+                    }
+                    Presence::NotReady(reason) => {
+                        rt.logged_in = true;
+                        rt.ready = false;
+                        if rt.on_shift && !rt.leaving && **reason == *self.missed_reason {
+                            let delay = self.m.agents[agent.0 as usize].ready_again_ms;
+                            self.push(now + delay, Kind::ReadyAgain { agent: agent.0 });
+                        }
+                    }
+                }
+            }
+            Event::AgentStateChanged { agent, to, .. } => {
+                let ai = agent.0 as usize;
+                if ai < self.agents.len() {
+                    let (from, since) = (self.agents[ai].state, self.agents[ai].since);
+                    self.agent_span(from, since, at);
+                    self.agents[ai].state = *to;
+                    self.agents[ai].since = at;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Add an agent's time in `state` over `[a, b)` to the intervals it
+    /// covers (within the run) and to the totals (after the warm-up).
+    fn agent_span(&mut self, state: AgentState, a: u64, b: u64) {
+        let m = self.m;
+        let a = a.max(m.start_ms);
+        let b = b.min(m.end_ms);
+        if b <= a {
+            return;
+        }
+        let slot = match state {
+            AgentState::Offline => return,
+            AgentState::Ready => 0,
+            AgentState::NotReady => 1,
+            AgentState::Reserved | AgentState::Busy | AgentState::OnHold | AgentState::WrapUp => 2,
+        };
+        let (wa, wb) = (a.max(m.warm_up_end_ms), b);
+        if wb > wa {
+            let d = wb - wa;
+            let n = &mut self.res.totals;
+            match slot {
+                0 => n.agent_idle_ms += d,
+                1 => n.agent_not_ready_ms += d,
+                _ => n.agent_busy_ms += d,
+            }
+        }
+        if self.res.intervals.is_empty() {
+            return;
+        }
+        let mut t = a;
+        while t < b {
+            let k = self.interval_of(t);
+            let boundary = (m.first_interval_ms + (k as u64 + 1) * m.interval_ms).min(b);
+            let boundary = boundary.max(t + 1);
+            let d = boundary - t;
+            let n = &mut self.res.intervals[k];
+            match slot {
+                0 => n.agent_idle_ms += d,
+                1 => n.agent_not_ready_ms += d,
+                _ => n.agent_busy_ms += d,
+            }
+            t = boundary;
+        }
+    }
+
+    /// End of the replication: close agent spans, count unfinished contacts.
+    fn close(&mut self) {
+        let m = self.m;
+        let end = self.now.max(m.end_ms);
+        for ai in 0..self.agents.len() {
+            let (state, since) = (self.agents[ai].state, self.agents[ai].since);
+            self.agent_span(state, since, end);
+            self.agents[ai].since = end;
+        }
+        for i in 0..self.contacts.len() {
+            let c = self.contacts[i];
+            if c.state != CState::Ended {
+                self.tally(&c, |n| n.unfinished += 1);
+            }
+        }
+        self.sink.finish(Time(end));
+    }
+}
