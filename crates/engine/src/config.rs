@@ -392,6 +392,10 @@ pub struct AgentConfig {
     /// Simultaneous contacts per channel.
     #[serde(default)]
     pub capacity: Capacity,
+    /// Offers are answered at once, without ringing (auto-answer headsets,
+    /// simulated agents). The offer and the answer are both recorded.
+    #[serde(default)]
+    pub auto_answer: bool,
 }
 
 impl AgentConfig {
@@ -405,6 +409,7 @@ impl AgentConfig {
             attributes: Vec::new(),
             queues: queues.iter().map(|q| Membership::of(*q)).collect(),
             capacity: Capacity::default(),
+            auto_answer: false,
         }
     }
 

@@ -9,6 +9,7 @@ use crate::contact::Segment;
 use crate::event::{AgentState, Event, Presence};
 use crate::ids::{AgentId, ContactId, QueueId, Time};
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 impl Engine {
     pub(super) fn apply(&mut self, at: Time, ev: &Event) {
@@ -57,7 +58,7 @@ impl Engine {
                     entered_at: at,
                     step: 0,
                     step_entered: at,
-                    plan: Vec::new(),
+                    plan: std::sync::Arc::from(Vec::new()),
                     phase: Phase::Transit,
                     epoch: 0,
                     callback: None,
@@ -100,7 +101,7 @@ impl Engine {
                 if let Some(c) = self.contacts.get_mut(contact) {
                     match &mut c.phase {
                         Phase::Offered(list) => list.push(*agent),
-                        p => *p = Phase::Offered(vec![*agent]),
+                        p => *p = Phase::Offered(Agents::one(*agent)),
                     }
                 }
                 let rr = self.queue(*queue).is_some_and(|q| q.cfg.strategy == Strategy::RoundRobin);
@@ -118,7 +119,10 @@ impl Engine {
                         phase: ItemPhase::Reserved { deadline: *deadline },
                     });
                 }
-                self.schedule(*deadline, Timer::Offer { contact: *contact, agent: *agent });
+                // Auto-answering agents answer in the same step: no ring time-out.
+                if !self.agent(*agent).is_some_and(|a| a.cfg.auto_answer) {
+                    self.schedule(*deadline, Timer::Offer { contact: *contact, agent: *agent });
+                }
                 self.agent_changed(*agent);
             }
             Event::OfferTimedOut { contact, agent, missed, .. } => {
@@ -262,7 +266,7 @@ impl Engine {
                     self.agent_changed(agent);
                 }
                 if let Phase::Offered(list) = &c.phase {
-                    for a in list.clone() {
+                    for a in list.to_vec() {
                         if let Some(ag) = self.agent_mut(a) {
                             ag.remove_item(*contact);
                         }
@@ -365,7 +369,7 @@ impl Engine {
         if let Some(c) = self.contacts.get_mut(&contact)
             && let Phase::Offered(list) = &mut c.phase
         {
-            list.retain(|a| *a != agent);
+            list.remove(agent);
             if list.is_empty() {
                 c.phase = Phase::Transit;
                 back = !c.plan.is_empty();
@@ -464,6 +468,10 @@ impl Engine {
                 q.logged_in = logged_in;
                 self.queues[idx] = Some(q);
             }
+        }
+        let default_plan: Arc<[PlanStep]> = Arc::from(self.compute_plan(Segment::Unknown, None, None, id));
+        if let Some(q) = self.queue_mut(id) {
+            q.default_plan = default_plan;
         }
         // Re-plan waiting contacts under the new steps, keeping their step
         // index where it still exists.
@@ -603,8 +611,26 @@ impl Engine {
     }
 
     /// The routing plan of a contact entering `queue`.
-    fn build_plan(&mut self, c: (Segment, Option<AgentId>, Option<CondId>), queue: QueueId) -> Vec<PlanStep> {
+    fn build_plan(&mut self, c: (Segment, Option<AgentId>, Option<CondId>), queue: QueueId) -> Arc<[PlanStep]> {
         let (segment, preferred, req) = c;
+        let Some(q) = self.queue(queue) else {
+            return Arc::from(vec![PlanStep { cond: StepCond::Members(req.unwrap_or(ANY)), timeout_ms: None }]);
+        };
+        let uses_preferred = q.cfg.sticky_agent_ms.is_some() || q.steps.iter().any(|(s, _)| *s == QueueStep::Preferred);
+        let uses_segment = segment == Segment::New && q.new_customer_cond.is_some();
+        if req.is_none() && (preferred.is_none() || !uses_preferred) && !uses_segment && !q.default_plan.is_empty() {
+            return q.default_plan.clone();
+        }
+        Arc::from(self.compute_plan(segment, preferred, req, queue))
+    }
+
+    fn compute_plan(
+        &mut self,
+        segment: Segment,
+        preferred: Option<AgentId>,
+        req: Option<CondId>,
+        queue: QueueId,
+    ) -> Vec<PlanStep> {
         let Some(q) = self.queue(queue) else {
             return vec![PlanStep { cond: StepCond::Members(req.unwrap_or(ANY)), timeout_ms: None }];
         };
@@ -671,7 +697,7 @@ impl Engine {
         };
         let (overflow_after, max_wait) = match self.queue_mut(qid) {
             Some(q) => {
-                q.all.insert(key);
+                q.waiting += 1;
                 (q.cfg.overflow.as_ref().and_then(|o| o.after_ms), q.cfg.max_wait.as_ref().map(|m| m.value))
             }
             None => (None, None),
@@ -716,7 +742,7 @@ impl Engine {
             }
         }
         if let Some(q) = self.queue_mut(qid) {
-            q.all.remove(&key);
+            q.waiting = q.waiting.saturating_sub(1);
         }
     }
 
@@ -746,7 +772,34 @@ impl Engine {
 
     fn reindex(&mut self, id: AgentId) {
         let Some(a) = self.agent(id) else { return };
-        let mut desired: Vec<(QueueId, Slot, ReadyKey)> = Vec::new();
+        // Fastest path: not indexed and still cannot be (busy, not ready).
+        if a.indexed.is_empty() && (a.presence != Presence::Ready || Slot::ALL.iter().all(|s| !a.has_room(*s))) {
+            return;
+        }
+        // Fast path: compare the wanted entries with the current ones without
+        // building a list (most changes do not move the agent in the indexes).
+        let mut n = 0;
+        let mut same = true;
+        'outer: for slot in Slot::ALL {
+            if !a.indexable(slot) {
+                continue;
+            }
+            for m in &a.cfg.queues {
+                if self.queue(m.queue).is_some() {
+                    if a.indexed.get(n) != Some(&(m.queue, slot, self.ready_key(m.queue, a))) {
+                        same = false;
+                        break 'outer;
+                    }
+                    n += 1;
+                }
+            }
+        }
+        if same && n == a.indexed.len() {
+            return;
+        }
+        let mut desired = std::mem::take(&mut self.scratch_index);
+        desired.clear();
+        let Some(a) = self.agent(id) else { return };
         for slot in Slot::ALL {
             if !a.indexable(slot) {
                 continue;
@@ -757,13 +810,10 @@ impl Engine {
                 }
             }
         }
-        if desired == a.indexed {
-            return;
-        }
-        let old = std::mem::take(&mut self.agent_mut(id).map(|a| std::mem::take(&mut a.indexed)).unwrap_or_default());
-        for (q, s, k) in old {
-            if let Some(q) = self.queue_mut(q) {
-                q.ready[s.index()].remove(&k);
+        let mut old = self.agent_mut(id).map(|a| std::mem::take(&mut a.indexed)).unwrap_or_default();
+        for (q, s, k) in &old {
+            if let Some(q) = self.queue_mut(*q) {
+                q.ready[s.index()].remove(k);
             }
         }
         for (q, s, k) in &desired {
@@ -771,9 +821,12 @@ impl Engine {
                 q.ready[s.index()].insert(*k);
             }
         }
+        // Swap buffers: the agent keeps `desired`, the scratch keeps the old allocation.
+        old.clear();
         if let Some(a) = self.agent_mut(id) {
             a.indexed = desired;
         }
+        self.scratch_index = old;
     }
 }
 

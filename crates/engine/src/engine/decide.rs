@@ -240,7 +240,7 @@ impl Engine {
             }
             Input::RemoveQueue { queue } => {
                 let q = self.queue(queue).ok_or(EngineError::UnknownQueue(queue))?;
-                if !q.all.is_empty() || self.contacts.values().any(|c| c.queue == queue) {
+                if q.waiting > 0 || self.contacts.values().any(|c| c.queue == queue) {
                     return Err(EngineError::Config(format!("{queue} still has contacts")));
                 }
                 let mut cfg = self.current_config();
@@ -309,7 +309,7 @@ impl Engine {
         let Some(c) = self.contacts.get(&cid) else { return };
         let (hops, base, channel) = (c.overflow_hops, c.base_priority, c.channel);
         let Some(q) = self.queue(queue) else { return };
-        let full = q.cfg.max_length.as_ref().filter(|l| q.all.len() as u64 >= l.value).map(|l| l.action.clone());
+        let full = q.cfg.max_length.as_ref().filter(|l| u64::from(q.waiting) >= l.value).map(|l| l.action.clone());
         let no_agents = q.cfg.overflow.as_ref().filter(|o| o.when_no_agents && q.logged_in == 0).map(|o| o.queue);
         let priority = base.saturating_add(q.cfg.priority);
         if let Some(action) = full {
@@ -392,7 +392,7 @@ impl Engine {
         let wait_ms = now.since(c.entered_at);
         let offered: Vec<AgentId> = match &c.phase {
             Phase::Waiting(_) | Phase::RetryWait | Phase::Transit => Vec::new(),
-            Phase::Offered(list) => list.clone(),
+            Phase::Offered(list) => list.to_vec(),
             Phase::Dialling(_) | Phase::Connected { .. } => {
                 return Err(EngineError::InvalidState(format!("{cid} is connected to an agent: hang up instead")));
             }
@@ -449,7 +449,7 @@ impl Engine {
             else {
                 continue;
             };
-            let waiting: Vec<ContactId> = queue.all.iter().map(|k| ContactId(k.2)).collect();
+            let waiting = self.waiting_in(q);
             for c in waiting {
                 if self.contacts.get(&c).is_some_and(|c| c.overflow_hops < MAX_OVERFLOW_HOPS) {
                     self.overflow(now, c, target, OverflowReason::NoAgents, out);
@@ -515,7 +515,7 @@ impl Engine {
         let c = self.contacts.get(&contact).ok_or(EngineError::UnknownContact(contact))?;
         self.agent(agent).ok_or(EngineError::UnknownAgent(agent))?;
         match &c.phase {
-            Phase::Offered(list) if list.contains(&agent) => Ok(c.queue),
+            Phase::Offered(list) if list.contains(agent) => Ok(c.queue),
             _ => Err(EngineError::NotOffered { contact, agent }),
         }
     }
@@ -530,7 +530,7 @@ impl Engine {
         let queue = self.check_offered(contact, agent)?;
         let Some(c) = self.contacts.get(&contact) else { return Err(EngineError::UnknownContact(contact)) };
         let others: Vec<AgentId> = match &c.phase {
-            Phase::Offered(list) => list.iter().copied().filter(|a| *a != agent).collect(),
+            Phase::Offered(list) => list.iter().filter(|a| *a != agent).collect(),
             _ => Vec::new(),
         };
         let (channel, wait_ms) = (c.channel, now.since(c.entered_at));
@@ -704,6 +704,12 @@ impl Engine {
                 if target.presence != Presence::Ready {
                     return Err(EngineError::TransferRefused(format!("{} is not ready", target.cfg.name)));
                 }
+                if target.item(contact).is_some() {
+                    return Err(EngineError::TransferRefused(format!(
+                        "{} is still wrapping up this contact",
+                        target.cfg.name
+                    )));
+                }
                 if !target.has_room(slot) {
                     return Err(EngineError::TransferRefused(format!("{} is busy", target.cfg.name)));
                 }
@@ -736,17 +742,32 @@ impl Engine {
             self.emit(now, Event::ContactOffered { contact, queue, agent: *agent, channel, deadline }, out);
             out.push(Output::Command(Command::Offer { contact, agent: *agent, channel, deadline }));
         }
+        if let [agent] = agents
+            && self.agent(*agent).is_some_and(|a| a.cfg.auto_answer)
+        {
+            // Cannot fail: the offer was just made.
+            let _ = self.accept(now, contact, *agent, out);
+        }
     }
 
     /// Try every waiting contact of a queue (after a configuration change).
     fn route_queue(&mut self, now: Time, queue: QueueId, out: &mut Vec<Output>) {
-        let waiting: Vec<ContactId> = match self.queue(queue) {
-            Some(q) => q.all.iter().map(|k| ContactId(k.2)).collect(),
-            None => return,
-        };
+        let waiting = self.waiting_in(queue);
         for c in waiting {
             self.route_contact(now, c, out);
         }
+    }
+
+    /// Waiting contacts of a queue, best first.
+    pub(super) fn waiting_in(&self, queue: QueueId) -> Vec<ContactId> {
+        let mut keys: Vec<WaitKey> = self
+            .contacts
+            .values()
+            .filter(|c| c.queue == queue && matches!(c.phase, Phase::Waiting(_)))
+            .map(|c| c.key())
+            .collect();
+        keys.sort_unstable();
+        keys.into_iter().map(|k| ContactId(k.2)).collect()
     }
 
     /// A contact is waiting: offer it to the best available eligible agent.
@@ -757,7 +778,7 @@ impl Engine {
         let queue = c.queue;
         let chosen: Vec<AgentId> = match cref {
             ClassRef::Preferred(a) => {
-                if self.agent(a).is_some_and(|ag| ag.available(slot, now)) {
+                if self.agent(a).is_some_and(|ag| ag.available(slot, now) && ag.item(cid).is_none()) {
                     vec![a]
                 } else {
                     Vec::new()
@@ -767,7 +788,7 @@ impl Engine {
                 let Some(q) = self.queue(queue) else { return };
                 let Some(class) = q.classes.get(i) else { return };
                 let cond = &self.conds[class.cond as usize];
-                self.pick_agents(now, q, slot, cond)
+                self.pick_agents(now, q, slot, cond, cid)
             }
         };
         if !chosen.is_empty() {
@@ -775,10 +796,12 @@ impl Engine {
         }
     }
 
-    fn pick_agents(&self, now: Time, q: &Queue, slot: Slot, cond: &Cond) -> Vec<AgentId> {
+    fn pick_agents(&self, now: Time, q: &Queue, slot: Slot, cond: &Cond, contact: ContactId) -> Vec<AgentId> {
+        // An agent still wrapping up this very contact (it was transferred
+        // back into a queue) is not offered it again.
         let eligible = |k: &ReadyKey| -> Option<&Agent> {
             let a = self.agent(k.2)?;
-            (a.blocked_until <= now && a.available(slot, now) && a.matches(cond)).then_some(a)
+            (a.available(slot, now) && a.matches(cond) && a.item(contact).is_none()).then_some(a)
         };
         let set = &q.ready[slot.index()];
         match q.cfg.strategy {
@@ -799,7 +822,7 @@ impl Engine {
             Strategy::Random | Strategy::WeightedRandom => {
                 let cands: Vec<(AgentId, u64)> = set
                     .iter()
-                    .filter_map(|k| eligible(k))
+                    .filter_map(eligible)
                     .map(|a| {
                         let w = if q.cfg.strategy == Strategy::WeightedRandom {
                             a.cfg.queues.iter().find(|m| m.queue == q.cfg.id).map_or(1, |m| u64::from(m.weight.max(1)))
@@ -836,8 +859,12 @@ impl Engine {
             if !a.available(slot, now) {
                 continue;
             }
-            if let Some((s, key)) = a.preferred_waiting.range((slot, (i64::MIN, 0, 0))..).next()
-                && *s == slot
+            let not_held = |k: &WaitKey| a.item(ContactId(k.2)).is_none();
+            if let Some((_, key)) = a
+                .preferred_waiting
+                .range((slot, (i64::MIN, 0, 0))..)
+                .take_while(|(s, _)| *s == slot)
+                .find(|(_, k)| not_held(k))
                 && best.is_none_or(|b| *key < b)
             {
                 best = Some(*key);
@@ -848,7 +875,7 @@ impl Engine {
                     if class.slot != slot {
                         continue;
                     }
-                    let Some(first) = class.set.first() else { continue };
+                    let Some(first) = class.set.iter().find(|k| not_held(k)) else { continue };
                     if best.is_some_and(|b| b <= *first) {
                         continue;
                     }

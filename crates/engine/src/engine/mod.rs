@@ -38,6 +38,8 @@ pub struct Engine {
     touched: Vec<AgentId>,
     /// Time of the latest event: time never goes back, whatever the driver does.
     clock: Time,
+    /// Reused buffer for index rebuilds.
+    scratch_index: Vec<(crate::ids::QueueId, crate::config::Slot, state::ReadyKey)>,
 }
 
 /// Condition id of the empty condition (any member).
@@ -61,6 +63,7 @@ impl Engine {
             timer_seq: 0,
             touched: Vec::new(),
             clock: Time(0),
+            scratch_index: Vec::new(),
         };
         let any = e.intern_cond(Cond::default());
         debug_assert_eq!(any, ANY);

@@ -128,6 +128,49 @@ pub(crate) enum ClassRef {
     Preferred(AgentId),
 }
 
+/// The agents a contact is offered to: one, except for ring-all. Kept
+/// inline for the single offer so the hot path does not allocate.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub(crate) struct Agents {
+    first: Option<AgentId>,
+    rest: Vec<AgentId>,
+}
+
+impl Agents {
+    pub(crate) fn one(a: AgentId) -> Self {
+        Agents { first: Some(a), rest: Vec::new() }
+    }
+    pub(crate) fn push(&mut self, a: AgentId) {
+        if self.first.is_none() {
+            self.first = Some(a);
+        } else {
+            self.rest.push(a);
+        }
+    }
+    pub(crate) fn remove(&mut self, a: AgentId) {
+        if self.first == Some(a) {
+            self.first = if self.rest.is_empty() { None } else { Some(self.rest.remove(0)) };
+        } else {
+            self.rest.retain(|x| *x != a);
+        }
+    }
+    pub(crate) fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+    pub(crate) fn len(&self) -> usize {
+        usize::from(self.first.is_some()) + self.rest.len()
+    }
+    pub(crate) fn contains(&self, a: AgentId) -> bool {
+        self.first == Some(a) || self.rest.contains(&a)
+    }
+    pub(crate) fn iter(&self) -> impl Iterator<Item = AgentId> + '_ {
+        self.first.into_iter().chain(self.rest.iter().copied())
+    }
+    pub(crate) fn to_vec(&self) -> Vec<AgentId> {
+        self.iter().collect()
+    }
+}
+
 /// A contact's phase.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Phase {
@@ -136,7 +179,7 @@ pub(crate) enum Phase {
     /// Waiting in its queue.
     Waiting(ClassRef),
     /// Offered to these agents.
-    Offered(Vec<AgentId>),
+    Offered(Agents),
     /// A callback being dialled with this agent reserved.
     Dialling(AgentId),
     /// Connected to an agent.
@@ -171,7 +214,8 @@ pub(crate) struct Contact {
     pub entered_at: Time,
     pub step: u32,
     pub step_entered: Time,
-    pub plan: Vec<PlanStep>,
+    /// Shared between contacts with the same plan (most of them).
+    pub plan: std::sync::Arc<[PlanStep]>,
     pub phase: Phase,
     /// Bumped each time the contact starts waiting: older queue timers are stale.
     pub epoch: u32,
@@ -354,8 +398,8 @@ pub(crate) struct Queue {
     /// Condition of the new-customer preference step, if configured.
     pub new_customer_cond: Option<CondId>,
     pub classes: Vec<Class>,
-    /// Every waiting contact (for positions and the longest wait).
-    pub all: BTreeSet<WaitKey>,
+    /// Number of waiting contacts (callbacks included).
+    pub waiting: u32,
     /// Available agents per slot, ordered by the strategy's key.
     pub ready: [BTreeSet<ReadyKey>; 3],
     /// Member agents, sorted.
@@ -363,6 +407,9 @@ pub(crate) struct Queue {
     pub logged_in: u32,
     pub callbacks_outstanding: u32,
     pub rr_cursor: Option<ReadyKey>,
+    /// The plan of a contact with no preferred agent, no own required
+    /// skills and no new-customer preference: shared, built once.
+    pub default_plan: std::sync::Arc<[PlanStep]>,
     /// Smoothed handle time (talk + hold) and wrap-up, for expected waits.
     pub handle_ewma_ms: f64,
     pub wrap_ewma_ms: f64,
@@ -375,12 +422,13 @@ impl Queue {
             steps: Vec::new(),
             new_customer_cond: None,
             classes: Vec::new(),
-            all: BTreeSet::new(),
+            waiting: 0,
             ready: [BTreeSet::new(), BTreeSet::new(), BTreeSet::new()],
             members: Vec::new(),
             logged_in: 0,
             callbacks_outstanding: 0,
             rr_cursor: None,
+            default_plan: std::sync::Arc::from(Vec::new()),
             handle_ewma_ms: 0.0,
             wrap_ewma_ms: 0.0,
         }

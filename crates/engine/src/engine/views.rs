@@ -209,7 +209,7 @@ impl Engine {
                     ClassRef::Class(_) => None,
                 },
             },
-            Phase::Offered(list) => ContactPhase::Offered { agents: list.clone() },
+            Phase::Offered(list) => ContactPhase::Offered { agents: list.to_vec() },
             Phase::Dialling(a) => ContactPhase::Dialling { agent: *a },
             Phase::Connected { agent, held_since } => {
                 ContactPhase::Connected { agent: *agent, held: held_since.is_some() }
@@ -243,9 +243,14 @@ impl Engine {
         Some(QueueView {
             id,
             name: q.cfg.name.clone(),
-            waiting: q.all.len() as u32,
+            waiting: q.waiting,
             callbacks_outstanding: q.callbacks_outstanding,
-            oldest_waiting_since: q.all.iter().map(|k| Time(k.1)).min(),
+            oldest_waiting_since: self
+                .contacts
+                .values()
+                .filter(|c| c.queue == id && matches!(c.phase, Phase::Waiting(_)))
+                .map(|c| c.waiting_since)
+                .min(),
             logged_in: q.logged_in,
             available_voice,
             members: q.members.len() as u32,
@@ -263,8 +268,13 @@ impl Engine {
         if !matches!(c.phase, Phase::Waiting(_)) {
             return None;
         }
-        let q = self.queue(c.queue)?;
-        Some(q.all.range(..c.key()).count() as u32 + 1)
+        let key = c.key();
+        let ahead = self
+            .contacts
+            .values()
+            .filter(|o| o.queue == c.queue && matches!(o.phase, Phase::Waiting(_)) && o.key() < key)
+            .count();
+        Some(ahead as u32 + 1)
     }
 
     /// Expected wait of a waiting contact, in milliseconds: its position
@@ -332,7 +342,7 @@ impl Engine {
                 seen.push(it.contact);
                 match it.phase {
                     ItemPhase::Reserved { .. } => match self.contacts.get(&it.contact).map(|c| &c.phase) {
-                        Some(Phase::Offered(list)) if list.contains(&id) => {}
+                        Some(Phase::Offered(list)) if list.contains(id) => {}
                         other => return Err(format!("{id} reserved for {} which is {other:?}", it.contact)),
                     },
                     ItemPhase::Talking | ItemPhase::Held => match self.contacts.get(&it.contact).map(|c| &c.phase) {
@@ -360,9 +370,9 @@ impl Engine {
                     if list.is_empty() {
                         return Err(format!("{} offered to nobody", c.id));
                     }
-                    for a in list {
+                    for a in list.iter() {
                         let ok = self
-                            .agent(*a)
+                            .agent(a)
                             .and_then(|ag| ag.item(c.id))
                             .is_some_and(|i| matches!(i.phase, ItemPhase::Reserved { .. }));
                         if !ok {
@@ -387,16 +397,13 @@ impl Engine {
                 Phase::Waiting(r) => {
                     waiting_total += 1;
                     let q = self.queue(c.queue).ok_or(format!("{} waits in a missing queue", c.id))?;
-                    if !q.all.contains(&c.key()) {
-                        return Err(format!("{} waiting but not in queue index", c.id));
-                    }
                     let slot = c.channel.slot();
                     let eligible_idle: Option<AgentId> = match r {
                         ClassRef::Preferred(a) => {
                             if !self.agent(*a).is_some_and(|ag| ag.preferred_waiting.contains(&(slot, c.key()))) {
                                 return Err(format!("{} not in preferred index of {a}", c.id));
                             }
-                            self.agent(*a).filter(|ag| ag.available(slot, now)).map(|_| *a)
+                            self.agent(*a).filter(|ag| ag.available(slot, now) && ag.item(c.id).is_none()).map(|_| *a)
                         }
                         ClassRef::Class(i) => {
                             let class = q.classes.get(*i).ok_or("bad class")?;
@@ -404,10 +411,11 @@ impl Engine {
                                 return Err(format!("{} not in its class index", c.id));
                             }
                             let cond = &self.conds[class.cond as usize];
-                            q.members
-                                .iter()
-                                .copied()
-                                .find(|m| self.agent(*m).is_some_and(|a| a.available(slot, now) && a.matches(cond)))
+                            q.members.iter().copied().find(|m| {
+                                self.agent(*m).is_some_and(|a| {
+                                    a.available(slot, now) && a.matches(cond) && a.item(c.id).is_none()
+                                })
+                            })
                         }
                     };
                     if let Some(a) = eligible_idle {
@@ -416,7 +424,7 @@ impl Engine {
                 }
             }
         }
-        let indexed: usize = self.queues.iter().flatten().map(|q| q.all.len()).sum();
+        let indexed: usize = self.queues.iter().flatten().map(|q| q.waiting as usize).sum();
         if indexed != waiting_total {
             return Err(format!("{indexed} indexed waiting contacts, {waiting_total} waiting"));
         }

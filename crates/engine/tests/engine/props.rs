@@ -339,22 +339,18 @@ proptest! {
                     }
                 }
                 Event::ContactOffered { contact, .. } => {
-                    if let Some(k) = key.get(contact) {
-                        if waiting.contains(k) {
-                            let best = *waiting.iter().next().expect("non-empty");
-                            prop_assert_eq!(best, *k, "offered {} at seq {} but a better contact waits", contact, r.seq);
-                            waiting.remove(k);
-                        }
+                    if let Some(k) = key.get(contact)
+                        && waiting.contains(k)
+                    {
+                        let best = *waiting.iter().next().expect("non-empty");
+                        prop_assert_eq!(best, *k, "offered {} at seq {} but a better contact waits", contact, r.seq);
+                        waiting.remove(k);
                     }
                 }
                 Event::OfferTimedOut { contact, .. } | Event::OfferRejected { contact, .. } | Event::OfferRescinded { contact, .. } => {
-                    // Back at its old place when no other offer is pending.
-                    if w.log.iter().all(|_| true) {
-                        if let Some(k) = key.get(contact) {
-                            // The engine re-queues only when the last offer ends;
-                            // ring-all is not used here so one offer at a time.
-                            waiting.insert(*k);
-                        }
+                    // Back at its old place (no ring-all here: one offer at a time).
+                    if let Some(k) = key.get(contact) {
+                        waiting.insert(*k);
                     }
                 }
                 Event::ContactAbandoned { contact, .. } | Event::ContactExited { contact, .. } | Event::ContactOverflowed { contact, .. } | Event::ContactEnded { contact, .. } => {
