@@ -742,11 +742,11 @@ impl Engine {
             self.emit(now, Event::ContactOffered { contact, queue, agent: *agent, channel, deadline }, out);
             out.push(Output::Command(Command::Offer { contact, agent: *agent, channel, deadline }));
         }
-        if let [agent] = agents
-            && self.agent(*agent).is_some_and(|a| a.cfg.auto_answer)
-        {
+        // Auto-answering agents answer at once (the first of them, for a
+        // ring-all offer); their offers have no ring time-out.
+        if let Some(agent) = agents.iter().copied().find(|a| self.agent(*a).is_some_and(|a| a.cfg.auto_answer)) {
             // Cannot fail: the offer was just made.
-            let _ = self.accept(now, contact, *agent, out);
+            let _ = self.accept(now, contact, agent, out);
         }
     }
 

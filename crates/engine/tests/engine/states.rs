@@ -229,3 +229,31 @@ fn bad_inputs_change_nothing() {
         assert_eq!(w.engine.snapshot(w.now), before, "{dbg} changed the state");
     }
 }
+
+/// Auto-answer agents (headsets with auto-answer, simulated agents) are
+/// connected at once; the offer and the answer are both recorded.
+#[test]
+fn auto_answer_connects_at_once() {
+    let mut auto = agent(1, &[1]);
+    auto.auto_answer = true;
+    let mut ring_all = queue(2, "ring-all");
+    ring_all.strategy = Strategy::RingAll;
+    let mut w = World::new(config(
+        vec![queue(1, "support"), ring_all],
+        vec![auto, agent(2, &[2]), {
+            let mut a3 = agent(3, &[2]);
+            a3.auto_answer = true;
+            a3
+        }],
+    ));
+    w.login(&[1, 2, 3]).at(10).arrive(1, 1);
+    assert_eq!(w.state(1), AgentState::Busy);
+    assert_eq!(w.events_named("contact_offered").len(), 1);
+    assert_eq!(w.events_named("contact_answered").len(), 1);
+    // Ring-all with one auto-answering agent: that agent takes it.
+    w.arrive(2, 2);
+    assert_eq!(w.state(3), AgentState::Busy);
+    assert_eq!(w.state(2), AgentState::Ready);
+    w.at(100_000);
+    assert_eq!(w.events_named("offer_timed_out").len(), 0);
+}
