@@ -35,6 +35,7 @@ pub struct FakeEngine {
     contacts: HashMap<u64, (Cs, Time, QueueId)>,
     agents: Vec<Ag>,
     timers: BTreeSet<(Time, u8, u64)>,
+    auto_answer: Vec<bool>,
 }
 
 impl FakeEngine {
@@ -59,6 +60,7 @@ impl FakeEngine {
                 })
                 .collect(),
             timers: BTreeSet::new(),
+            auto_answer: config.agents.iter().map(|a| a.auto_answer).collect(),
         }
     }
 
@@ -122,6 +124,9 @@ impl FakeEngine {
             self.ev(now, Event::ContactOffered { contact, queue, agent, channel: Channel::Voice, deadline }, out);
             out.push(Output::Command(Command::Offer { contact, agent, channel: Channel::Voice, deadline }));
             self.set_state(a as u32, now, out);
+            if self.auto_answer[a] {
+                self.accept(now, contact, agent, out).unwrap();
+            }
         }
     }
 
@@ -191,6 +196,28 @@ impl FakeEngine {
             hold_ms: 0,
         };
         self.ev(now, ev, out);
+    }
+}
+
+impl FakeEngine {
+    fn accept(
+        &mut self,
+        now: Time,
+        contact: ContactId,
+        agent: AgentId,
+        out: &mut Vec<Output>,
+    ) -> Result<(), EngineError> {
+        let Some(&(Cs::Offered(a, _), arrived, queue)) = self.contacts.get(&contact.0) else {
+            return Err(EngineError::NotOffered { contact, agent });
+        };
+        if a != agent.0 {
+            return Err(EngineError::NotOffered { contact, agent });
+        }
+        self.contacts.insert(contact.0, (Cs::Connected(a, now), arrived, queue));
+        let ev = Event::ContactAnswered { contact, queue, agent, channel: Channel::Voice, wait_ms: now.since(arrived) };
+        self.ev(now, ev, out);
+        self.set_state(a, now, out);
+        Ok(())
     }
 }
 
@@ -277,25 +304,7 @@ impl Driven for FakeEngine {
                 self.ev(now, Event::AgentPresenceChanged { agent, presence }, out);
                 self.set_state(agent.0, now, out);
             }
-            Input::Accept { contact, agent } => {
-                let Some(&(Cs::Offered(a, offered), arrived, queue)) = self.contacts.get(&contact.0) else {
-                    return Err(EngineError::NotOffered { contact, agent });
-                };
-                if a != agent.0 {
-                    return Err(EngineError::NotOffered { contact, agent });
-                }
-                let _ = offered;
-                self.contacts.insert(contact.0, (Cs::Connected(a, now), arrived, queue));
-                let ev = Event::ContactAnswered {
-                    contact,
-                    queue,
-                    agent,
-                    channel: Channel::Voice,
-                    wait_ms: now.since(arrived),
-                };
-                self.ev(now, ev, out);
-                self.set_state(a, now, out);
-            }
+            Input::Accept { contact, agent } => self.accept(now, contact, agent, out)?,
             Input::Hangup { contact, .. } => {
                 let Some(&(Cs::Connected(a, since), ..)) = self.contacts.get(&contact.0) else {
                     return Err(EngineError::InvalidState("not connected".into()));
@@ -306,7 +315,13 @@ impl Driven for FakeEngine {
                     self.agents[a as usize].wrap = Some((contact.0, now));
                     let deadline = now.plus(self.wrap_up_ms);
                     self.timers.insert((deadline, 1, u64::from(a)));
-                    let ev = Event::WrapUpStarted { contact, queue: QueueId(0), agent: AgentId(a), deadline };
+                    let ev = Event::WrapUpStarted {
+                        contact,
+                        queue: QueueId(0),
+                        agent: AgentId(a),
+                        channel: Channel::Voice,
+                        deadline,
+                    };
                     self.ev(now, ev, out);
                 }
                 self.set_state(a, now, out);

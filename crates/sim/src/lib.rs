@@ -43,6 +43,7 @@
 pub mod arrivals;
 #[cfg(test)]
 mod fake;
+pub mod kpi;
 pub mod model;
 pub mod report;
 pub mod run;
@@ -55,7 +56,7 @@ pub use report::{Counts, Estimate, Figures};
 pub use run::{Driven, EventSink, RunResult};
 pub use scenario::{Scenario, ScenarioError};
 
-use engine::{Engine, EngineError, Time};
+use engine::{Engine, EngineError, Output, Time};
 use serde::Serialize;
 use thiserror::Error;
 
@@ -119,6 +120,23 @@ pub struct SimOutcome {
     pub intervals: Vec<IntervalRow>,
     /// Service-level threshold in seconds (for display).
     pub sl_threshold_seconds: f64,
+    /// The engine's KPI report ([`engine::kpi::IntervalFold`]), summed over
+    /// replications, when [`Options::kpi_report`] asked for it.
+    pub kpi: Option<engine::kpi::KpiReport>,
+}
+
+/// How to run a simulation.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Feed every event to the engine's KPI fold and keep its report
+    /// (default true; costs some time per event).
+    pub kpi_report: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { kpi_report: true }
+    }
 }
 
 /// `HH:MM` (hours may pass 24) of a time in ms since 00:00.
@@ -132,15 +150,22 @@ pub fn clock(ms: u64) -> String {
     }
 }
 
-/// Check and run a scenario.
+/// Check and run a scenario, with the KPI report.
 pub fn simulate(scenario: &Scenario) -> Result<SimOutcome, SimError> {
     let model = Model::build(scenario)?;
-    simulate_model(&model)
+    simulate_model(&model, Options::default())
 }
 
 /// Run every replication of a checked model.
-pub fn simulate_model(model: &Model) -> Result<SimOutcome, SimError> {
-    simulate_with(model, |_| ()).map(|(o, _)| o)
+pub fn simulate_model(model: &Model, options: Options) -> Result<SimOutcome, SimError> {
+    if options.kpi_report {
+        let (mut outcome, folds) = simulate_with(model, |_| kpi::fold_for(model))?;
+        let reports: Vec<_> = folds.iter().map(|f| f.report()).collect();
+        outcome.kpi = kpi::merge_reports(&reports);
+        Ok(outcome)
+    } else {
+        simulate_with(model, |_| ()).map(|(o, _)| o)
+    }
 }
 
 /// Run every replication of a checked model, sending each replication's
@@ -160,11 +185,18 @@ pub fn simulate_with<S: EventSink>(
     Ok((summarise(model, runs), sinks))
 }
 
-/// Run one replication with the real engine.
-pub fn run_replication<S: EventSink>(model: &Model, seed: u64, sink: S) -> Result<(RunResult, S), SimError> {
+/// Run one replication with the real engine, started at the model's start
+/// time (its start-up events, the configuration, go to the sink first).
+pub fn run_replication<S: EventSink>(model: &Model, seed: u64, mut sink: S) -> Result<(RunResult, S), SimError> {
     let mut config = model.config.clone();
     config.settings.seed = seed;
-    let engine = Engine::new(config).map_err(SimError::Start)?;
+    let mut out = Vec::new();
+    let engine = Engine::start(config, Time(model.start_ms), &mut out).map_err(SimError::Start)?;
+    for o in &out {
+        if let Output::Event(rec) = o {
+            sink.event(rec);
+        }
+    }
     run::run_with(model, engine, sink, seed)
 }
 
@@ -209,5 +241,6 @@ pub fn summarise(model: &Model, runs: Vec<RunResult>) -> SimOutcome {
         intervals,
         replications: runs,
         sl_threshold_seconds: model.sl_threshold_ms as f64 / 1000.0,
+        kpi: None,
     }
 }

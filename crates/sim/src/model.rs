@@ -415,6 +415,9 @@ impl Builder {
                     attributes: g.attributes.clone(),
                     queues: memberships.clone(),
                     capacity: g.capacity,
+                    // Agents who answer at once and never miss let the
+                    // engine answer for them (one input less per contact).
+                    auto_answer: answer_delay_ms == 0 && miss_probability == 0.0,
                 });
                 agents.push(AgentModel {
                     name,

@@ -78,7 +78,6 @@ pub struct RunResult {
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 enum Kind {
-    Arrival { stream: u32 },
     Patience { contact: u32 },
     Answer { contact: u32, agent: u32, token: u32 },
     Hangup { contact: u32 },
@@ -90,17 +89,31 @@ enum Kind {
     Logout { agent: u32 },
 }
 
+/// Bits of an item's key that hold the scheduling sequence number.
+const SEQ_BITS: u32 = 20;
+/// Latest time an item can carry (2⁴⁴ ms: over 500 years).
+const MAX_AT: u64 = (1 << (64 - SEQ_BITS)) - 1;
+
+/// A scheduled event. The key packs the time (high bits) and a sequence
+/// number (low bits), so items at the same millisecond come out in the
+/// order they were scheduled (modulo 2²⁰ per millisecond) with one
+/// integer comparison.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 struct Item {
-    at: u64,
-    seq: u64,
+    key: u64,
     kind: Kind,
+}
+
+impl Item {
+    fn at(&self) -> u64 {
+        self.key >> SEQ_BITS
+    }
 }
 
 impl Ord for Item {
     fn cmp(&self, other: &Self) -> Ordering {
         // Reversed: the heap pops the earliest (then first scheduled).
-        (other.at, other.seq).cmp(&(self.at, self.seq))
+        other.key.cmp(&self.key)
     }
 }
 
@@ -139,6 +152,8 @@ struct ContactRec {
     measured: bool,
     /// Queue the contact waits in (last `ContactQueued`).
     queue: u32,
+    /// Reporting interval of its arrival.
+    interval: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -157,6 +172,8 @@ struct AgentRt {
 struct StreamRt {
     /// Next arrival, in fractional ms.
     next: f64,
+    /// Next arrival in whole ms, if there is one before the end.
+    next_at: Option<u64>,
     arrivals: Rng,
     draws: Rng,
 }
@@ -168,6 +185,11 @@ struct Sim<'m, E: Driven, S: EventSink> {
     sink: S,
     heap: BinaryHeap<Item>,
     seq: u64,
+    /// Reactions due at once (an answer without delay, a log-out), run
+    /// before anything later; cheaper than the heap.
+    immediate: std::collections::VecDeque<Kind>,
+    /// Earliest next arrival over the streams: (time, stream).
+    next_arrival: Option<(u64, u32)>,
     contacts: Vec<ContactRec>,
     agents: Vec<AgentRt>,
     streams: Vec<StreamRt>,
@@ -249,6 +271,8 @@ pub fn run_with<E: Driven, S: EventSink>(
         sink,
         heap: BinaryHeap::with_capacity(1024),
         seq: 0,
+        immediate: std::collections::VecDeque::with_capacity(16),
+        next_arrival: None,
         contacts: Vec::with_capacity(reserve),
         agents: model
             .agents
@@ -266,6 +290,7 @@ pub fn run_with<E: Driven, S: EventSink>(
         streams: (0..model.streams.len())
             .map(|i| StreamRt {
                 next: model.start_ms as f64,
+                next_at: None,
                 arrivals: Rng::new(mix(seed ^ mix(0xA000 + i as u64))),
                 draws: Rng::new(mix(seed ^ mix(0xB000 + i as u64))),
             })
@@ -286,8 +311,13 @@ pub fn run_with<E: Driven, S: EventSink>(
 
 impl<E: Driven, S: EventSink> Sim<'_, E, S> {
     fn push(&mut self, at: u64, kind: Kind) {
+        if at <= self.now {
+            self.immediate.push_back(kind);
+            return;
+        }
         self.seq += 1;
-        self.heap.push(Item { at, seq: self.seq, kind });
+        let key = (at.min(MAX_AT) << SEQ_BITS) | (self.seq & ((1 << SEQ_BITS) - 1));
+        self.heap.push(Item { key, kind });
     }
 
     fn schedule_start(&mut self) {
@@ -307,11 +337,24 @@ impl<E: Driven, S: EventSink> Sim<'_, E, S> {
             }
         }
         for i in 0..self.streams.len() {
-            self.next_arrival(i);
+            self.draw_arrival(i);
+        }
+        self.update_next_arrival();
+    }
+
+    /// The earliest next arrival over the streams.
+    fn update_next_arrival(&mut self) {
+        self.next_arrival = None;
+        for (i, st) in self.streams.iter().enumerate() {
+            if let Some(t) = st.next_at
+                && self.next_arrival.is_none_or(|(best, _)| t < best)
+            {
+                self.next_arrival = Some((t, i as u32));
+            }
         }
     }
 
-    fn next_arrival(&mut self, i: usize) {
+    fn draw_arrival(&mut self, i: usize) {
         let m = self.m;
         let profile = RateProfile {
             first_ms: m.first_interval_ms,
@@ -321,40 +364,58 @@ impl<E: Driven, S: EventSink> Sim<'_, E, S> {
             rate_per_ms: &m.streams[i].rate_per_ms,
         };
         let st = &mut self.streams[i];
-        if let Some(t) = profile.next_after(st.next, &mut st.arrivals) {
+        st.next_at = profile.next_after(st.next, &mut st.arrivals).map(|t| {
             st.next = t;
-            self.push(t as u64, Kind::Arrival { stream: i as u32 });
-        }
+            t as u64
+        });
     }
 
     fn run(&mut self) -> Result<(), SimError> {
         let stop = self.m.end_ms.saturating_add(self.m.drain_ms);
+        enum Next {
+            Engine,
+            Heap,
+            Arrival(u32),
+        }
         loop {
-            let next_sim = self.heap.peek().map(|i| i.at);
-            let deadline = self.engine.next_deadline().map(|t| t.0);
-            let (at, engine_first) = match (next_sim, deadline) {
-                (None, None) => break,
-                (Some(a), None) => (a, false),
-                (None, Some(d)) => (d, true),
-                (Some(a), Some(d)) => {
-                    if d <= a {
-                        (d, true)
-                    } else {
-                        (a, false)
-                    }
+            if let Some(kind) = self.immediate.pop_front() {
+                let now = self.now;
+                self.dispatch(now, kind)?;
+                continue;
+            }
+            // The earliest of: the engine's deadline (first on a tie), the
+            // heap, the next arrival.
+            let mut best = self.engine.next_deadline().map(|t| (t.0, Next::Engine));
+            if let Some(item) = self.heap.peek() {
+                let at = item.at();
+                if best.as_ref().is_none_or(|(b, _)| at < *b) {
+                    best = Some((at, Next::Heap));
                 }
-            };
+            }
+            if let Some((at, stream)) = self.next_arrival
+                && best.as_ref().is_none_or(|(b, _)| at < *b)
+            {
+                best = Some((at, Next::Arrival(stream)));
+            }
+            let Some((at, next)) = best else { break };
             if at > stop {
                 break;
             }
             self.now = self.now.max(at);
-            if engine_first {
-                let now = self.now;
-                self.input(now, Input::Tick).map_err(|(tag, e)| self.refused(tag, e))?;
-                continue;
+            let now = self.now;
+            match next {
+                Next::Engine => self.input(now, Input::Tick).map_err(|(tag, e)| self.refused(tag, e))?,
+                Next::Heap => {
+                    let Some(item) = self.heap.pop() else { break };
+                    self.dispatch(now, item.kind)?;
+                }
+                Next::Arrival(stream) => {
+                    let stream = stream as usize;
+                    self.draw_arrival(stream);
+                    self.update_next_arrival();
+                    self.arrive(now, stream)?;
+                }
             }
-            let Some(item) = self.heap.pop() else { break };
-            self.dispatch(item)?;
         }
         self.res.stopped_at_ms = self.now;
         Ok(())
@@ -379,10 +440,8 @@ impl<E: Driven, S: EventSink> Sim<'_, E, S> {
         r.map_err(|e| (tag, e))
     }
 
-    fn dispatch(&mut self, item: Item) -> Result<(), SimError> {
-        let now = item.at;
-        match item.kind {
-            Kind::Arrival { stream } => self.arrive(now, stream as usize)?,
+    fn dispatch(&mut self, now: u64, kind: Kind) -> Result<(), SimError> {
+        match kind {
             Kind::Patience { contact } => {
                 let c = &self.contacts[contact as usize];
                 if matches!(c.state, CState::Waiting | CState::Offered) && !c.released {
@@ -498,6 +557,7 @@ impl<E: Driven, S: EventSink> Sim<'_, E, S> {
             }
         }
         let measured = now >= m.warm_up_end_ms;
+        let interval = self.interval_of(now) as u32;
         self.contacts.push(ContactRec {
             arrived: now,
             handle_ms,
@@ -508,16 +568,11 @@ impl<E: Driven, S: EventSink> Sim<'_, E, S> {
             answered: false,
             measured,
             queue: sm.queue.0,
+            interval,
         });
         self.res.arrivals += 1;
         let c = self.contacts[index];
         self.tally(&c, |n| n.offered += 1);
-        if let Some(p) = patience {
-            self.push(now.saturating_add(p), Kind::Patience { contact });
-        }
-        if asks_callback {
-            self.push(now.saturating_add(sm.callback_after_ms), Kind::CallbackAsk { contact });
-        }
         let spec = ContactSpec {
             id: ContactId(index as u64),
             channel: sm.channel,
@@ -529,7 +584,16 @@ impl<E: Driven, S: EventSink> Sim<'_, E, S> {
             ..ContactSpec::default()
         };
         self.input(now, Input::Arrive { contact: spec }).map_err(|(t, e)| self.refused(t, e))?;
-        self.next_arrival(stream);
+        // A caller answered at once needs no patience (most of them, in a
+        // well-staffed queue: it spares the heap).
+        if matches!(self.contacts[index].state, CState::Waiting | CState::Offered) {
+            if let Some(p) = patience {
+                self.push(now.saturating_add(p), Kind::Patience { contact });
+            }
+            if asks_callback {
+                self.push(now.saturating_add(sm.callback_after_ms), Kind::CallbackAsk { contact });
+            }
+        }
         Ok(())
     }
 
@@ -541,9 +605,8 @@ impl<E: Driven, S: EventSink> Sim<'_, E, S> {
     /// Count something about a contact: in the interval of its arrival and,
     /// when it arrived after the warm-up, in the totals.
     fn tally(&mut self, c: &ContactRec, f: impl Fn(&mut Counts)) {
-        if !self.res.intervals.is_empty() {
-            let k = self.interval_of(c.arrived);
-            f(&mut self.res.intervals[k]);
+        if let Some(n) = self.res.intervals.get_mut(c.interval as usize) {
+            f(n);
         }
         if c.measured {
             f(&mut self.res.totals);
@@ -572,6 +635,9 @@ impl<E: Driven, S: EventSink> Sim<'_, E, S> {
             Command::Offer { contact, agent, .. } => {
                 let Some(ci) = self.contact_index(*contact) else { return };
                 let Some(am) = self.m.agents.get(agent.0 as usize) else { return };
+                if self.m.config.agents.get(agent.0 as usize).is_some_and(|a| a.auto_answer) {
+                    return; // the engine answers for the agent
+                }
                 if am.miss_probability > 0.0 && self.agent_rng.next_f64() < am.miss_probability {
                     return; // the offer rings out
                 }
