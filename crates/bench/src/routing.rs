@@ -405,7 +405,7 @@ pub fn run_routing_bench(cfg: &RoutingBenchConfig) -> Result<RoutingBenchReport,
     let waiting_at_start = d.engine_waiting();
     d.reset_counters();
     let start_time = d.now;
-    let per_kind = (cfg.events / 3).min(usize::MAX as u64) as usize;
+    let per_kind = (cfg.events / 3).min(1 << 22) as usize; // grows beyond if needed
     let mut samples: Vec<Samples> = Kind::ALL.iter().map(|_| Samples::with_capacity(per_kind)).collect();
     let clock_overhead_ns = clock_overhead_ns();
     let sched_start = thread_schedstat();
