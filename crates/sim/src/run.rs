@@ -463,8 +463,10 @@ impl<E: Driven, S: EventSink> Sim<'_, E, S> {
                 }
             }
             Kind::CallbackAsk { contact } => {
+                // Only a caller still on hold asks (not one whose phone is
+                // ringing at an agent's: that one is about to be answered).
                 let c = &self.contacts[contact as usize];
-                if matches!(c.state, CState::Waiting | CState::Offered) && !c.released {
+                if c.state == CState::Waiting && !c.released {
                     let input = Input::RequestCallback {
                         contact: ContactId(u64::from(contact)),
                         number: Some(format!("sim-{contact}")),

@@ -49,9 +49,9 @@ fn example_scenario_is_valid() {
     let s = Scenario::from_toml_str(EXAMPLE).expect("example parses");
     let m = Model::build(&s).expect("example is valid");
     assert_eq!(m.config.queues.len(), 2);
-    assert_eq!(m.config.agents.len(), 18);
+    assert_eq!(m.config.agents.len(), 22);
     assert_eq!(m.config.agents[0].name, "sales-1");
-    assert_eq!(m.agents[6].shifts, vec![(10 * 3_600_000, 18 * 3_600_000)]);
+    assert_eq!(m.agents[7].shifts, vec![(10 * 3_600_000, 18 * 3_600_000)]);
     assert_eq!(m.start_ms, 8 * 3_600_000);
     assert_eq!(m.interval_count(), 20);
     assert_eq!(m.replications, 3);
@@ -349,4 +349,152 @@ fn wrap_up_counts_in_handle_time_and_occupancy() {
     assert!((f.aht_seconds - 150.0).abs() < 6.0, "AHT {}", f.aht_seconds);
     // Offered load 60/h × 150 s = 2.5 erlangs over 5 agents.
     assert!((f.occupancy - 0.5).abs() < 0.03, "occupancy {}", f.occupancy);
+}
+
+// ------------------------------------------------------------ with the real engine
+
+fn real(text: &str) -> SimOutcome {
+    let s = Scenario::from_toml_str(text).unwrap();
+    simulate(&s).unwrap()
+}
+
+/// Every contact ends exactly one way (or is still in the system).
+fn conserved(t: &Counts) {
+    assert_eq!(t.offered, t.answered + t.abandoned + t.exited + t.callbacks_failed + t.unfinished, "{t:?}");
+}
+
+#[test]
+fn example_scenario_runs_on_the_real_engine() {
+    let mut s = Scenario::from_toml_str(EXAMPLE).unwrap();
+    s.simulation.replications = 2;
+    let o = simulate(&s).unwrap();
+    conserved(&o.totals);
+    assert_eq!(o.totals.unfinished, 0);
+    assert!(o.totals.callbacks_requested > 0, "{:?}", o.totals);
+    assert_eq!(o.totals.callbacks_requested, o.totals.callbacks_answered + o.totals.callbacks_failed);
+    let kpi = o.kpi.as_ref().unwrap();
+    assert_eq!(kpi.queues.len(), 2);
+    // Sales overflows into support after two minutes.
+    assert!(kpi.queues[0].counts.overflowed_out > 0);
+    assert_eq!(kpi.queues[0].counts.overflowed_out, kpi.queues[1].counts.overflowed_in);
+    // Juniors miss 2 % of their offers and come back.
+    let missed: u64 = kpi.agents.iter().map(|a| a.counts.missed).sum();
+    assert!(missed > 0);
+    assert_eq!(o.estimates.len(), Figures::HEADLINE.len());
+    assert!(o.estimates[0].1.half_width > 0.0);
+}
+
+#[test]
+fn full_queue_exits_arrivals() {
+    let o = real(
+        r#"
+[simulation]
+hours = 10
+[[queues]]
+name = "q"
+max_length = { contacts = 2, action = "voicemail" }
+[[agents]]
+name = "a"
+queues = ["q"]
+[[arrivals]]
+queue = "q"
+calls_per_hour = 60
+aht_seconds = 120
+"#,
+    );
+    conserved(&o.totals);
+    assert!(o.totals.exited > 50, "{:?}", o.totals);
+    assert_eq!(o.totals.unfinished, 0);
+}
+
+#[test]
+fn no_agents_overflow_goes_to_the_other_queue() {
+    let o = real(
+        r#"
+[simulation]
+hours = 4
+[[queues]]
+name = "night"
+overflow = { queue = "day", when_no_agents = true }
+[[queues]]
+name = "day"
+[[agents]]
+name = "a"
+count = 3
+queues = ["day"]
+[[arrivals]]
+queue = "night"
+calls_per_hour = 30
+aht_seconds = 100
+"#,
+    );
+    conserved(&o.totals);
+    assert_eq!(o.totals.answered, o.totals.offered);
+    let kpi = o.kpi.unwrap();
+    assert_eq!(kpi.queues[0].counts.overflowed_out, o.totals.offered);
+    assert_eq!(kpi.queues[1].counts.answered, o.totals.offered);
+}
+
+#[test]
+fn callers_ask_for_callbacks_and_get_called() {
+    let o = real(
+        r#"
+[simulation]
+hours = 8
+[[queues]]
+name = "q"
+callbacks = { max_attempts = 2, retry_delay_seconds = 60, answer_probability = 0.5, dial_seconds = 5 }
+[[agents]]
+name = "a"
+count = 2
+queues = ["q"]
+[[arrivals]]
+queue = "q"
+calls_per_hour = 55
+aht_seconds = 120
+callback_probability = 1
+callback_after_seconds = 30
+"#,
+    );
+    let t = &o.totals;
+    conserved(t);
+    assert_eq!(t.unfinished, 0);
+    assert!(t.callbacks_requested > 20, "{t:?}");
+    assert!(t.callbacks_failed > 0 && t.callbacks_answered > 0, "{t:?}");
+    assert_eq!(t.callbacks_requested, t.callbacks_answered + t.callbacks_failed);
+    assert_eq!(t.abandoned, 0);
+}
+
+#[test]
+fn shifts_with_the_real_engine_log_out_after_the_last_call() {
+    let o = real(
+        r#"
+[simulation]
+start = "08:00"
+end = "12:00"
+[[queues]]
+name = "q"
+wrap_up_seconds = 20
+[[agents]]
+name = "early"
+count = 3
+queues = ["q"]
+shifts = [{ start = "08:00", end = "10:00" }]
+[[agents]]
+name = "late"
+count = 3
+queues = ["q"]
+shifts = [{ start = "10:00", end = "12:00" }]
+[[arrivals]]
+queue = "q"
+calls_per_hour = 50
+aht_seconds = 150
+patience_seconds = 600
+"#,
+    );
+    conserved(&o.totals);
+    let t = &o.totals;
+    // Six agents × 2 h, plus the ends of calls running past 10:00 and 12:00.
+    let present = t.agent_busy_ms + t.agent_idle_ms + t.agent_not_ready_ms;
+    assert!(present >= 12 * 3_600_000 && present < 12 * 3_600_000 + 3 * 1_800_000, "{present}");
 }
