@@ -766,8 +766,19 @@ impl Engine {
     /// Something about an agent changed: refresh its index entries and
     /// remember to publish its state.
     pub(super) fn agent_changed(&mut self, id: AgentId) {
+        // The availability index is refreshed lazily (`flush_index`), just
+        // before something reads it: an agent freed and re-offered within
+        // one step never leaves and re-enters the index.
         self.touched.push(id);
-        self.reindex(id);
+    }
+
+    /// Refresh the availability index of every agent changed since the last flush.
+    pub(super) fn flush_index(&mut self) {
+        while self.indexed_upto < self.touched.len() {
+            let id = self.touched[self.indexed_upto];
+            self.indexed_upto += 1;
+            self.reindex(id);
+        }
     }
 
     fn reindex(&mut self, id: AgentId) {

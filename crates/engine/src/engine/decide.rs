@@ -130,6 +130,8 @@ impl Engine {
         if self.touched.is_empty() {
             return;
         }
+        self.flush_index();
+        self.indexed_upto = 0;
         let mut list = std::mem::take(&mut self.touched);
         list.sort_unstable();
         list.dedup();
@@ -785,6 +787,7 @@ impl Engine {
                 }
             }
             ClassRef::Class(i) => {
+                self.flush_index();
                 let Some(q) = self.queue(queue) else { return };
                 let Some(class) = q.classes.get(i) else { return };
                 let cond = &self.conds[class.cond as usize];

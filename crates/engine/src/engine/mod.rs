@@ -36,6 +36,8 @@ pub struct Engine {
     timers: BinaryHeap<Reverse<(Time, u64, Timer)>>,
     timer_seq: u64,
     touched: Vec<AgentId>,
+    /// `touched[..indexed_upto]` have had their availability index refreshed.
+    indexed_upto: usize,
     /// Time of the latest event: time never goes back, whatever the driver does.
     clock: Time,
     /// Reused buffer for index rebuilds.
@@ -62,6 +64,7 @@ impl Engine {
             timers: BinaryHeap::new(),
             timer_seq: 0,
             touched: Vec::new(),
+            indexed_upto: 0,
             clock: Time(0),
             scratch_index: Vec::new(),
         };
@@ -87,7 +90,9 @@ impl Engine {
         for a in config.agents {
             e.emit(at, Event::AgentConfigured { agent: Box::new(a) }, out);
         }
+        e.flush_index();
         e.touched.clear();
+        e.indexed_upto = 0;
         Ok(e)
     }
 
@@ -114,7 +119,9 @@ impl Engine {
         self.seq = rec.seq;
         self.clock = self.clock.max(rec.at);
         self.apply(rec.at, &rec.event);
+        self.flush_index();
         self.touched.clear();
+        self.indexed_upto = 0;
     }
 
     /// Fire every timer due at or before `now` (their events carry their own
