@@ -60,6 +60,9 @@ pub struct StreamModel {
     pub channel: Channel,
     /// Give returning and VIP customers a last agent (the queue routes on it).
     pub wants_last_agent: bool,
+    /// Give every contact a number to call back (some queue turns callers
+    /// into callbacks at its maximum wait).
+    pub callback_number: bool,
 }
 
 /// One simulated agent (index = agent id).
@@ -696,6 +699,9 @@ impl Builder {
                 callback_after_ms,
                 channel: a.channel,
                 wants_last_agent,
+                callback_number: queue_configs
+                    .iter()
+                    .any(|q| q.max_wait.as_ref().is_some_and(|l| l.action == ExitAction::Callback)),
             });
         }
 

@@ -132,6 +132,10 @@ enum CState {
     Waiting,
     Offered,
     Connected,
+    /// A callback being dialled, waiting for the dial's outcome.
+    Dialling,
+    /// A callback between a failed attempt and its retry.
+    Held,
     Ended,
 }
 
@@ -139,9 +143,7 @@ enum CState {
 struct ContactRec {
     arrived: u64,
     handle_ms: u32,
-    /// Bumped whenever an offer of the contact ends, so a scheduled answer
-    /// to an older offer is recognised as stale.
-    token: u32,
+    /// Offers of the contact ringing now (several with ring-all).
     offers: u16,
     state: CState,
     /// The caller has gone (callback requested or caller released): no
@@ -165,6 +167,10 @@ struct AgentRt {
     /// Log out as soon as no customer is connected.
     leaving: bool,
     connected: u32,
+    /// Bumped whenever an offer to the agent starts or ends (an agent has at
+    /// most one pending offer), so a scheduled answer to an older offer is
+    /// recognised as stale.
+    offer_token: u32,
     state: AgentState,
     since: u64,
 }
@@ -283,6 +289,7 @@ pub fn run_with<E: Driven, S: EventSink>(
                 ready: false,
                 leaving: false,
                 connected: 0,
+                offer_token: 0,
                 state: AgentState::Offline,
                 since: model.start_ms,
             })
@@ -451,7 +458,7 @@ impl<E: Driven, S: EventSink> Sim<'_, E, S> {
             }
             Kind::Answer { contact, agent, token } => {
                 let c = &self.contacts[contact as usize];
-                if c.state == CState::Offered && c.token == token {
+                if c.state == CState::Offered && self.agents[agent as usize].offer_token == token {
                     let input = Input::Accept { contact: ContactId(u64::from(contact)), agent: AgentId(agent) };
                     self.input(now, input).map_err(|(t, e)| self.refused(t, e))?;
                 }
@@ -483,6 +490,9 @@ impl<E: Driven, S: EventSink> Sim<'_, E, S> {
                 }
             }
             Kind::DialDone { contact, connected } => {
+                if self.contacts[contact as usize].state != CState::Dialling {
+                    return Ok(());
+                }
                 let outcome = if connected { DialOutcome::Connected } else { DialOutcome::NoAnswer };
                 let input = Input::CallbackOutcome { contact: ContactId(u64::from(contact)), outcome };
                 self.input(now, input).map_err(|(t, e)| self.refused(t, e))?;
@@ -563,7 +573,6 @@ impl<E: Driven, S: EventSink> Sim<'_, E, S> {
         self.contacts.push(ContactRec {
             arrived: now,
             handle_ms,
-            token: 0,
             offers: 0,
             state: CState::New,
             released: false,
@@ -583,6 +592,7 @@ impl<E: Driven, S: EventSink> Sim<'_, E, S> {
             segment,
             last_agent,
             required_skills: sm.required_skills.clone(),
+            callback_number: sm.callback_number.then(|| format!("sim-{index}")),
             ..ContactSpec::default()
         };
         self.input(now, Input::Arrive { contact: spec }).map_err(|(t, e)| self.refused(t, e))?;
@@ -643,7 +653,7 @@ impl<E: Driven, S: EventSink> Sim<'_, E, S> {
                 if am.miss_probability > 0.0 && self.agent_rng.next_f64() < am.miss_probability {
                     return; // the offer rings out
                 }
-                let token = self.contacts[ci].token;
+                let token = self.agents[agent.0 as usize].offer_token;
                 let at = now + am.answer_delay_ms;
                 self.push(at, Kind::Answer { contact: ci as u32, agent: agent.0, token });
             }
@@ -674,19 +684,24 @@ impl<E: Driven, S: EventSink> Sim<'_, E, S> {
                     c.queue = queue.0;
                 }
             }
-            Event::ContactOffered { contact, .. } => {
+            Event::ContactOffered { contact, agent, .. } => {
+                if let Some(a) = self.agents.get_mut(agent.0 as usize) {
+                    a.offer_token = a.offer_token.wrapping_add(1);
+                }
                 if let Some(ci) = self.contact_index(*contact) {
                     let c = &mut self.contacts[ci];
                     c.state = CState::Offered;
                     c.offers = c.offers.saturating_add(1);
                 }
             }
-            Event::OfferTimedOut { contact, .. }
-            | Event::OfferRejected { contact, .. }
-            | Event::OfferRescinded { contact, .. } => {
+            Event::OfferTimedOut { contact, agent, .. }
+            | Event::OfferRejected { contact, agent, .. }
+            | Event::OfferRescinded { contact, agent, .. } => {
+                if let Some(a) = self.agents.get_mut(agent.0 as usize) {
+                    a.offer_token = a.offer_token.wrapping_add(1);
+                }
                 if let Some(ci) = self.contact_index(*contact) {
                     let c = &mut self.contacts[ci];
-                    c.token = c.token.wrapping_add(1);
                     c.offers = c.offers.saturating_sub(1);
                     if c.offers == 0 && c.state == CState::Offered {
                         c.state = CState::Waiting;
@@ -695,7 +710,22 @@ impl<E: Driven, S: EventSink> Sim<'_, E, S> {
             }
             Event::CallbackDialled { contact, .. } => {
                 if let Some(ci) = self.contact_index(*contact) {
-                    self.contacts[ci].released = true;
+                    let c = &mut self.contacts[ci];
+                    c.released = true;
+                    c.state = CState::Dialling;
+                }
+            }
+            Event::CallbackAttemptFailed { contact, agent, .. } => {
+                if let Some(ci) = self.contact_index(*contact) {
+                    self.contacts[ci].state = CState::Held;
+                }
+                // The agent waited for the connection: free again.
+                if let Some(rt) = self.agents.get(agent.0 as usize)
+                    && rt.leaving
+                    && rt.connected == 0
+                {
+                    let now = self.now;
+                    self.push(now, Kind::Logout { agent: agent.0 });
                 }
             }
             Event::ContactAnswered { contact, agent, channel, .. } => {

@@ -498,3 +498,88 @@ patience_seconds = 600
     let present = t.agent_busy_ms + t.agent_idle_ms + t.agent_not_ready_ms;
     assert!((12 * 3_600_000..12 * 3_600_000 + 3 * 1_800_000).contains(&present), "{present}");
 }
+
+/// Every feature at once, over many seeds: the engine never refuses an
+/// input the simulator sends (a refusal aborts the run), and every contact
+/// is accounted for.
+#[test]
+fn busy_scenario_over_many_seeds_never_confuses_the_engine() {
+    let text = r#"
+[simulation]
+start = "08:00"
+end = "11:00"
+interval_minutes = 30
+drain_hours = 2
+
+[[queues]]
+name = "ring"
+strategy = "ring-all"
+offer_timeout_seconds = 8
+wrap_up_seconds = 10
+max_wait = { seconds = 200, action = "callback" }
+overflow = { queue = "back", after_seconds = 90, when_no_agents = true }
+sticky_agent_seconds = 10
+callbacks = { max_outstanding = 5, max_attempts = 2, retry_delay_seconds = 30, answer_probability = 0.5, dial_seconds = 4 }
+
+[[queues]]
+name = "back"
+strategy = "round-robin"
+max_length = { contacts = 4, action = "voicemail" }
+new_customer = { attribute = "senior", for_seconds = 15 }
+[[queues.steps]]
+skills = { x = 5 }
+timeout_seconds = 20
+[[queues.steps]]
+preferred_agent = true
+timeout_seconds = 5
+[[queues.steps]]
+skills = { x = 1 }
+
+[[agents]]
+name = "slow"
+count = 3
+skills = { x = 6 }
+attributes = ["senior"]
+queues = ["ring", "back"]
+answer_delay_seconds = 4
+miss_probability = 0.2
+ready_again_seconds = 20
+shifts = [{ start = "08:00", end = "09:10" }, { start = "09:40", end = "10:50" }]
+
+[[agents]]
+name = "quick"
+count = 2
+skills = { x = 2 }
+queues = ["back", "ring"]
+shifts = [{ start = "08:20", end = "10:30" }]
+
+[[arrivals]]
+queue = "ring"
+calls_per_hour = 50
+aht_seconds = 150
+handle_distribution = "lognormal"
+handle_cv = 1.2
+patience_seconds = 150
+segments = { new = 1, returning = 2, vip = 1 }
+callback_probability = 0.3
+callback_after_seconds = 40
+
+[[arrivals]]
+queue = "back"
+profile = [10, 30, 60, 60, 30, 10]
+aht_seconds = 100
+patience_seconds = 60
+patience_distribution = "fixed"
+"#;
+    let mut s = Scenario::from_toml_str(text).unwrap();
+    s.simulation.replications = 25;
+    let o = simulate(&s).unwrap();
+    for r in &o.replications {
+        conserved(&r.totals);
+    }
+    let t = &o.totals;
+    assert!(t.abandoned > 0 && t.exited > 0 && t.callbacks_requested > 0, "{t:?}");
+    let kpi = o.kpi.unwrap();
+    assert!(kpi.queues[0].counts.overflowed_out > 0);
+    assert!(kpi.agents.iter().map(|a| a.counts.missed).sum::<u64>() > 0);
+}
