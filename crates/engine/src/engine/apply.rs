@@ -497,7 +497,7 @@ impl Engine {
         }
         if strategy_changed {
             if let Some(q) = self.queue_mut(id) {
-                q.ready = [BTreeSet::new(), BTreeSet::new(), BTreeSet::new()];
+                q.ready = Default::default();
                 q.rr_cursor = None;
             }
             let members = self.queue(id).map(|q| q.members.clone()).unwrap_or_default();

@@ -11,7 +11,6 @@ use crate::ids::{AgentId, ContactId, QueueId, Time};
 use crate::input::{DialOutcome, Input, Party, TransferTarget};
 use crate::output::{Command, Output};
 use std::cmp::Reverse;
-use std::ops::Bound;
 use std::sync::Arc;
 
 /// Overflow hops a contact may make; beyond, it stays where it is. Guards
@@ -729,24 +728,24 @@ impl Engine {
         self.start_wrap_up(now, agent, contact, queue, channel, out);
         match to {
             TransferTarget::Queue(q) => self.enqueue(now, contact, q, now, out),
-            TransferTarget::Agent(b) => self.offer(now, contact, &[b], out),
+            TransferTarget::Agent(b) => self.offer(now, contact, &Agents::one(b), out),
         }
         self.route_agent(now, agent, out);
         Ok(())
     }
 
-    fn offer(&mut self, now: Time, contact: ContactId, agents: &[AgentId], out: &mut Vec<Output>) {
+    fn offer(&mut self, now: Time, contact: ContactId, agents: &Agents, out: &mut Vec<Output>) {
         let Some(c) = self.contacts.get(&contact) else { return };
         let (queue, channel) = (c.queue, c.channel);
         let timeout = self.queue(queue).map_or(15_000, |q| q.cfg.offer_timeout_ms);
         let deadline = now.plus(timeout);
-        for agent in agents {
-            self.emit(now, Event::ContactOffered { contact, queue, agent: *agent, channel, deadline }, out);
-            out.push(Output::Command(Command::Offer { contact, agent: *agent, channel, deadline }));
+        for agent in agents.iter() {
+            self.emit(now, Event::ContactOffered { contact, queue, agent, channel, deadline }, out);
+            out.push(Output::Command(Command::Offer { contact, agent, channel, deadline }));
         }
         // Auto-answering agents answer at once (the first of them, for a
         // ring-all offer); their offers have no ring time-out.
-        if let Some(agent) = agents.iter().copied().find(|a| self.agent(*a).is_some_and(|a| a.cfg.auto_answer)) {
+        if let Some(agent) = agents.iter().find(|a| self.agent(*a).is_some_and(|a| a.cfg.auto_answer)) {
             // Cannot fail: the offer was just made.
             let _ = self.accept(now, contact, agent, out);
         }
@@ -778,12 +777,12 @@ impl Engine {
         let Phase::Waiting(cref) = c.phase else { return };
         let slot = c.channel.slot();
         let queue = c.queue;
-        let chosen: Vec<AgentId> = match cref {
+        let chosen: Agents = match cref {
             ClassRef::Preferred(a) => {
                 if self.agent(a).is_some_and(|ag| ag.available(slot, now) && ag.item(cid).is_none()) {
-                    vec![a]
+                    Agents::one(a)
                 } else {
-                    Vec::new()
+                    Agents::default()
                 }
             }
             ClassRef::Class(i) => {
@@ -799,7 +798,7 @@ impl Engine {
         }
     }
 
-    fn pick_agents(&self, now: Time, q: &Queue, slot: Slot, cond: &Cond, contact: ContactId) -> Vec<AgentId> {
+    fn pick_agents(&self, now: Time, q: &Queue, slot: Slot, cond: &Cond, contact: ContactId) -> Agents {
         // An agent still wrapping up this very contact (it was transferred
         // back into a queue) is not offered it again.
         let eligible = |k: &ReadyKey| -> Option<&Agent> {
@@ -809,19 +808,22 @@ impl Engine {
         let set = &q.ready[slot.index()];
         match q.cfg.strategy {
             Strategy::LongestIdle | Strategy::FewestContacts | Strategy::LeastTalkTime | Strategy::TopDown => {
-                set.iter().find(|k| eligible(k).is_some()).map(|k| vec![k.2]).unwrap_or_default()
+                set.iter().find(|k| eligible(k).is_some()).map(|k| Agents::one(k.2)).unwrap_or_default()
             }
             Strategy::RoundRobin => {
                 let found = match q.rr_cursor {
-                    Some(cur) => set
-                        .range((Bound::Excluded(cur), Bound::Unbounded))
-                        .chain(set.range((Bound::Unbounded, Bound::Included(cur))))
-                        .find(|k| eligible(k).is_some()),
+                    Some(cur) => set.cycle_after(&cur).find(|k| eligible(k).is_some()),
                     None => set.iter().find(|k| eligible(k).is_some()),
                 };
-                found.map(|k| vec![k.2]).unwrap_or_default()
+                found.map(|k| Agents::one(k.2)).unwrap_or_default()
             }
-            Strategy::RingAll => set.iter().filter(|k| eligible(k).is_some()).map(|k| k.2).collect(),
+            Strategy::RingAll => {
+                let mut all = Agents::default();
+                for k in set.iter().filter(|k| eligible(k).is_some()) {
+                    all.push(k.2);
+                }
+                all
+            }
             Strategy::Random | Strategy::WeightedRandom => {
                 let cands: Vec<(AgentId, u64)> = set
                     .iter()
@@ -837,18 +839,18 @@ impl Engine {
                     .collect();
                 let total: u64 = cands.iter().map(|(_, w)| w).sum();
                 if total == 0 {
-                    return Vec::new();
+                    return Agents::default();
                 }
                 // Stateless draw: a function of the seed and the event sequence,
                 // so replays need no generator state.
                 let mut r = crate::rng::mix(self.settings.seed ^ crate::rng::mix(self.seq.wrapping_add(1))) % total;
                 for (a, w) in cands {
                     if r < w {
-                        return vec![a];
+                        return Agents::one(a);
                     }
                     r -= w;
                 }
-                Vec::new()
+                Agents::default()
             }
         }
     }
@@ -889,7 +891,7 @@ impl Engine {
             }
         }
         if let Some(key) = best {
-            self.offer(now, ContactId(key.2), &[aid], out);
+            self.offer(now, ContactId(key.2), &Agents::one(aid), out);
         }
     }
 }

@@ -4,7 +4,7 @@ use crate::config::{AgentConfig, Channel, QueueConfig, Slot};
 use crate::contact::Segment;
 use crate::event::{AgentState, Presence};
 use crate::ids::{AgentId, ContactId, QueueId, Time};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
@@ -254,6 +254,50 @@ pub(crate) struct Item {
     pub phase: ItemPhase,
 }
 
+/// A sorted set in a ring buffer. Fits the availability index: agents
+/// usually enter at the back (they have just become free) and leave at the
+/// front (the longest idle is offered first), so both ends are O(1), and a
+/// set that empties and fills again does not allocate, unlike a B-tree.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SortedDeque<T> {
+    items: VecDeque<T>,
+}
+
+impl<T: Ord + Copy> SortedDeque<T> {
+    pub(crate) fn insert(&mut self, x: T) -> bool {
+        let i = self.items.partition_point(|y| *y < x);
+        if self.items.get(i) == Some(&x) {
+            return false;
+        }
+        self.items.insert(i, x);
+        true
+    }
+
+    pub(crate) fn remove(&mut self, x: &T) -> bool {
+        let i = self.items.partition_point(|y| y < x);
+        if self.items.get(i) == Some(x) {
+            self.items.remove(i);
+            true
+        } else {
+            false
+        }
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
+        self.items.iter()
+    }
+
+    /// Items after `cur`, then from the start up to `cur` included (a cycle).
+    pub(crate) fn cycle_after(&self, cur: &T) -> impl Iterator<Item = &T> {
+        let i = self.items.partition_point(|y| y <= cur);
+        self.items.range(i..).chain(self.items.range(..i))
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.items.len()
+    }
+}
+
 /// Key of an agent in a queue's availability index.
 pub(crate) type ReadyKey = (u64, u64, AgentId);
 
@@ -401,7 +445,7 @@ pub(crate) struct Queue {
     /// Number of waiting contacts (callbacks included).
     pub waiting: u32,
     /// Available agents per slot, ordered by the strategy's key.
-    pub ready: [BTreeSet<ReadyKey>; 3],
+    pub ready: [SortedDeque<ReadyKey>; 3],
     /// Member agents, sorted.
     pub members: Vec<AgentId>,
     pub logged_in: u32,
@@ -423,7 +467,7 @@ impl Queue {
             new_customer_cond: None,
             classes: Vec::new(),
             waiting: 0,
-            ready: [BTreeSet::new(), BTreeSet::new(), BTreeSet::new()],
+            ready: Default::default(),
             members: Vec::new(),
             logged_in: 0,
             callbacks_outstanding: 0,

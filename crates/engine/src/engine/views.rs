@@ -431,7 +431,7 @@ impl Engine {
         // Availability indexes hold exactly the indexable members.
         for q in self.queues.iter().flatten() {
             for slot in Slot::ALL {
-                for k in &q.ready[slot.index()] {
+                for k in q.ready[slot.index()].iter() {
                     let Some(a) = self.agent(k.2) else { return Err(format!("missing {} indexed", k.2)) };
                     if !a.indexable(slot) {
                         return Err(format!("{} indexed in {} but cannot take {slot:?}", k.2, q.cfg.id));
