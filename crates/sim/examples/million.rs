@@ -7,7 +7,10 @@ use std::time::Instant;
 fn main() -> Result<(), sim::SimError> {
     // 100 agents, AHT 180 s, 1,900 calls/h (95 % offered load), patience 120 s:
     // 1,000,000 calls in about 526 hours.
-    let mut s = sim::Scenario::one_queue(100, 1900.0, 180.0, 526.3);
+    // `--hours H` runs a shorter (or longer) simulation.
+    let args: Vec<String> = std::env::args().collect();
+    let hours = args.iter().position(|a| a == "--hours").and_then(|i| args.get(i + 1)).and_then(|h| h.parse().ok());
+    let mut s = sim::Scenario::one_queue(100, 1900.0, 180.0, hours.unwrap_or(526.3));
     s.arrivals[0].patience_seconds = Some(120.0);
     s.simulation.seed = 1;
     let model = sim::Model::build(&s)?;
