@@ -1,6 +1,7 @@
 //! `switchboard`: the contact-center binary. Each subcommand lives in its
 //! own module with an `Args` struct (clap derive) and a `run` function.
 
+mod bench;
 mod simulate;
 
 use clap::{Parser, Subcommand};
@@ -22,6 +23,9 @@ struct Cli {
 enum Command {
     /// Simulate a contact center in virtual time with the real routing engine.
     Simulate(simulate::Args),
+    /// Measure the engine's routing latency or the simulator's speed.
+    #[command(subcommand)]
+    Bench(bench::Args),
 }
 
 /// An error in what the user asked for (bad flags, bad scenario): exit code 2.
@@ -57,6 +61,7 @@ fn main() -> ExitCode {
     init_logging(cli.verbose);
     let result = match cli.command {
         Command::Simulate(args) => simulate::run(args),
+        Command::Bench(args) => bench::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
