@@ -130,7 +130,8 @@ struct SimBench {
 }
 
 fn simulate(a: SimulateArgs) -> anyhow::Result<()> {
-    if a.agents < 1 || a.calls == 0 || !(a.load > 0.0) || !(a.aht > 0.0) || !(a.patience > 0.0) {
+    let positive = |x: f64| x.is_finite() && x > 0.0;
+    if a.agents < 1 || a.calls == 0 || !positive(a.load) || !positive(a.aht) || !positive(a.patience) {
         return Err(crate::UsageError("agents, calls, load, aht and patience must be positive".into()).into());
     }
     let calls_per_hour = a.load * a.agents as f64 * 3600.0 / a.aht;
