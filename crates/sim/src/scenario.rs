@@ -59,8 +59,8 @@ pub struct SimulationSpec {
     /// afterwards are served until they end (see `drain_hours`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end: Option<String>,
-    /// Seed of the first replication; replication k uses `seed + k`.
-    #[serde(default)]
+    /// Seed of the first replication (default 1); replication k uses `seed + k`.
+    #[serde(default = "default_seed")]
     pub seed: u64,
     /// Number of independent replications (default 1).
     #[serde(default = "default_replications")]
@@ -87,6 +87,9 @@ pub struct SimulationSpec {
     pub max_missed_offers: i64,
 }
 
+fn default_seed() -> u64 {
+    1
+}
 fn default_replications() -> i64 {
     1
 }
@@ -112,7 +115,7 @@ impl Default for SimulationSpec {
             hours: None,
             start: None,
             end: None,
-            seed: 0,
+            seed: default_seed(),
             replications: default_replications(),
             warm_up_minutes: 0.0,
             interval_minutes: default_interval(),

@@ -139,7 +139,6 @@ fn scenario(args: &Args) -> Result<(Scenario, bool)> {
                 return Err(UsageError("give --scenario FILE or --agents, --calls-per-hour and --aht".into()).into());
             };
             let mut s = Scenario::one_queue(agents, cph, aht, args.hours.unwrap_or(8.0));
-            s.simulation.seed = 1;
             let a = &mut s.arrivals[0];
             a.patience_seconds = args.patience;
             if args.handle_dist == Some(HandleDist::Lognormal) {
@@ -247,13 +246,16 @@ fn pct(x: f64) -> String {
 
 fn render_text(model: &Model, o: &SimOutcome) -> String {
     let mut out = String::new();
-    if let Some(kpi) = &o.kpi {
-        out.push_str(&engine::kpi::render_text(kpi));
-        out.push('\n');
-    }
     let t = &o.totals;
     let f = &o.figures;
     let r = o.replications.len();
+    if let Some(kpi) = &o.kpi {
+        if r > 1 {
+            let _ = writeln!(out, "KPI tables: counts summed over {r} replications");
+        }
+        out.push_str(&engine::kpi::render_text(kpi));
+        out.push('\n');
+    }
     let warm_up = if model.warm_up_end_ms > model.start_ms {
         format!(" arriving after the warm-up (to {})", sim::clock(model.warm_up_end_ms))
     } else {
