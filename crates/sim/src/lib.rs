@@ -38,7 +38,22 @@
 //!   validation mapped back to the file's places) and compiles the engine
 //!   configuration with dense ids.
 //! * [`simulate`]: runs the replications and returns a [`SimOutcome`] with
-//!   totals, intervals and confidence intervals of the headline figures.
+//!   totals, intervals and confidence intervals of the headline figures,
+//!   and the engine's own KPI report ([`engine::kpi::IntervalFold`], fed
+//!   every event; [`kpi`]).
+//! * [`run`]: the event loop of one replication ([`run::run_with`] drives
+//!   any [`Driven`] engine).
+//!
+//! Two ways of counting sit side by side. The simulator's [`Counts`] count
+//! each contact once, in the interval of its arrival, with the customer's
+//! wait from arrival (overflows included) and leave the warm-up out: these
+//! are the figures compared with Erlang C/A. The engine's KPI report counts
+//! per queue entry and interval of entry, with waits in each queue, as the
+//! live system's reports do. On one queue without overflow they agree.
+//!
+//! Speed: about 2,400 instructions of simulator per call on top of the
+//! engine's own work (a million calls through 100 agents with abandonment:
+//! `cargo run --release -p sim --example million`).
 
 pub mod arrivals;
 #[cfg(test)]

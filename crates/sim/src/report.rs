@@ -137,7 +137,7 @@ pub struct Figures {
     /// Average speed of answer: mean wait of answered contacts.
     pub asa_seconds: f64,
     /// Mean wait of all finished contacts, abandoned and exited included
-    /// (Erlang C's "ASA" without abandonment; Erlang A's E[W]).
+    /// (Erlang C's "ASA" without abandonment; Erlang A's `E[W]`).
     pub mean_wait_seconds: f64,
     /// Mean wait of abandoned contacts.
     pub average_abandon_time_seconds: f64,

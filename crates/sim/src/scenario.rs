@@ -588,6 +588,12 @@ impl Scenario {
         Ok(toml::from_str(text)?)
     }
 
+    /// The engine configuration of this scenario (dense ids from 0, names
+    /// resolved, milliseconds), after every check of [`crate::Model::build`].
+    pub fn engine_config(&self) -> Result<engine::EngineConfig, ScenarioError> {
+        crate::Model::build(self).map(|m| m.config)
+    }
+
     /// The scenario as TOML text.
     pub fn to_toml_string(&self) -> String {
         toml::to_string(self).unwrap_or_else(|e| format!("# cannot serialise scenario: {e}\n"))

@@ -583,3 +583,18 @@ patience_distribution = "fixed"
     assert!(kpi.queues[0].counts.overflowed_out > 0);
     assert!(kpi.agents.iter().map(|a| a.counts.missed).sum::<u64>() > 0);
 }
+
+#[test]
+fn engine_config_has_dense_ids_and_resolved_names() {
+    let s = Scenario::from_toml_str(EXAMPLE).unwrap();
+    let c = s.engine_config().unwrap();
+    let ids: Vec<u32> = c.agents.iter().map(|a| a.id.0).collect();
+    assert_eq!(ids, (0..22).collect::<Vec<u32>>());
+    assert_eq!(c.queues.iter().map(|q| q.id.0).collect::<Vec<_>>(), vec![0, 1]);
+    // Juniors serve sales (0) and support (1, weight 2).
+    let junior = c.agents.iter().find(|a| a.name == "junior-1").unwrap();
+    assert_eq!(junior.queues.iter().map(|m| (m.queue.0, m.weight)).collect::<Vec<_>>(), vec![(0, 1), (1, 2)]);
+    assert!(!junior.auto_answer, "juniors answer after 3 s");
+    assert!(c.agents[0].auto_answer);
+    assert!(c.validate().is_empty());
+}
