@@ -56,8 +56,6 @@
 //! `cargo run --release -p sim --example million`).
 
 pub mod arrivals;
-#[cfg(test)]
-mod fake;
 pub mod kpi;
 pub mod model;
 pub mod report;

@@ -25,7 +25,7 @@ use engine::{
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-/// What the simulator needs of an engine (the real one, or a stand-in in tests).
+/// What the simulator needs of an engine (a seam for drivers that wrap the engine).
 pub trait Driven {
     /// See [`Engine::handle`].
     fn handle(&mut self, now: Time, input: Input, out: &mut Vec<Output>) -> Result<(), EngineError>;

@@ -1,9 +1,8 @@
-//! Unit tests of the scenario checks and, with the stand-in engine of
-//! [`crate::fake`], of the event loop and its tallies.
+//! Unit tests of the scenario checks and, with the real engine, of the
+//! event loop and its tallies.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use crate::fake::FakeEngine;
 use crate::model::parse_clock;
 use crate::run::run_with;
 use crate::*;
@@ -245,46 +244,23 @@ fn model(agents: i64, cph: f64, aht: f64, hours: f64, patience: Option<f64>) -> 
     Model::build(&s).unwrap()
 }
 
-fn run_fake(m: &Model) -> RunResult {
-    run_with(m, FakeEngine::new(&m.config), (), m.seed).unwrap().0
-}
-
-#[test]
-fn fake_engine_mm13_agrees_with_erlang_c() {
-    // C1 of /work/shared/data/erlang-golden.csv: SL 0.795595, mean wait 17.1162 s.
-    let mut m = model(13, 200.0, 180.0, 1000.0, None);
-    m.warm_up_end_ms = 3_600_000;
-    let r = run_fake(&m);
-    let f = r.totals.figures();
-    assert!(r.totals.offered > 190_000, "{}", r.totals.offered);
-    assert!((f.service_level - 0.795595).abs() < 0.015, "SL {}", f.service_level);
-    assert!((f.asa_seconds - 17.1162).abs() < 17.1162 * 0.08, "ASA {}", f.asa_seconds);
-    assert!((f.occupancy - 0.769231).abs() < 0.01, "occupancy {}", f.occupancy);
-    assert_eq!(r.totals.abandoned, 0);
-}
-
-#[test]
-fn fake_engine_mm14_m_agrees_with_erlang_a() {
-    // A1: P(abandon) 0.013984, SL 0.916792.
-    let m = model(14, 200.0, 180.0, 1000.0, Some(300.0));
-    let f = run_fake(&m).totals.figures();
-    assert!((f.abandon_rate - 0.013984).abs() < 0.004, "abandon {}", f.abandon_rate);
-    assert!((f.service_level - 0.916792).abs() < 0.012, "SL {}", f.service_level);
+fn run_real(m: &Model) -> RunResult {
+    crate::run_replication(m, m.seed, ()).unwrap().0
 }
 
 #[test]
 fn same_seed_same_run() {
     let m = model(3, 60.0, 120.0, 10.0, Some(60.0));
-    assert_eq!(run_fake(&m), run_fake(&m));
+    assert_eq!(run_real(&m), run_real(&m));
     let mut m2 = m.clone();
     m2.seed += 1;
-    assert_ne!(run_fake(&m).totals, run_fake(&m2).totals);
+    assert_ne!(run_real(&m).totals, run_real(&m2).totals);
 }
 
 #[test]
 fn every_contact_is_accounted_for() {
     let m = model(2, 60.0, 120.0, 20.0, Some(60.0));
-    let r = run_fake(&m);
+    let r = run_real(&m);
     let t = &r.totals;
     assert_eq!(t.offered, t.answered + t.abandoned + t.exited + t.unfinished);
     assert_eq!(t.unfinished, 0);
@@ -300,7 +276,7 @@ fn every_contact_is_accounted_for() {
 fn warm_up_is_left_out_of_the_totals() {
     let mut m = model(2, 60.0, 120.0, 4.0, None);
     m.warm_up_end_ms = 3_600_000;
-    let r = run_fake(&m);
+    let r = run_real(&m);
     let after: u64 = r.intervals[4..].iter().map(|c| c.offered).sum();
     assert_eq!(r.totals.offered, after);
     assert!(r.arrivals > after);
@@ -314,7 +290,7 @@ fn shifts_log_agents_in_and_out() {
     let mut s = Scenario::one_queue(2, 30.0, 60.0, 4.0);
     s.agents[0].shifts = vec![scenario::ShiftSpec { start: "01:00".into(), end: "03:00".into() }];
     let m = Model::build(&s).unwrap();
-    let r = run_fake(&m);
+    let r = run_real(&m);
     let t = &r.totals;
     // Two agents present two hours each, plus the end of the last call.
     let present = t.agent_busy_ms + t.agent_idle_ms + t.agent_not_ready_ms;
@@ -332,7 +308,7 @@ fn missed_offers_are_offered_again() {
     s.agents[0].miss_probability = 0.3;
     s.agents[0].answer_delay_seconds = 2.0;
     let m = Model::build(&s).unwrap();
-    let r = run_fake(&m);
+    let r = run_real(&m);
     let t = &r.totals;
     assert_eq!(t.unfinished, 0);
     assert_eq!(t.answered, t.offered);
@@ -345,7 +321,7 @@ fn wrap_up_counts_in_handle_time_and_occupancy() {
     let mut s = Scenario::one_queue(5, 60.0, 120.0, 50.0);
     s.queues[0].wrap_up_seconds = 30.0;
     let m = Model::build(&s).unwrap();
-    let f = run_fake(&m).totals.figures();
+    let f = run_real(&m).totals.figures();
     assert!((f.aht_seconds - 150.0).abs() < 6.0, "AHT {}", f.aht_seconds);
     // Offered load 60/h × 150 s = 2.5 erlangs over 5 agents.
     assert!((f.occupancy - 0.5).abs() < 0.03, "occupancy {}", f.occupancy);
