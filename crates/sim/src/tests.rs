@@ -4,7 +4,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::model::parse_clock;
-use crate::run::run_with;
 use crate::*;
 
 const EXAMPLE: &str = include_str!("../examples/two-queues.toml");
