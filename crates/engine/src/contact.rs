@@ -68,3 +68,44 @@ impl ContactSpec {
         ContactSpec { id, queue, ..Default::default() }
     }
 }
+
+/// The optional part of an arriving contact: what the customer lookup and
+/// the IVR found. Kept apart (and boxed) in the event log so that a plain
+/// contact costs no allocation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ContactDetails {
+    /// Customer id in the customer records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<String>,
+    /// Language of the caller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// Problem type chosen in the IVR.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem_type: Option<String>,
+    /// Skills every agent must have for this contact.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub required_skills: Vec<SkillReq>,
+    /// Number to call back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_number: Option<String>,
+    /// Anything else the driver keeps with the contact.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, String>,
+}
+
+impl ContactSpec {
+    /// The optional part, `None` when it is all empty.
+    pub fn take_details(&mut self) -> Option<Box<ContactDetails>> {
+        let d = ContactDetails {
+            customer: self.customer.take(),
+            language: self.language.take(),
+            problem_type: self.problem_type.take(),
+            required_skills: std::mem::take(&mut self.required_skills),
+            callback_number: self.callback_number.take(),
+            attributes: std::mem::take(&mut self.attributes),
+        };
+        if d == ContactDetails::default() { None } else { Some(Box::new(d)) }
+    }
+}

@@ -4,7 +4,7 @@
 //! read nothing else.
 
 use crate::config::{AgentConfig, Channel, ExitAction, QueueConfig};
-use crate::contact::ContactSpec;
+use crate::contact::{ContactDetails, Segment};
 use crate::ids::{AgentId, ContactId, QueueId, Time};
 use crate::input::{DialOutcome, Party, TransferTarget};
 use serde::{Deserialize, Serialize};
@@ -142,10 +142,25 @@ pub enum Event {
         /// The agent.
         agent: AgentId,
     },
-    /// A contact arrived.
+    /// A contact arrived (see [`crate::ContactSpec`] for the fields).
     ContactArrived {
-        /// Everything known about it.
-        spec: Box<ContactSpec>,
+        /// The contact.
+        contact: ContactId,
+        /// The queue it asked for.
+        queue: QueueId,
+        /// Channel.
+        channel: Channel,
+        /// Priority given on arrival (before the queue's own).
+        priority: i32,
+        /// Customer segment.
+        segment: Segment,
+        /// The customer's last agent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        last_agent: Option<AgentId>,
+        /// Customer, language, problem type, required skills, callback
+        /// number and free attributes, when any is known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        details: Option<Box<ContactDetails>>,
     },
     /// A contact entered a queue and waits (Asterisk ENTERQUEUE).
     ContactQueued {
@@ -461,8 +476,8 @@ impl Event {
     /// The contact the event concerns, if any.
     pub fn contact(&self) -> Option<ContactId> {
         match self {
-            Event::ContactArrived { spec } => Some(spec.id),
-            Event::ContactQueued { contact, .. }
+            Event::ContactArrived { contact, .. }
+            | Event::ContactQueued { contact, .. }
             | Event::StepChanged { contact, .. }
             | Event::ContactOffered { contact, .. }
             | Event::OfferTimedOut { contact, .. }

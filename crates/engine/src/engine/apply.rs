@@ -9,7 +9,6 @@ use crate::contact::Segment;
 use crate::event::{AgentState, Event, Presence};
 use crate::ids::{AgentId, ContactId, QueueId, Time};
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 impl Engine {
     pub(super) fn apply(&mut self, at: Time, ev: &Event) {
@@ -34,31 +33,32 @@ impl Engine {
                     *slot = None;
                 }
             }
-            Event::ContactArrived { spec } => {
-                let req = if spec.required_skills.is_empty() {
-                    None
-                } else {
-                    let mut skills: Vec<(u16, u8)> =
-                        spec.required_skills.iter().map(|r| (self.skills.intern(&r.skill), r.min_level)).collect();
-                    skills.sort_unstable();
-                    skills.dedup_by(|a, b| a.0 == b.0);
-                    Some(self.intern_cond(Cond { skills, ..Cond::default() }))
+            Event::ContactArrived { contact, queue, channel, priority, segment, last_agent, details } => {
+                let req = match details.as_deref() {
+                    Some(d) if !d.required_skills.is_empty() => {
+                        let mut skills: Vec<(u16, u8)> =
+                            d.required_skills.iter().map(|r| (self.skills.intern(&r.skill), r.min_level)).collect();
+                        skills.sort_unstable();
+                        skills.dedup_by(|a, b| a.0 == b.0);
+                        Some(self.intern_cond(Cond { skills, ..Cond::default() }))
+                    }
+                    _ => None,
                 };
                 let c = Contact {
-                    id: spec.id,
-                    channel: spec.channel,
-                    queue: spec.queue,
-                    base_priority: spec.priority,
-                    priority: spec.priority,
-                    segment: spec.segment,
-                    preferred: spec.last_agent,
+                    id: *contact,
+                    channel: *channel,
+                    queue: *queue,
+                    base_priority: *priority,
+                    priority: *priority,
+                    segment: *segment,
+                    preferred: *last_agent,
                     req,
-                    callback_number: spec.callback_number.clone(),
+                    callback_number: details.as_deref().and_then(|d| d.callback_number.clone()),
                     waiting_since: at,
                     entered_at: at,
                     step: 0,
                     step_entered: at,
-                    plan: std::sync::Arc::from(Vec::new()),
+                    plan: Plan::Unset,
                     phase: Phase::Transit,
                     epoch: 0,
                     callback: None,
@@ -66,7 +66,7 @@ impl Engine {
                     talk_start: at,
                     hold_ms: 0,
                 };
-                self.contacts.insert(spec.id, c);
+                self.contacts.insert(*contact, c);
             }
             Event::ContactQueued { contact, queue, priority, waiting_since, channel } => {
                 let plan = match self.contacts.get(contact) {
@@ -372,7 +372,7 @@ impl Engine {
             list.remove(agent);
             if list.is_empty() {
                 c.phase = Phase::Transit;
-                back = !c.plan.is_empty();
+                back = c.plan != Plan::Unset;
             }
         }
         if back {
@@ -469,7 +469,8 @@ impl Engine {
                 self.queues[idx] = Some(q);
             }
         }
-        let default_plan: Arc<[PlanStep]> = Arc::from(self.compute_plan(Segment::Unknown, None, None, id));
+        let default_plan: Box<[PlanStep]> = self.compute_plan(Segment::Unknown, None, None, id).into_boxed_slice();
+        let default_len = default_plan.len();
         if let Some(q) = self.queue_mut(id) {
             q.default_plan = default_plan;
         }
@@ -490,7 +491,11 @@ impl Engine {
                 None => continue,
             };
             if let Some(c) = self.contacts.get_mut(&cid) {
-                c.step = c.step.min(plan.len().saturating_sub(1) as u32);
+                let len = match &plan {
+                    Plan::Own(steps) => steps.len(),
+                    _ => default_len,
+                };
+                c.step = c.step.min(len.saturating_sub(1) as u32);
                 c.plan = plan;
             }
             self.make_waiting(cid);
@@ -611,17 +616,17 @@ impl Engine {
     }
 
     /// The routing plan of a contact entering `queue`.
-    fn build_plan(&mut self, c: (Segment, Option<AgentId>, Option<CondId>), queue: QueueId) -> Arc<[PlanStep]> {
+    fn build_plan(&mut self, c: (Segment, Option<AgentId>, Option<CondId>), queue: QueueId) -> Plan {
         let (segment, preferred, req) = c;
         let Some(q) = self.queue(queue) else {
-            return Arc::from(vec![PlanStep { cond: StepCond::Members(req.unwrap_or(ANY)), timeout_ms: None }]);
+            return Plan::Own(Box::new([PlanStep { cond: StepCond::Members(req.unwrap_or(ANY)), timeout_ms: None }]));
         };
         let uses_preferred = q.cfg.sticky_agent_ms.is_some() || q.steps.iter().any(|(s, _)| *s == QueueStep::Preferred);
         let uses_segment = segment == Segment::New && q.new_customer_cond.is_some();
         if req.is_none() && (preferred.is_none() || !uses_preferred) && !uses_segment && !q.default_plan.is_empty() {
-            return q.default_plan.clone();
+            return Plan::Default;
         }
-        Arc::from(self.compute_plan(segment, preferred, req, queue))
+        Plan::Own(self.compute_plan(segment, preferred, req, queue).into_boxed_slice())
     }
 
     fn compute_plan(
@@ -676,7 +681,8 @@ impl Engine {
     /// Index a contact as waiting at its current step and arm its timers.
     pub(super) fn make_waiting(&mut self, cid: ContactId) {
         let Some(c) = self.contacts.get(&cid) else { return };
-        let Some(step) = c.current_step() else { return };
+        let default: &[PlanStep] = self.queue(c.queue).map_or(&[], |q| &q.default_plan);
+        let Some(step) = c.current_step(default) else { return };
         let (qid, slot, key) = (c.queue, c.channel.slot(), c.key());
         let (step_entered, entered_at, is_callback) = (c.step_entered, c.entered_at, c.callback.is_some());
         let cref = match step.cond {

@@ -298,8 +298,19 @@ impl Engine {
                 r.skill, r.min_level
             )));
         }
+        let mut spec = spec;
+        let details = spec.take_details();
         let (id, queue) = (spec.id, spec.queue);
-        self.emit(now, Event::ContactArrived { spec: Box::new(spec) }, out);
+        let ev = Event::ContactArrived {
+            contact: id,
+            queue,
+            channel: spec.channel,
+            priority: spec.priority,
+            segment: spec.segment,
+            last_agent: spec.last_agent,
+            details,
+        };
+        self.emit(now, ev, out);
         self.enqueue(now, id, queue, now, out);
         Ok(())
     }

@@ -112,6 +112,18 @@ pub(crate) struct PlanStep {
     pub timeout_ms: Option<u64>,
 }
 
+/// A contact's routing plan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Plan {
+    /// Not queued yet.
+    Unset,
+    /// The queue's default plan (no preferred agent, no own skills, no
+    /// new-customer step): shared, so most contacts allocate nothing.
+    Default,
+    /// A plan of its own.
+    Own(Box<[PlanStep]>),
+}
+
 /// Order of waiting contacts: higher priority first, then older, then id.
 pub(crate) type WaitKey = (i64, u64, u64);
 
@@ -214,8 +226,7 @@ pub(crate) struct Contact {
     pub entered_at: Time,
     pub step: u32,
     pub step_entered: Time,
-    /// Shared between contacts with the same plan (most of them).
-    pub plan: std::sync::Arc<[PlanStep]>,
+    pub plan: Plan,
     pub phase: Phase,
     /// Bumped each time the contact starts waiting: older queue timers are stale.
     pub epoch: u32,
@@ -230,8 +241,15 @@ impl Contact {
         wait_key(self.priority, self.waiting_since, self.id)
     }
 
-    pub(crate) fn current_step(&self) -> Option<PlanStep> {
-        self.plan.get(self.step as usize).copied()
+    /// The step in force, given the queue's default plan. A step index
+    /// beyond the plan (the queue's steps were shortened) means its last step.
+    pub(crate) fn current_step(&self, default: &[PlanStep]) -> Option<PlanStep> {
+        let steps: &[PlanStep] = match &self.plan {
+            Plan::Unset => return None,
+            Plan::Default => default,
+            Plan::Own(own) => own,
+        };
+        steps.get(self.step as usize).or(steps.last()).copied()
     }
 }
 
@@ -453,7 +471,7 @@ pub(crate) struct Queue {
     pub rr_cursor: Option<ReadyKey>,
     /// The plan of a contact with no preferred agent, no own required
     /// skills and no new-customer preference: shared, built once.
-    pub default_plan: std::sync::Arc<[PlanStep]>,
+    pub default_plan: Box<[PlanStep]>,
     /// Smoothed handle time (talk + hold) and wrap-up, for expected waits.
     pub handle_ewma_ms: f64,
     pub wrap_ewma_ms: f64,
@@ -472,7 +490,7 @@ impl Queue {
             logged_in: 0,
             callbacks_outstanding: 0,
             rr_cursor: None,
-            default_plan: std::sync::Arc::from(Vec::new()),
+            default_plan: Box::new([]),
             handle_ewma_ms: 0.0,
             wrap_ewma_ms: 0.0,
         }

@@ -209,8 +209,8 @@ fn check_stream(log: &[EventRecord]) -> Result<(), TestCaseError> {
         prop_assert!(r.at >= last_at, "time went back at seq {}", r.seq);
         last_at = r.at;
         match &r.event {
-            Event::ContactArrived { spec } => {
-                prop_assert!(arrived.insert(spec.id), "{} arrived twice", spec.id);
+            Event::ContactArrived { contact, .. } => {
+                prop_assert!(arrived.insert(*contact), "{} arrived twice", contact);
             }
             Event::ContactEnded { contact, .. } => {
                 *ended.entry(*contact).or_default() += 1;
