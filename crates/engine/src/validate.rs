@@ -11,6 +11,21 @@ use crate::ids::{AgentId, QueueId};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
+/// How bad a configuration issue is.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub enum Severity {
+    /// The configuration is wrong (a duplicate id, a dangling reference, a
+    /// level out of range, an overflow loop): the engine refuses it.
+    #[default]
+    Error,
+    /// A requirement no agent (or no member of the queue) meets yet: the
+    /// configuration is consistent, but contacts at that step can only wait
+    /// or time out. The engine accepts it — an administrator may create
+    /// queues before the agents who will serve them — while a simulation
+    /// scenario, which lists every agent, refuses it.
+    Unstaffed,
+}
+
 /// One problem found in a configuration, with the place it was found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigIssue {
@@ -18,6 +33,8 @@ pub struct ConfigIssue {
     pub path: String,
     /// What is wrong.
     pub message: String,
+    /// How bad it is.
+    pub severity: Severity,
 }
 
 impl fmt::Display for ConfigIssue {
@@ -76,7 +93,11 @@ impl<'a> Checker<'a> {
     }
 
     fn issue(&mut self, path: String, message: String) {
-        self.issues.push(ConfigIssue { path, message });
+        self.issues.push(ConfigIssue { path, message, severity: Severity::Error });
+    }
+
+    fn unstaffed(&mut self, path: String, message: String) {
+        self.issues.push(ConfigIssue { path, message, severity: Severity::Unstaffed });
     }
 
     /// `queue#3 (billing)` when the queue exists, `queue#3` otherwise.
@@ -170,10 +191,10 @@ impl<'a> Checker<'a> {
     fn require(&mut self, qi: usize, path: String, what: &str, pred: impl Fn(&AgentConfig) -> bool) {
         let (anyone, member) = self.any_agent(qi, pred);
         if !anyone {
-            self.issue(path, format!("no agent has {what}"));
+            self.unstaffed(path, format!("no agent has {what}"));
         } else if !member {
             let qname = self.config.queues[qi].name.clone();
-            self.issue(path, format!("no member of queue \"{qname}\" has {what}"));
+            self.unstaffed(path, format!("no member of queue \"{qname}\" has {what}"));
         }
     }
 
@@ -334,6 +355,7 @@ impl<'a> Checker<'a> {
                         self.issues.push(ConfigIssue {
                             path: format!("{}.overflow.when_no_agents", queue_path(first, &queues[first])),
                             message,
+                            severity: Severity::Error,
                         });
                         break;
                     }
@@ -358,6 +380,11 @@ impl EngineConfig {
         c.check_queues();
         c.check_no_agent_cycles();
         c.issues
+    }
+
+    /// The issues the engine refuses a configuration for ([`Severity::Error`]).
+    pub fn errors(&self) -> Vec<ConfigIssue> {
+        self.validate().into_iter().filter(|i| i.severity == Severity::Error).collect()
     }
 }
 
@@ -607,7 +634,7 @@ mod tests {
 
     #[test]
     fn display_joins_path_and_message() {
-        let i = ConfigIssue { path: "queues[0] (a).x".into(), message: "bad".into() };
+        let i = ConfigIssue { path: "queues[0] (a).x".into(), message: "bad".into(), severity: Severity::Error };
         assert_eq!(i.to_string(), "queues[0] (a).x: bad");
     }
 }

@@ -221,7 +221,7 @@ fn gpath(i: usize, g: &AgentGroupSpec) -> String {
 
 impl Builder {
     fn push(&mut self, path: String, message: String) {
-        self.issues.push(ConfigIssue { path, message });
+        self.issues.push(ConfigIssue { path, message, severity: engine::Severity::Error });
     }
 
     /// Seconds → ms, reporting negative or non-finite values. `positive`
@@ -829,7 +829,7 @@ impl PathMap<'_> {
             message = message.replace(&format!("{} ({})", q.id, q.name), &format!("\"{}\"", q.name));
         }
         message = message.replace("timeout_ms", "timeout_seconds").replace("after_ms", "after_seconds");
-        ConfigIssue { path, message }
+        ConfigIssue { path, message, severity: issue.severity }
     }
 
     fn path(&self, path: &str) -> Option<String> {

@@ -908,7 +908,7 @@ impl Engine {
 }
 
 fn check_config(cfg: &EngineConfig) -> Result<(), EngineError> {
-    let issues = cfg.validate();
+    let issues = cfg.errors();
     if issues.is_empty() {
         Ok(())
     } else {

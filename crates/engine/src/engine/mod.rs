@@ -73,12 +73,12 @@ impl Engine {
         e
     }
 
-    /// Build an engine from a configuration. The configuration is validated
-    /// ([`EngineConfig::validate`]) and recorded as `QueueConfigured` and
+    /// Build an engine from a configuration. The configuration is checked
+    /// ([`EngineConfig::errors`]: requirements nobody meets yet are allowed) and recorded as `QueueConfigured` and
     /// `AgentConfigured` events, pushed to `out` at time `at`, so that the
     /// event log alone is enough to replay.
     pub fn start(config: EngineConfig, at: Time, out: &mut Vec<Output>) -> Result<Engine, EngineError> {
-        let issues = config.validate();
+        let issues = config.errors();
         if !issues.is_empty() {
             let msg: Vec<String> = issues.iter().map(|i| format!("{}: {}", i.path, i.message)).collect();
             return Err(EngineError::Config(msg.join("; ")));

@@ -437,3 +437,29 @@ fn position_and_expected_wait() {
     // 4th in line, 2 agents, ~100 s per call: about 200 s.
     assert_eq!(w.engine.expected_wait_ms(c(8)), Some(200_000));
 }
+
+/// A queue may be set up before the agents who will serve it: a step that
+/// nobody can meet yet is accepted (contacts wait), and the first agent
+/// given the skill takes the waiting contact. Wrong configurations are
+/// still refused.
+#[test]
+fn queues_before_their_agents() {
+    let mut w = World::new(config(vec![queue(1, "general")], vec![agent(1, &[1])]));
+    let mut french = queue(2, "french");
+    french.steps = vec![RoutingStep {
+        condition: Condition {
+            skills: vec![SkillReq { skill: "lang:fr".into(), min_level: 5 }],
+            ..Condition::default()
+        },
+        timeout_ms: None,
+    }];
+    let issues = EngineConfig { queues: vec![french.clone()], ..EngineConfig::default() }.validate();
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0].severity, Severity::Unstaffed);
+    w.ok(Input::ConfigureQueue { queue: french });
+    w.at(10).arrive(1, 2);
+    assert!(w.is_waiting(1));
+    w.ok(Input::ConfigureAgent { agent: agent(2, &[2]).with_skill("lang:fr", 7) });
+    w.login(&[2]);
+    assert_eq!(w.offered_to(1), Some(2));
+}
