@@ -98,6 +98,15 @@ pub struct ContactDetails {
 impl ContactSpec {
     /// The optional part, `None` when it is all empty.
     pub fn take_details(&mut self) -> Option<Box<ContactDetails>> {
+        if self.customer.is_none()
+            && self.language.is_none()
+            && self.problem_type.is_none()
+            && self.required_skills.is_empty()
+            && self.callback_number.is_none()
+            && self.attributes.is_empty()
+        {
+            return None;
+        }
         let d = ContactDetails {
             customer: self.customer.take(),
             language: self.language.take(),
@@ -106,6 +115,6 @@ impl ContactSpec {
             callback_number: self.callback_number.take(),
             attributes: std::mem::take(&mut self.attributes),
         };
-        if d == ContactDetails::default() { None } else { Some(Box::new(d)) }
+        Some(Box::new(d))
     }
 }

@@ -15,7 +15,7 @@ pub(crate) struct FastHasher(u64);
 
 impl Hasher for FastHasher {
     fn finish(&self) -> u64 {
-        crate::rng::mix(self.0)
+        self.0
     }
     fn write(&mut self, bytes: &[u8]) {
         for b in bytes {
@@ -23,7 +23,9 @@ impl Hasher for FastHasher {
         }
     }
     fn write_u64(&mut self, i: u64) {
-        self.0 = (self.0.rotate_left(29) ^ i).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        // One multiply (the FxHash recipe): hashbrown takes its control
+        // bits from the well-mixed high bits of the product.
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x517C_C1B7_2722_0A95);
     }
     fn write_u32(&mut self, i: u32) {
         self.write_u64(u64::from(i));
