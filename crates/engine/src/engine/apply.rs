@@ -775,7 +775,9 @@ impl Engine {
         // The availability index is refreshed lazily (`flush_index`), just
         // before something reads it: an agent freed and re-offered within
         // one step never leaves and re-enters the index.
-        self.touched.push(id);
+        if self.touched.last() != Some(&id) || self.indexed_upto == self.touched.len() {
+            self.touched.push(id);
+        }
     }
 
     /// Refresh the availability index of every agent changed since the last flush.
