@@ -3,6 +3,7 @@
 
 mod bench;
 mod simulate;
+mod wfm;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -26,6 +27,9 @@ enum Command {
     /// Measure the engine's routing latency or the simulator's speed.
     #[command(subcommand)]
     Bench(bench::Args),
+    /// Workforce management: Erlang C / Erlang A staffing.
+    #[command(subcommand)]
+    Wfm(wfm::Args),
 }
 
 /// An error in what the user asked for (bad flags, bad scenario): exit code 2.
@@ -62,6 +66,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Simulate(args) => simulate::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Wfm(args) => wfm::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

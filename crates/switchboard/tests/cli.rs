@@ -159,3 +159,122 @@ fn bad_scenario_exits_2_with_every_problem() {
     assert!(err.contains("line 3"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+// `switchboard wfm erlang`: vectors C1 and A6 of /work/shared/data/erlang-golden.csv
+// (pyworkforce 0.5.4, cross-checked against a 60-digit implementation).
+
+fn close(v: &Value, key: &str, want: f64, tol: f64) {
+    let got = num(v, key);
+    assert!((got - want).abs() <= tol, "{key}: got {got}, want {want} (±{tol}) in {v}");
+}
+
+#[test]
+fn wfm_erlang_c_json_matches_c1() {
+    let c1 = ["wfm", "erlang", "--calls-per-hour", "200", "--aht", "180", "--sl-threshold", "20", "--format", "json"];
+    let v = json(&[&c1[..], &["--agents", "13"]].concat());
+    assert_eq!(v["agents"], 13);
+    close(&v, "offered_load_erlangs", 10.0, 1e-12);
+    close(&v, "p_wait", 0.285270, 1e-6);
+    close(&v, "service_level", 0.795595, 1e-6);
+    close(&v, "asa_seconds", 17.1162, 1e-4);
+    close(&v, "asa_answered_seconds", 17.1162, 1e-4);
+    close(&v, "mean_wait_all_seconds", 17.1162, 1e-4);
+    close(&v, "occupancy", 0.769231, 1e-6);
+    assert!(v.get("p_abandon").is_none(), "Erlang C has no abandonment: {v}");
+    assert!(v.get("required_agents").is_none());
+
+    // 80/20 needs 14 agents (C2: SL 0.888350); 30 % shrinkage → 20 scheduled.
+    let v = json(&[&c1[..], &["--target-sl", "0.8", "--shrinkage", "0.3"]].concat());
+    assert_eq!(v["required_agents"], 14);
+    assert_eq!(v["agents"], 14);
+    assert_eq!(v["scheduled_agents"], 20);
+    close(&v, "service_level", 0.888350, 1e-6);
+    close(&v, "p_wait", 0.174132, 1e-6);
+}
+
+#[test]
+fn wfm_erlang_a_json_matches_a6() {
+    let a6 = [
+        "wfm",
+        "erlang",
+        "--calls-per-hour",
+        "6000",
+        "--aht",
+        "300",
+        "--patience",
+        "180",
+        "--sl-threshold",
+        "20",
+        "--format",
+        "json",
+    ];
+    let v = json(&[&a6[..], &["--agents", "480"]].concat());
+    assert_eq!(v["agents"], 480);
+    close(&v, "offered_load_erlangs", 500.0, 1e-9);
+    close(&v, "p_wait", 0.736469, 1e-6);
+    close(&v, "service_level", 0.850255, 1e-6);
+    close(&v, "p_abandon", 0.046525, 1e-6);
+    close(&v, "occupancy", 0.993203, 1e-6);
+    // Both mean waits, under distinct names: pyworkforce's "ASA" is the mean over all arrivals.
+    close(&v, "mean_wait_all_seconds", 8.3746, 1e-4);
+    close(&v, "asa_answered_seconds", 8.3754, 1e-4);
+    close(&v, "asa_seconds", 8.3754, 1e-4);
+    close(&v, "service_level_virtual", 0.881165, 1e-6);
+
+    // The least staffing is 475 (pyworkforce says 500); "80" means 80 %.
+    let v = json(&[&a6[..], &["--target-sl", "80"]].concat());
+    assert_eq!(v["required_agents"], 475);
+    assert_eq!(v["scheduled_agents"], 475);
+    assert!((0.8..0.81).contains(&num(&v, "service_level")), "{v}");
+    let v = json(&[&a6[..], &["--target-sl", "80%", "--shrinkage", "30"]].concat());
+    assert_eq!(v["required_agents"], 475);
+    assert_eq!(v["scheduled_agents"], 679);
+}
+
+#[test]
+fn wfm_erlang_text_is_a_table() {
+    let out = switchboard(&[
+        "wfm",
+        "erlang",
+        "--calls-per-hour",
+        "200",
+        "--aht",
+        "180",
+        "--patience",
+        "300",
+        "--target-sl",
+        "0.8",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Erlang A"), "{text}");
+    assert!(text.contains("Required agents for 80.00 % answered within 20 s: 13"), "{text}");
+    assert!(text.contains("ASA (mean wait of answered calls)"), "{text}");
+    assert!(text.contains("mean wait of all arrivals"), "{text}");
+}
+
+#[test]
+fn wfm_erlang_bad_input_exits_2() {
+    let base = ["wfm", "erlang", "--calls-per-hour", "200", "--aht", "180"];
+    for (extra, needle) in [
+        (vec!["--agents", "10"], "unstable"),
+        (vec!["--agents", "9"], "--patience"),
+        (vec!["--agents", "0"], "--agents"),
+        (vec!["--agents", "13", "--target-sl", "0.8"], "cannot be used with"),
+        (vec![], "--agents"),
+        (vec!["--target-sl", "100"], "target service level"),
+        (vec!["--target-sl", "0"], "greater than 0"),
+        (vec!["--agents", "13", "--shrinkage", "1"], "less than 100 %"),
+        (vec!["--target-sl", "0.8", "--max-abandon", "0.05"], "--patience"),
+    ] {
+        let args = [&base[..], &extra[..]].concat();
+        let out = switchboard(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    let out = switchboard(&["wfm", "erlang", "--calls-per-hour", "-5", "--aht", "180", "--agents", "3"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("must be 0 or more"));
+}
