@@ -1,0 +1,252 @@
+//! # Switchboard's store
+//!
+//! Persistence for the server: the event log (append-only, group commit),
+//! the engine's configuration and latest snapshot, accounts (users, teams),
+//! customers, contact records with wrap-up, and the audit log.
+//!
+//! **Backends.** SQLite in WAL mode in a data directory by default (nothing
+//! to install), PostgreSQL when given a URL. One migrations folder per
+//! backend (`migrations/sqlite`, `migrations/postgres`), embedded in the
+//! binary and run on open.
+//!
+//! **Shape.** The interface is a small set of traits — [`EventLog`],
+//! [`ConfigStore`], [`AccountStore`], [`CustomerStore`], [`AuditLog`],
+//! together [`Storage`] — and one implementation, [`Store`]. A `Store` holds
+//! one *typed* pool (`SqlitePool` or `PgPool`, never `AnyPool`), chosen at run
+//! time by [`Location`]; its methods are written once and compiled per
+//! backend (`with_db!`), and differ only where SQL must (DDL, the bulk event
+//! insert). Code above the store (the server, tests) can be generic over
+//! `S: Storage` or use `Store` directly; the conformance suite in
+//! `tests/conformance` runs against every backend through the traits.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), store::StoreError> {
+//! use store::{EventLog, Location, Store};
+//! let store = Store::open(&Location::DataDir("data".into())).await?;
+//! let latest = store.latest_seq().await?;
+//! # let _ = latest; Ok(()) }
+//! ```
+//!
+//! **Durability.** An append is acknowledged only after the transaction
+//! holding it committed (SQLite: `synchronous = FULL`, the WAL is synced;
+//! PostgreSQL: `synchronous_commit` as configured, `on` by default).
+//!
+//! **Restart.** The engine's log holds its configuration history
+//! (`QueueConfigured`/`AgentConfigured`), so a restart is: load the
+//! [`engine::Settings`] and replay every event ([`replay_engine`]). The
+//! configuration tables are the administrators' source of truth and start a
+//! fresh engine when the log is empty; the snapshot is kept for when the
+//! engine learns to resume from one.
+//!
+//! **Times** are [`engine::Time`] (ms since the Unix epoch) stored as
+//! BIGINT; ids of engine objects are the engine's ids.
+
+mod accounts;
+mod audit;
+mod config;
+mod csv;
+mod customers;
+mod db;
+mod error;
+mod events;
+
+pub use accounts::{NewUser, Role, Team, User};
+pub use audit::{AuditEntry, AuditQuery, NewAuditEntry};
+pub use csv::{CSV_HEADER, CsvRecord, ImportReport, RowError, csv_field, parse_csv};
+pub use customers::{
+    ContactRecord, Customer, CustomerData, CustomerSegment, Page, UpsertCounts, WrapUp, new_customer_id,
+    normalise_phone, valid_email,
+};
+pub use db::{Backend, Location, SQLITE_FILE, Store};
+pub use error::{Result, StoreError};
+pub use events::{EventQuery, MAX_GROUP_ROWS, MAX_PAGE};
+
+use engine::{
+    AgentConfig, AgentId, ContactId, Engine, EngineConfig, EngineSnapshot, EventRecord, QueueConfig, QueueId, Settings,
+    Time,
+};
+
+/// The append-only event log.
+pub trait EventLog: Send + Sync {
+    /// Append records; resolves once the transaction holding them has
+    /// committed (concurrent appends share one transaction: group commit).
+    /// A `seq` already stored (or repeated within `records`) fails the whole
+    /// append with [`StoreError::DuplicateSeq`] and stores none of it.
+    fn append(&self, records: &[EventRecord]) -> impl Future<Output = Result<()>> + Send;
+
+    /// Up to `limit` records (at most [`MAX_PAGE`]) with `seq >= from_seq`, in order.
+    fn read_events(&self, from_seq: u64, limit: usize) -> impl Future<Output = Result<Vec<EventRecord>>> + Send;
+
+    /// Records matching a filter (contact, agent, type, time), in order.
+    fn query_events(&self, query: &EventQuery) -> impl Future<Output = Result<Vec<EventRecord>>> + Send;
+
+    /// The largest stored `seq`, 0 when the log is empty.
+    fn latest_seq(&self) -> impl Future<Output = Result<u64>> + Send;
+
+    /// How many records are stored.
+    fn event_count(&self) -> impl Future<Output = Result<u64>> + Send;
+}
+
+/// The engine's configuration and its latest snapshot.
+pub trait ConfigStore: Send + Sync {
+    /// Store the engine-wide settings.
+    fn save_settings(&self, settings: &Settings) -> impl Future<Output = Result<()>> + Send;
+    /// The stored settings, if any were saved.
+    fn load_settings(&self) -> impl Future<Output = Result<Option<Settings>>> + Send;
+    /// Add or replace a queue (keyed by its id).
+    fn put_queue(&self, queue: &QueueConfig) -> impl Future<Output = Result<()>> + Send;
+    /// Remove a queue; `false` if it was not stored.
+    fn remove_queue(&self, id: QueueId) -> impl Future<Output = Result<bool>> + Send;
+    /// Every queue, by id.
+    fn queues(&self) -> impl Future<Output = Result<Vec<QueueConfig>>> + Send;
+    /// Add or replace an agent (keyed by its id).
+    fn put_agent(&self, agent: &AgentConfig) -> impl Future<Output = Result<()>> + Send;
+    /// Remove an agent; `false` if it was not stored.
+    fn remove_agent(&self, id: AgentId) -> impl Future<Output = Result<bool>> + Send;
+    /// Every agent, by id.
+    fn agents(&self) -> impl Future<Output = Result<Vec<AgentConfig>>> + Send;
+    /// Replace settings, queues and agents in one transaction.
+    fn save_engine_config(&self, config: &EngineConfig) -> impl Future<Output = Result<()>> + Send;
+    /// Settings (default when never saved), queues and agents.
+    fn load_engine_config(&self) -> impl Future<Output = Result<EngineConfig>> + Send;
+    /// Keep this snapshot as the latest (replacing the previous one).
+    fn save_snapshot(&self, snapshot: &EngineSnapshot) -> impl Future<Output = Result<()>> + Send;
+    /// The latest snapshot, if any.
+    fn latest_snapshot(&self) -> impl Future<Output = Result<Option<EngineSnapshot>>> + Send;
+}
+
+/// Users and teams.
+pub trait AccountStore: Send + Sync {
+    /// Create a team; [`StoreError::Conflict`] if the name is taken.
+    fn create_team(&self, name: &str) -> impl Future<Output = Result<Team>> + Send;
+    /// A team by id.
+    fn team(&self, id: i64) -> impl Future<Output = Result<Option<Team>>> + Send;
+    /// Every team, by name.
+    fn teams(&self) -> impl Future<Output = Result<Vec<Team>>> + Send;
+    /// Rename a team.
+    fn rename_team(&self, id: i64, name: &str) -> impl Future<Output = Result<Team>> + Send;
+    /// Delete a team (its users keep their accounts, without a team).
+    fn delete_team(&self, id: i64) -> impl Future<Output = Result<bool>> + Send;
+    /// Create a user; [`StoreError::Conflict`] if the login or agent link is taken.
+    fn create_user(&self, user: &NewUser) -> impl Future<Output = Result<User>> + Send;
+    /// A user by id.
+    fn user(&self, id: i64) -> impl Future<Output = Result<Option<User>>> + Send;
+    /// A user by login (case-insensitive).
+    fn user_by_login(&self, login: &str) -> impl Future<Output = Result<Option<User>>> + Send;
+    /// Users by login, all or one team's.
+    fn users(&self, team_id: Option<i64>) -> impl Future<Output = Result<Vec<User>>> + Send;
+    /// Write every editable field of `user` (found by `user.id`).
+    fn update_user(&self, user: &User) -> impl Future<Output = Result<User>> + Send;
+    /// Delete a user.
+    fn delete_user(&self, id: i64) -> impl Future<Output = Result<bool>> + Send;
+    /// Count a failed login atomically; with `lock_until`, also lock the account until then.
+    fn record_login_failure(&self, id: i64, lock_until: Option<Time>) -> impl Future<Output = Result<User>> + Send;
+    /// Reset the failed-login counter and the lock (after a good login or an admin unlock).
+    fn clear_login_failures(&self, id: i64) -> impl Future<Output = Result<User>> + Send;
+}
+
+/// Customers and their contact history.
+pub trait CustomerStore: Send + Sync {
+    /// Create a customer with the given id (or a generated one);
+    /// [`StoreError::Conflict`] if the id exists, [`StoreError::Invalid`] for bad data.
+    fn create_customer(&self, id: Option<&str>, data: &CustomerData) -> impl Future<Output = Result<Customer>> + Send;
+    /// Overwrite a customer's data; [`StoreError::NotFound`] if missing.
+    fn update_customer(&self, id: &str, data: &CustomerData) -> impl Future<Output = Result<Customer>> + Send;
+    /// Insert or update many customers in one transaction (all or nothing).
+    fn upsert_customers(
+        &self,
+        rows: &[(Option<String>, CustomerData)],
+    ) -> impl Future<Output = Result<UpsertCounts>> + Send;
+    /// A customer by id.
+    fn customer(&self, id: &str) -> impl Future<Output = Result<Option<Customer>>> + Send;
+    /// Customers with this phone number (normalised before the lookup), most
+    /// recently updated first; empty for a number that cannot be normalised.
+    fn customers_by_phone(&self, number: &str) -> impl Future<Output = Result<Vec<Customer>>> + Send;
+    /// Customers by id, `limit` (1..=1000) at a time, after the cursor `after`.
+    fn list_customers(&self, after: Option<&str>, limit: usize) -> impl Future<Output = Result<Page<Customer>>> + Send;
+    /// How many customers are stored.
+    fn count_customers(&self) -> impl Future<Output = Result<u64>> + Send;
+    /// Delete a customer (their contact records stay, unlinked).
+    fn delete_customer(&self, id: &str) -> impl Future<Output = Result<bool>> + Send;
+    /// Insert or replace the record of a contact.
+    fn put_contact_record(&self, record: &ContactRecord) -> impl Future<Output = Result<()>> + Send;
+    /// Store the wrap-up of a recorded contact.
+    fn set_wrap_up(&self, contact: ContactId, wrap_up: &WrapUp) -> impl Future<Output = Result<()>> + Send;
+    /// One contact record.
+    fn contact_record(&self, contact: ContactId) -> impl Future<Output = Result<Option<ContactRecord>>> + Send;
+    /// A customer's contacts, newest first, strictly before the cursor
+    /// `(arrived_at, contact)` of the last record of the previous page.
+    fn customer_history(
+        &self,
+        customer_id: &str,
+        before: Option<(Time, ContactId)>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<ContactRecord>>> + Send;
+
+    /// Import customers from CSV (format: [`CSV_HEADER`], see the `csv`
+    /// module docs). Bad rows are reported with line and reason; the good
+    /// rows are stored in one transaction; an existing id is updated.
+    fn import_customers_csv(&self, text: &str) -> impl Future<Output = Result<ImportReport>> + Send {
+        async move {
+            let (rows, errors) = csv::read_customers(text);
+            let rows: Vec<(Option<String>, CustomerData)> = rows.into_iter().map(|(_, id, d)| (id, d)).collect();
+            let counts = if rows.is_empty() { UpsertCounts::default() } else { self.upsert_customers(&rows).await? };
+            Ok(ImportReport { errors, ..ImportReport::default() }.with_counts(counts))
+        }
+    }
+
+    /// Every customer as CSV, by id, in the format the import reads.
+    fn export_customers_csv(&self) -> impl Future<Output = Result<String>> + Send {
+        async move {
+            let mut out = csv::header_line();
+            let mut after: Option<String> = None;
+            loop {
+                let page = self.list_customers(after.as_deref(), 1000).await?;
+                for c in &page.items {
+                    out.push_str(&csv::customer_line(c));
+                }
+                match page.next {
+                    Some(n) => after = Some(n),
+                    None => break,
+                }
+            }
+            Ok(out)
+        }
+    }
+}
+
+/// The audit log.
+pub trait AuditLog: Send + Sync {
+    /// Append an entry (timestamped by the store).
+    fn audit(&self, entry: &NewAuditEntry) -> impl Future<Output = Result<AuditEntry>> + Send;
+    /// Entries matching the query, newest first.
+    fn audit_entries(&self, query: &AuditQuery) -> impl Future<Output = Result<Vec<AuditEntry>>> + Send;
+}
+
+/// Everything the server needs from storage.
+pub trait Storage: EventLog + ConfigStore + AccountStore + CustomerStore + AuditLog + Clone + 'static {}
+
+impl<T: EventLog + ConfigStore + AccountStore + CustomerStore + AuditLog + Clone + 'static> Storage for T {}
+
+/// Rebuild the engine after a restart: the stored settings (default when
+/// none were saved) and every event of the log, applied in order, read in
+/// pages of [`MAX_PAGE`]. With an empty log the engine is empty: start a
+/// fresh one with `Engine::start(store.load_engine_config())` and append its
+/// events.
+pub async fn replay_engine<S: EventLog + ConfigStore>(store: &S) -> Result<Engine> {
+    let settings = store.load_settings().await?.unwrap_or_default();
+    let mut engine = Engine::replay(settings, std::iter::empty());
+    let mut next = 0;
+    loop {
+        let page = store.read_events(next, MAX_PAGE).await?;
+        let Some(last) = page.last() else { break };
+        next = last.seq.saturating_add(1);
+        for rec in &page {
+            engine.apply_record(rec);
+        }
+        if page.len() < MAX_PAGE {
+            break;
+        }
+    }
+    Ok(engine)
+}
