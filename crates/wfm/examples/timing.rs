@@ -27,6 +27,9 @@ fn main() -> Result<(), WfmError> {
     let a5000 = ErlangA::new(60_000.0, 300.0, 180.0)?;
     let s = time("Erlang A required agents, A = 5000, patience 180 s", 100, || a5000.required_agents(&target))?;
     println!("  → {} agents", s.agents);
+    let patient = ErlangA::new(6000.0, 300.0, 1e7)?;
+    let s = time("Erlang A required agents, A = 500, patience 10^7 s", 100, || patient.required_agents(&target))?;
+    println!("  → {} agents (Erlang C: 513)", s.agents);
     let c8 = ErlangC::new(6000.0, 300.0)?;
     let s = time("Erlang C required agents, C8 (A = 500)", 10_000, || c8.required_agents(&target))?;
     println!("  → {} agents", s.agents);
