@@ -83,3 +83,117 @@ fn a4_erlang_a_11_agents_patience_60() {
     check("A4", "mean wait (all arrivals)", f.mean_wait_seconds, 6.7068, 6.7068 * 0.05);
     check("A4", "occupancy", f.occupancy, 0.807472, 0.01);
 }
+
+/// The twin against the analytic model over a spread of sizes: the
+/// simulator (real engine) and `wfm`'s exact Erlang A agree on service
+/// level and abandonment within a percentage point.
+#[test]
+fn twin_agrees_with_erlang_a_across_sizes() {
+    // (agents, calls/h, AHT s, patience s)
+    for (i, (agents, cph, aht, patience)) in
+        [(5i64, 50.0, 240.0, 120.0), (48, 900.0, 180.0, 90.0), (100, 1900.0, 180.0, 120.0)].into_iter().enumerate()
+    {
+        let hours = 300_000.0 / cph;
+        let mut s = Scenario::one_queue(agents, cph, aht, hours);
+        s.arrivals[0].patience_seconds = Some(patience);
+        s.simulation.seed = 100 + i as u64;
+        s.simulation.warm_up_minutes = 600.0;
+        s.simulation.sl_threshold_seconds = 20.0;
+        let model = Model::build(&s).expect("valid scenario");
+        let f = simulate_model(&model, Options { kpi_report: false }).expect("runs").figures;
+        let exact =
+            wfm::ErlangA::new(cph, aht, patience).expect("valid").metrics(agents as u32, 20.0).expect("metrics");
+        let case = format!("N={agents} λ={cph}/h AHT={aht} s patience={patience} s");
+        check(&case, "service level", f.service_level, exact.service_level, 0.01);
+        check(&case, "P(abandon)", f.abandon_rate, exact.p_abandon, 0.01);
+    }
+}
+
+/// Skills routing changes outcomes where it should: the same 20 agents and
+/// the same calls, first split into two specialist groups, then pooled
+/// (everyone has both skills). Pooling serves the same load with a higher
+/// service level (the classic economy of scale), and routing steps that
+/// hold calls for experts first lower it again.
+#[test]
+fn skills_routing_changes_outcomes() {
+    let scenario = |agents: &str, steps: &str| {
+        format!(
+            r#"
+            [simulation]
+            hours = 400
+            seed = 9
+            warm_up_minutes = 600
+
+            [[queues]]
+            name = "billing"
+            {steps}
+
+            [[queues]]
+            name = "tech"
+
+            {agents}
+
+            [[arrivals]]
+            queue = "billing"
+            calls_per_hour = 100
+            aht_seconds = 300
+            patience_seconds = 180
+
+            [[arrivals]]
+            queue = "tech"
+            calls_per_hour = 100
+            aht_seconds = 300
+            patience_seconds = 180
+            "#
+        )
+    };
+    let split = r#"
+            [[agents]]
+            name = "billing"
+            count = 10
+            skills = { billing = 5 }
+            queues = ["billing"]
+
+            [[agents]]
+            name = "tech"
+            count = 10
+            skills = { tech = 5 }
+            queues = ["tech"]
+    "#;
+    let pooled = r#"
+            [[agents]]
+            name = "billing"
+            count = 10
+            skills = { billing = 9, tech = 3 }
+            queues = ["billing", "tech"]
+
+            [[agents]]
+            name = "tech"
+            count = 10
+            skills = { tech = 9, billing = 3 }
+            queues = ["billing", "tech"]
+    "#;
+    let experts_first = r#"
+            [[queues.steps]]
+            skills = { billing = 8 }
+            timeout_seconds = 60
+
+            [[queues.steps]]
+            skills = { billing = 1 }
+    "#;
+    let run = |text: String| {
+        let s = Scenario::from_toml_str(&text).expect("parses");
+        let model = Model::build(&s).expect("valid");
+        simulate_model(&model, Options { kpi_report: false }).expect("runs").figures
+    };
+    let split = run(scenario(split, ""));
+    let pooled_any = run(scenario(pooled, ""));
+    let pooled_experts = run(scenario(pooled, experts_first));
+    println!(
+        "service level: split {:.4}, pooled {:.4}, pooled with experts first for billing {:.4}",
+        split.service_level, pooled_any.service_level, pooled_experts.service_level
+    );
+    assert!(pooled_any.service_level > split.service_level + 0.03, "pooling should help");
+    assert!(pooled_any.abandon_rate < split.abandon_rate, "and lose fewer callers");
+    assert!(pooled_experts.service_level < pooled_any.service_level - 0.01, "holding for experts costs service level");
+}
