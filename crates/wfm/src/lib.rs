@@ -35,10 +35,15 @@ mod erlang_a;
 mod erlang_b;
 mod erlang_c;
 mod error;
+/// Forecasting volume and AHT per interval: synthetic history, Holt-Winters × intraday profiles, back-test.
+pub mod forecast;
 mod staffing;
 
 pub use erlang_a::{ErlangA, ErlangAMetrics};
 pub use erlang_b::{erlang_b, erlang_b_fractional};
 pub use erlang_c::{ErlangC, ErlangCMetrics, erlang_c, erlang_c_fractional};
 pub use error::WfmError;
-pub use staffing::{MAX_AGENTS, Staffing, Target, scheduled_agents};
+pub use staffing::{
+    MAX_AGENTS, PlanInput, PlanSettings, PlannedInterval, Staffing, StaffingPlan, Target, scheduled_agents,
+    staffing_plan,
+};

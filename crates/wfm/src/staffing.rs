@@ -202,6 +202,172 @@ pub(crate) fn least_meeting(
     Ok(pass)
 }
 
+/// One interval of a staffing plan's input: the forecast.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlanInput {
+    /// Contacts offered in the interval (may be fractional).
+    pub offered: f64,
+    /// Mean handle time, seconds.
+    pub aht_seconds: f64,
+}
+
+/// How to staff each interval of a [`staffing_plan`].
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlanSettings {
+    /// Interval length in minutes (the forecast's).
+    pub interval_minutes: u32,
+    /// What each interval must achieve.
+    pub target: Target,
+    /// Mean patience in seconds: Erlang A; `None`: Erlang C.
+    pub patience_seconds: Option<f64>,
+    /// Shrinkage for scheduled agents, in [0, 1).
+    pub shrinkage: f64,
+}
+
+/// One interval of a staffing plan.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlannedInterval {
+    /// Contacts offered.
+    pub offered: f64,
+    /// Mean handle time, seconds.
+    pub aht_seconds: f64,
+    /// Offered load in Erlangs (offered × AHT / interval length).
+    pub offered_load_erlangs: f64,
+    /// Least agents on the phones that meet the target (0 without volume).
+    pub required_agents: u32,
+    /// Agents to schedule: required / (1 − shrinkage), rounded up.
+    pub scheduled_agents: u32,
+    /// Service level with the required agents (1 without volume).
+    pub service_level: f64,
+    /// ASA of answered calls with the required agents, seconds.
+    pub asa_seconds: f64,
+    /// Occupancy with the required agents.
+    pub occupancy: f64,
+    /// Probability of abandonment (Erlang A; 0 for Erlang C).
+    pub p_abandon: f64,
+}
+
+/// A staffing plan: each interval and the totals.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StaffingPlan {
+    /// The intervals, in the order given.
+    pub intervals: Vec<PlannedInterval>,
+    /// Σ offered.
+    pub offered: f64,
+    /// Σ offered × AHT, in hours.
+    pub workload_hours: f64,
+    /// Σ required agents × interval length, in hours.
+    pub required_agent_hours: f64,
+    /// Σ scheduled agents × interval length, in hours.
+    pub scheduled_agent_hours: f64,
+    /// The largest required staffing of any interval.
+    pub peak_required_agents: u32,
+    /// The largest scheduled staffing of any interval.
+    pub peak_scheduled_agents: u32,
+    /// Service level over the plan: Σ offered × SL / Σ offered.
+    pub service_level: f64,
+}
+
+/// Staffs every interval of a forecast: the least agents meeting
+/// `settings.target` by Erlang C (or Erlang A with a patience), then
+/// scheduled agents with shrinkage. An interval with no volume needs 0.
+///
+/// ```
+/// use wfm::{PlanInput, PlanSettings, Target, staffing_plan};
+/// let settings = PlanSettings {
+///     interval_minutes: 30,
+///     target: Target::service_level(0.8, 20.0),
+///     patience_seconds: None,
+///     shrinkage: 0.3,
+/// };
+/// // 100 calls in 30 minutes = 200 calls/h, AHT 180 s: 14 agents (vector C1).
+/// let inputs = [PlanInput { offered: 100.0, aht_seconds: 180.0 }, PlanInput { offered: 0.0, aht_seconds: 0.0 }];
+/// let plan = staffing_plan(&inputs, &settings).unwrap();
+/// assert_eq!(plan.intervals[0].required_agents, 14);
+/// assert_eq!(plan.intervals[0].scheduled_agents, 20);
+/// assert_eq!(plan.intervals[1].required_agents, 0);
+/// assert_eq!(plan.required_agent_hours, 7.0);
+/// ```
+pub fn staffing_plan(inputs: &[PlanInput], settings: &PlanSettings) -> Result<StaffingPlan, WfmError> {
+    if settings.interval_minutes == 0 || settings.interval_minutes > 1440 {
+        return Err(WfmError::InvalidInput {
+            name: "interval length",
+            requirement: "1 to 1440 minutes",
+            value: f64::from(settings.interval_minutes),
+        });
+    }
+    let target = settings.target.validated()?;
+    let hours = f64::from(settings.interval_minutes) / 60.0;
+    let mut plan = StaffingPlan {
+        intervals: Vec::with_capacity(inputs.len()),
+        offered: 0.0,
+        workload_hours: 0.0,
+        required_agent_hours: 0.0,
+        scheduled_agent_hours: 0.0,
+        peak_required_agents: 0,
+        peak_scheduled_agents: 0,
+        service_level: 1.0,
+    };
+    let mut answered_in_time = 0.0;
+    for input in inputs {
+        let offered = non_negative("offered", input.offered)?;
+        let row = if offered == 0.0 {
+            PlannedInterval {
+                offered,
+                aht_seconds: input.aht_seconds,
+                offered_load_erlangs: 0.0,
+                required_agents: 0,
+                scheduled_agents: 0,
+                service_level: 1.0,
+                asa_seconds: 0.0,
+                occupancy: 0.0,
+                p_abandon: 0.0,
+            }
+        } else {
+            let calls_per_hour = offered / hours;
+            let (agents, service_level, asa_seconds, occupancy, p_abandon, load) = match settings.patience_seconds {
+                None => {
+                    let q = crate::ErlangC::new(calls_per_hour, input.aht_seconds)?;
+                    let s = q.required_agents(&target)?;
+                    let m = s.metrics;
+                    (s.agents, m.service_level, m.asa_seconds, m.occupancy, 0.0, q.offered_load())
+                }
+                Some(patience) => {
+                    let q = crate::ErlangA::new(calls_per_hour, input.aht_seconds, patience)?;
+                    let s = q.required_agents(&target)?;
+                    let m = s.metrics;
+                    (s.agents, m.service_level, m.asa_answered_seconds, m.occupancy, m.p_abandon, q.offered_load())
+                }
+            };
+            PlannedInterval {
+                offered,
+                aht_seconds: input.aht_seconds,
+                offered_load_erlangs: load,
+                required_agents: agents,
+                scheduled_agents: scheduled_agents(agents, settings.shrinkage)?,
+                service_level,
+                asa_seconds,
+                occupancy,
+                p_abandon,
+            }
+        };
+        plan.offered += offered;
+        plan.workload_hours += offered * row.aht_seconds / 3600.0;
+        plan.required_agent_hours += f64::from(row.required_agents) * hours;
+        plan.scheduled_agent_hours += f64::from(row.scheduled_agents) * hours;
+        plan.peak_required_agents = plan.peak_required_agents.max(row.required_agents);
+        plan.peak_scheduled_agents = plan.peak_scheduled_agents.max(row.scheduled_agents);
+        answered_in_time += offered * row.service_level;
+        plan.intervals.push(row);
+    }
+    // Shrinkage is checked even for a plan without volume.
+    scheduled_agents(0, settings.shrinkage)?;
+    if plan.offered > 0.0 {
+        plan.service_level = answered_in_time / plan.offered;
+    }
+    Ok(plan)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,5 +425,60 @@ mod tests {
         assert_eq!(t.erlang_a_lower_bound(500.0), 400);
         assert_eq!(t.with_max_abandon(0.05).erlang_a_lower_bound(500.0), 475);
         assert_eq!(Target::default().erlang_a_lower_bound(500.0), 1);
+    }
+
+    fn settings(patience: Option<f64>) -> PlanSettings {
+        PlanSettings {
+            interval_minutes: 30,
+            target: Target::service_level(0.8, 20.0),
+            patience_seconds: patience,
+            shrinkage: 0.25,
+        }
+    }
+
+    #[test]
+    fn plan_uses_the_required_agents_searches() {
+        let inputs: Vec<PlanInput> = [0.0, 0.4, 100.0, 3000.0]
+            .iter()
+            .map(|&offered| PlanInput { offered, aht_seconds: if offered > 0.0 { 300.0 } else { 0.0 } })
+            .collect();
+        let t = Target::service_level(0.8, 20.0);
+        let c = staffing_plan(&inputs, &settings(None)).unwrap();
+        let a = staffing_plan(&inputs, &settings(Some(180.0))).unwrap();
+        assert_eq!(c.intervals[0].required_agents, 0);
+        assert_eq!(c.intervals[0].scheduled_agents, 0);
+        assert_eq!(c.intervals[1].required_agents, 1, "a trickle still needs someone");
+        for (i, input) in inputs.iter().enumerate().skip(1) {
+            let cph = input.offered * 2.0;
+            let want_c = crate::ErlangC::new(cph, 300.0).unwrap().required_agents(&t).unwrap().agents;
+            let want_a = crate::ErlangA::new(cph, 300.0, 180.0).unwrap().required_agents(&t).unwrap().agents;
+            assert_eq!(c.intervals[i].required_agents, want_c);
+            assert_eq!(a.intervals[i].required_agents, want_a);
+            assert_eq!(c.intervals[i].scheduled_agents, scheduled_agents(want_c, 0.25).unwrap());
+            assert!(c.intervals[i].service_level >= 0.8);
+        }
+        // 3000 calls in 30 minutes = 6000/h at 300 s: vectors C/A6 (513 and 475 agents).
+        assert_eq!(c.intervals[3].required_agents, 513);
+        assert_eq!(a.intervals[3].required_agents, 475);
+        assert!(a.intervals[3].p_abandon > 0.0);
+        let hours: u32 = c.intervals.iter().map(|r| r.required_agents).sum();
+        assert!((c.required_agent_hours - f64::from(hours) / 2.0).abs() < 1e-9);
+        assert_eq!(c.peak_required_agents, 513);
+        assert_eq!(c.peak_scheduled_agents, 684);
+        assert!((c.workload_hours - 3100.4 * 300.0 / 3600.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn plan_occupancy_cap_and_bad_input() {
+        let inputs = [PlanInput { offered: 3000.0, aht_seconds: 300.0 }];
+        let mut s = settings(None);
+        s.target = s.target.with_max_occupancy(0.85);
+        let p = staffing_plan(&inputs, &s).unwrap();
+        assert!(p.intervals[0].occupancy <= 0.85);
+        assert_eq!(p.intervals[0].required_agents, 589); // ⌈500 / 0.85⌉
+        assert!(staffing_plan(&[PlanInput { offered: -1.0, aht_seconds: 300.0 }], &s).is_err());
+        assert!(staffing_plan(&[PlanInput { offered: 1.0, aht_seconds: 0.0 }], &s).is_err());
+        s.shrinkage = 1.0;
+        assert!(staffing_plan(&[], &s).is_err());
     }
 }
