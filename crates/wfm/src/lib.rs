@@ -37,6 +37,7 @@ mod erlang_c;
 mod error;
 /// Forecasting volume and AHT per interval: synthetic history, Holt-Winters × intraday profiles, back-test.
 pub mod forecast;
+pub mod schedule;
 mod staffing;
 
 pub use erlang_a::{ErlangA, ErlangAMetrics};
