@@ -2,6 +2,8 @@
 //! prints the Erlang C or Erlang A figures of one queue for a staffing, or
 //! the least staffing that meets a target service level.
 
+mod plan;
+
 use crate::UsageError;
 use ::wfm::{ErlangA, ErlangAMetrics, ErlangC, ErlangCMetrics, Staffing, Target, WfmError};
 use anyhow::Result;
@@ -28,6 +30,12 @@ pub enum Args {
         Without abandonment (Erlang C) everyone is answered and the two are equal."
     )]
     Erlang(ErlangArgs),
+    /// Write a synthetic interval history (CSV: interval_start,queue,offered,aht_seconds) to try forecasting.
+    History(plan::HistoryArgs),
+    /// Forecast volume and AHT per interval from a history CSV, with a back-test against seasonal-naive.
+    Forecast(plan::ForecastArgs),
+    /// Required and scheduled agents per interval of a forecast CSV (Erlang C, or Erlang A with --patience).
+    Staff(plan::StaffArgs),
 }
 
 /// Flags of `wfm erlang`.
@@ -179,6 +187,9 @@ impl Figures {
 pub fn run(args: Args) -> Result<()> {
     match args {
         Args::Erlang(a) => erlang(a),
+        Args::History(a) => plan::history(a),
+        Args::Forecast(a) => plan::forecast_cmd(a),
+        Args::Staff(a) => plan::staff(a),
     }
 }
 
