@@ -278,3 +278,160 @@ fn wfm_erlang_bad_input_exits_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("must be 0 or more"));
 }
+
+/// A scratch directory for one test, removed at the end.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("switchboard-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn stdout_ok(args: &[&str]) -> String {
+    let out = switchboard(args);
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "no progress when stderr is not a terminal: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn wfm_history_forecast_staff_round_trip() {
+    let dir = scratch("wfm-plan");
+    let history = dir.join("history.csv");
+    let forecast = dir.join("forecast.csv");
+    let text = stdout_ok(&["wfm", "history", "--weeks", "10", "--interval-minutes", "15", "--seed", "3"]);
+    assert!(text.starts_with("interval_start,queue,offered,aht_seconds\n2026-08-03T07:00:00Z,support,"), "{text:.200}");
+    std::fs::write(&history, &text).unwrap();
+    let h = history.to_str().unwrap();
+
+    // Text: the back-test table with all three granularities.
+    let report = stdout_ok(&["wfm", "forecast", "--history", h, "--backtest-weeks", "3"]);
+    for needle in ["Back-test", "15 m", "30 m", "60 m", "floor WAPE", "2026-10-12T07:00:00Z"] {
+        assert!(report.contains(needle), "{needle}: {report:.2000}");
+    }
+
+    // JSON: the method beats seasonal-naive at every granularity.
+    let v: Value = serde_json::from_str(&stdout_ok(&[
+        "wfm",
+        "forecast",
+        "--history",
+        h,
+        "--backtest-weeks",
+        "3",
+        "--override",
+        "2026-10-13=2",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    let rows = v["queues"][0]["backtest"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    for r in rows {
+        assert!(num(&r["method"], "wape") < num(&r["seasonal_naive"], "wape"), "{r}");
+        assert!(num(r, "poisson_floor_wape") > 0.0);
+    }
+    let intervals = v["forecast"].as_array().unwrap();
+    assert_eq!(intervals[0]["interval_start"], "2026-10-12T07:00:00Z");
+    let day_total = |date: &str| -> f64 {
+        intervals
+            .iter()
+            .filter(|i| i["interval_start"].as_str().unwrap().starts_with(date))
+            .map(|i| num(i, "offered"))
+            .sum()
+    };
+    // The override doubled Tuesday; Tuesday is normally below Monday.
+    assert!(day_total("2026-10-13") > 1.5 * day_total("2026-10-12"));
+
+    // CSV at 30 minutes → staff.
+    let csv = stdout_ok(&["wfm", "forecast", "--history", h, "--interval-minutes", "30", "--format", "csv"]);
+    assert!(csv.starts_with("interval_start,queue,offered,aht_seconds\n"));
+    assert!(csv.contains("2026-10-12T10:00:00Z,support,"));
+    assert!(!csv.contains("2026-10-12T10:15:00Z"), "30-minute intervals");
+    std::fs::write(&forecast, &csv).unwrap();
+    let f = forecast.to_str().unwrap();
+    let plan: Value = serde_json::from_str(&stdout_ok(&[
+        "wfm",
+        "staff",
+        "--forecast",
+        f,
+        "--sl-threshold",
+        "20",
+        "--target-sl",
+        "80",
+        "--patience",
+        "180",
+        "--shrinkage",
+        "0.3",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    let rows = plan["intervals"].as_array().unwrap();
+    assert_eq!(rows.len(), csv.lines().count() - 1);
+    let mut hours = 0.0;
+    for r in rows {
+        let required = num(r, "required_agents");
+        if num(r, "offered") == 0.0 {
+            assert_eq!(required, 0.0);
+        } else {
+            assert!(num(r, "service_level") >= 0.8, "{r}");
+            assert!(required >= 1.0);
+        }
+        assert!(num(r, "scheduled_agents") >= required);
+        hours += required / 2.0;
+    }
+    assert!((num(&plan["totals"], "required_agent_hours") - hours).abs() < 1e-9);
+    assert_eq!(plan["model"], "erlang_a");
+    let text = stdout_ok(&["wfm", "staff", "--forecast", f, "--target-sl", "0.8"]);
+    assert!(text.contains("Staffing plan (Erlang C)") && text.contains("Total support:"), "{text:.500}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn wfm_forecast_broken_csv_exits_2_with_the_line() {
+    let dir = scratch("wfm-bad");
+    let h = "interval_start,queue,offered,aht_seconds\n";
+    let row = |t: &str| format!("2026-11-02T{t}:00Z,support,10,200\n");
+    for (name, text, needle) in [
+        ("number.csv", format!("{h}{}2026-11-02T08:15:00Z,support,ten,200\n", row("08:00")), "line 3: offered"),
+        ("columns.csv", format!("{h}{}2026-11-02T08:15:00Z,support,10\n", row("08:00")), "line 3: expected 4 fields"),
+        ("header.csv", format!("start,queue,offered,aht_seconds\n{}", row("08:00")), "line 1: the header"),
+        ("unsorted.csv", format!("{h}{}{}{}", row("08:00"), row("08:30"), row("08:15")), "line 4: interval"),
+        (
+            "duplicate.csv",
+            format!("{h}{}{}", row("08:00"), row("08:00")),
+            "line 3: interval 2026-11-02T08:00:00Z repeats",
+        ),
+        ("time.csv", format!("{h}{}2026-11-02T08:07:00Z,support,1,2\n", row("08:00")), "line 3: interval_start"),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        let p = path.to_str().unwrap();
+        for args in
+            [vec!["wfm", "forecast", "--history", p], vec!["wfm", "staff", "--forecast", p, "--target-sl", "80"]]
+        {
+            let out = switchboard(&args);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+            assert!(err.contains(needle) && err.contains(name), "{args:?}: {err}");
+            assert!(out.stdout.is_empty(), "{args:?}");
+        }
+    }
+    // Too little history for a forecast, a missing file, an override outside the horizon.
+    let short = dir.join("short.csv");
+    std::fs::write(&short, format!("{h}{}", row("08:00"))).unwrap();
+    let out = switchboard(&["wfm", "forecast", "--history", short.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 14 days"));
+    let out = switchboard(&["wfm", "forecast", "--history", dir.join("missing.csv").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let history = dir.join("history.csv");
+    std::fs::write(&history, stdout_ok(&["wfm", "history", "--weeks", "3", "--interval-minutes", "60"])).unwrap();
+    let out = switchboard(&["wfm", "forecast", "--history", history.to_str().unwrap(), "--override", "2027-01-01=2"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("outside the forecast"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

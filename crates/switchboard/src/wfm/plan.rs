@@ -510,25 +510,35 @@ fn render_forecast(queues: &[QueueForecast], rows: &[ForecastRow], minutes: u32)
                 out,
                 "\n  Back-test, rolling origin over the last {} weeks, horizon 1 week (WAPE = Σ|A−F|/ΣA; MAPE over \
                  intervals with A > 0;\n  Poisson floor = Σ sqrt(2λ/π) / Σλ with λ the forecast: the WAPE of a \
-                 perfect forecast of Poisson arrivals)",
+                 perfect forecast of Poisson arrivals;\n  AHT = workload-weighted AHT error Σ A·|AHT_A − AHT_F| / Σ A·AHT_A)",
                 q.backtest_weeks
             );
             let _ = writeln!(
                 out,
-                "  {:>8} {:>12} {:>12} {:>12} {:>12} {:>14} {:>12}",
-                "interval", "method WAPE", "naive WAPE", "floor WAPE", "method MAPE", "naive MAPE", "vs floor"
+                "  {:>8} {:>12} {:>12} {:>12} {:>9} {:>12} {:>11} {:>10} {:>10}",
+                "interval",
+                "method WAPE",
+                "naive WAPE",
+                "floor WAPE",
+                "vs floor",
+                "method MAPE",
+                "naive MAPE",
+                "method AHT",
+                "naive AHT"
             );
             for b in &q.backtest {
                 let _ = writeln!(
                     out,
-                    "  {:>6} m {:>12} {:>12} {:>12} {:>12} {:>14} {:>11.2}×",
+                    "  {:>6} m {:>12} {:>12} {:>12} {:>8.2}× {:>12} {:>11} {:>10} {:>10}",
                     b.interval_minutes,
                     pct(b.method.wape),
                     pct(b.seasonal_naive.wape),
                     pct(b.poisson_floor_wape),
+                    if b.poisson_floor_wape > 0.0 { b.method.wape / b.poisson_floor_wape } else { 0.0 },
                     pct(b.method.mape),
                     pct(b.seasonal_naive.mape),
-                    if b.poisson_floor_wape > 0.0 { b.method.wape / b.poisson_floor_wape } else { 0.0 }
+                    pct(b.method.aht_wape),
+                    pct(b.seasonal_naive.aht_wape)
                 );
             }
         }

@@ -10,6 +10,8 @@ pub struct Accuracy {
     pub wape: f64,
     /// mean |A − F| / A over intervals with A > 0.
     pub mape: f64,
+    /// AHT error weighted by workload: Σ A·|AHT_A − AHT_F| / Σ A·AHT_A.
+    pub aht_wape: f64,
 }
 
 /// One line of the back-test table.
@@ -57,9 +59,18 @@ struct Sums {
     actual: f64,
     ape: f64,
     ape_n: usize,
+    aht_abs_err: f64,
+    work: f64,
 }
 
 impl Sums {
+    fn add_aht(&mut self, offered: f64, actual: f64, forecast: f64) {
+        if offered > 0.0 {
+            self.aht_abs_err += offered * (actual - forecast).abs();
+            self.work += offered * actual;
+        }
+    }
+
     fn add(&mut self, actual: f64, forecast: f64) {
         self.abs_err += (actual - forecast).abs();
         self.actual += actual;
@@ -73,6 +84,7 @@ impl Sums {
         Accuracy {
             wape: if self.actual > 0.0 { self.abs_err / self.actual } else { 0.0 },
             mape: if self.ape_n > 0 { self.ape / self.ape_n as f64 } else { 0.0 },
+            aht_wape: if self.work > 0.0 { self.aht_abs_err / self.work } else { 0.0 },
         }
     }
 }
@@ -116,6 +128,12 @@ pub fn backtest(
                 lambdas.push(if *f > 0.0 { *f } else { *a });
                 intervals += 1;
             }
+            for d in 0..7 {
+                for (s, (&n_a, &aht_a)) in actual.day(d).iter().zip(actual.day_aht(d)).enumerate() {
+                    method.add_aht(n_a, aht_a, f.day_aht(d)[s]);
+                    naive.add_aht(n_a, aht_a, n.day_aht(d)[s]);
+                }
+            }
             done += 1;
             progress(done, total);
         }
@@ -156,6 +174,9 @@ mod tests {
         // Coarser intervals have more calls each: less relative noise.
         assert!(rows[2].poisson_floor_wape < rows[1].poisson_floor_wape);
         assert!(rows[1].poisson_floor_wape < rows[0].poisson_floor_wape);
+        for r in &rows {
+            assert!(r.method.aht_wape < 0.8 * r.seasonal_naive.aht_wape, "{r:?}");
+        }
     }
 
     #[test]

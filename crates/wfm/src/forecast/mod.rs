@@ -27,7 +27,9 @@ pub use calendar::{
     civil_from_days, day_of_month, days_from_civil, default_holidays, format_date, format_instant, parse_date,
     parse_instant, weekday,
 };
-pub use model::{CalendarEffects, ForecastConfig, ForecastResult, HoltWinters, Override, forecast, seasonal_naive};
+pub use model::{
+    AHT_PRIOR_CALLS, CalendarEffects, ForecastConfig, ForecastResult, HoltWinters, Override, forecast, seasonal_naive,
+};
 pub use synth::{
     HOLIDAY_FACTOR, MONTH_START_FACTORS, SyntheticConfig, WEEKDAY_FACTORS, intraday_intensity, opening_hours,
     synthetic_history, true_aht,

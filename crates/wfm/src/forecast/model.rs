@@ -255,6 +255,52 @@ fn holt_winters(y: &[f64], h: usize) -> (HoltWinters, Vec<f64>) {
     (fit, out)
 }
 
+/// Weight, in calls, of the pooled AHT profile against one weekday's own
+/// interval mean.
+pub const AHT_PRIOR_CALLS: f64 = 200.0;
+
+/// AHT per weekday × slot from weighted sums `(Σ w·n·aht, Σ w·n)`.
+fn aht_profile(by_weekday: &[Vec<(f64, f64)>], by_slot: &[(f64, f64)], all: (f64, f64)) -> Vec<Vec<f64>> {
+    let spd = by_slot.len();
+    let overall = if all.1 > 0.0 { all.0 / all.1 } else { 0.0 };
+    // Interval-of-day profile smoothed with weights 1-2-1 on the sums.
+    let slot_mean: Vec<Option<f64>> = (0..spd)
+        .map(|s| {
+            let (mut x, mut w) = (2.0 * by_slot[s].0, 2.0 * by_slot[s].1);
+            for j in [s.wrapping_sub(1), s + 1] {
+                if let Some(&(xj, wj)) = by_slot.get(j) {
+                    x += xj;
+                    w += wj;
+                }
+            }
+            (w > 0.0).then(|| x / w)
+        })
+        .collect();
+    by_weekday
+        .iter()
+        .map(|slots| {
+            // Weekday factor: this weekday's workload over what the pooled
+            // profile predicts for its calls.
+            let (mut actual, mut pooled) = (0.0, 0.0);
+            for (s, &(x, w)) in slots.iter().enumerate() {
+                if let Some(m) = slot_mean[s] {
+                    actual += x;
+                    pooled += w * m;
+                }
+            }
+            let factor = if pooled > 0.0 { actual / pooled } else { 1.0 };
+            slots
+                .iter()
+                .enumerate()
+                .map(|(s, &(x, w))| {
+                    let prior = slot_mean[s].map_or(overall, |m| m * factor);
+                    (x + AHT_PRIOR_CALLS * prior) / (w + AHT_PRIOR_CALLS)
+                })
+                .collect()
+        })
+        .collect()
+}
+
 /// Forecasts `config.horizon_days` days after `history` (at least 14
 /// days, whole days from its `first_day`).
 ///
@@ -266,9 +312,12 @@ fn holt_winters(y: &[f64], h: usize) -> (HoltWinters, Vec<f64>) {
 /// 3. Forecast totals × calendar multipliers of the horizon days ×
 ///    intraday share of each interval for that weekday (pooled over the
 ///    last `profile_weeks` plain days of that weekday).
-/// 4. AHT per weekday × interval: mean of recent same-weekday intervals
-///    weighted by volume × `aht_decay` per week back; falls back to the
-///    interval over all weekdays, then to the overall mean.
+/// 4. AHT per weekday × interval: the mean of recent same-weekday
+///    intervals weighted by volume × `aht_decay` per week back, shrunk
+///    towards (interval-of-day profile over all weekdays, smoothed over
+///    neighbouring intervals) × (weekday factor) with a weight of
+///    [`AHT_PRIOR_CALLS`] calls — handle-time means of a few dozen calls
+///    are noisy.
 /// 5. Overrides.
 pub fn forecast(history: &IntervalSeries, config: &ForecastConfig) -> Result<ForecastResult, ForecastError> {
     let days = history.days();
@@ -288,8 +337,6 @@ pub fn forecast(history: &IntervalSeries, config: &ForecastConfig) -> Result<For
             if m > 1e-9 { t / m } else { t }
         })
         .collect();
-    // Holt-Winters starts on a Monday-aligned index only through `% 7`:
-    // align by dropping leading days so index 0 is the history's first day.
     let (hw, daily) = holt_winters(&adjusted, config.horizon_days);
 
     // Intraday profiles per weekday.
@@ -341,7 +388,7 @@ pub fn forecast(history: &IntervalSeries, config: &ForecastConfig) -> Result<For
             }
         }
     }
-    let mean = |(x, w): (f64, f64)| (w > 0.0).then(|| x / w);
+    let aht = aht_profile(&aht_wd, &aht_slot, aht_all);
 
     let mut series = IntervalSeries::zeros(
         history.queue.clone(),
@@ -354,8 +401,7 @@ pub fn forecast(history: &IntervalSeries, config: &ForecastConfig) -> Result<For
         let wd = weekday(day);
         let total = total * calendar_multiplier(&effects, holidays, day);
         for s in 0..spd {
-            let aht = mean(aht_wd[wd][s]).or(mean(aht_slot[s])).or(mean(aht_all)).unwrap_or(0.0);
-            series.set(k, s, total * profiles[wd][s], aht);
+            series.set(k, s, total * profiles[wd][s], aht[wd][s]);
         }
     }
     apply_overrides(&mut series, &config.overrides)?;
