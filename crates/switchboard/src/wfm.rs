@@ -3,6 +3,7 @@
 //! the least staffing that meets a target service level.
 
 mod plan;
+mod schedule;
 
 use crate::UsageError;
 use ::wfm::{ErlangA, ErlangAMetrics, ErlangC, ErlangCMetrics, Staffing, Target, WfmError};
@@ -36,6 +37,9 @@ pub enum Args {
     Forecast(plan::ForecastArgs),
     /// Required and scheduled agents per interval of a forecast CSV (Erlang C, or Erlang A with --patience).
     Staff(plan::StaffArgs),
+    /// Shifts with breaks and lunch that cover a week of required agents per interval at least cost
+    /// (LP relaxation + rounding, gap to the LP bound reported).
+    Schedule(schedule::ScheduleArgs),
 }
 
 /// Flags of `wfm erlang`.
@@ -190,6 +194,7 @@ pub fn run(args: Args) -> Result<()> {
         Args::History(a) => plan::history(a),
         Args::Forecast(a) => plan::forecast_cmd(a),
         Args::Staff(a) => plan::staff(a),
+        Args::Schedule(a) => schedule::run(a),
     }
 }
 

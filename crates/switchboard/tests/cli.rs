@@ -435,3 +435,113 @@ fn wfm_forecast_broken_csv_exits_2_with_the_line() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("outside the forecast"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// `switchboard wfm schedule`
+
+#[test]
+fn wfm_schedule_example_week_covers_nearly_everything() {
+    let v = json(&["wfm", "schedule", "--example-week", "--format", "json"]);
+    let t = &v["totals"];
+    let required = num(t, "required_agent_intervals");
+    let under = num(t, "under_coverage");
+    assert!(required > 10_000.0, "{t}");
+    assert!(under <= 0.005 * required, "under-coverage {under} of {required}");
+    let (objective, bound) = (num(t, "objective"), num(t, "lp_bound"));
+    assert!(bound <= objective + 1e-6 && num(t, "gap") < 0.05, "{t}");
+    assert_eq!(v["coverage"].as_array().unwrap().len(), 7 * 48);
+    let shifts = v["shifts"].as_array().unwrap();
+    assert!(shifts.len() > 50);
+    // Weekend-only shifts on Saturday and Sunday only; weekday ones never there.
+    for s in shifts {
+        let (template, day) = (s["template"].as_str().unwrap(), s["day"].as_u64().unwrap());
+        if template == "FT8-weekend" {
+            assert!(day >= 5, "{s}");
+        } else if template.starts_with("FT8-early") || template == "FT10" {
+            assert!(day < 5, "{s}");
+        }
+    }
+    // The text report has the totals and the gap.
+    let text = stdout_ok(&["wfm", "schedule", "--example-week"]);
+    assert!(text.contains("gap to the LP bound") && text.contains("Coverage per day"), "{text}");
+}
+
+#[test]
+fn wfm_schedule_reads_requirements_and_templates() {
+    let dir = scratch("schedule");
+    let csv = dir.join("plan.csv");
+    let mut rows = String::from("interval_start,queue,required\n");
+    for day in 2..=6 {
+        for hour in 8..16 {
+            for minute in [0, 30] {
+                let _ = std::fmt::Write::write_fmt(
+                    &mut rows,
+                    format_args!("2026-11-{day:02}T{hour:02}:{minute:02}:00Z,sales,3\n"),
+                );
+            }
+        }
+    }
+    std::fs::write(&csv, rows).unwrap();
+    let toml = dir.join("shifts.toml");
+    std::fs::write(
+        &toml,
+        r#"
+[[template]]
+name = "day"
+starts = ["08:00"]
+length = "8:00"
+cost = 150
+days = ["weekdays"]
+
+[[template.break]]
+name = "lunch"
+minutes = 30
+window = ["3:00", "5:00"]
+"#,
+    )
+    .unwrap();
+    let (csv, toml) = (csv.to_str().unwrap(), toml.to_str().unwrap());
+    let v = json(&["wfm", "schedule", "--requirements", csv, "--templates", toml, "--format", "json"]);
+    // Three agents all day need four with staggered lunches.
+    assert_eq!(num(&v["totals"], "shifts"), 20.0, "{}", v["totals"]);
+    assert_eq!(num(&v["totals"], "under_coverage"), 0.0);
+    let out = stdout_ok(&["wfm", "schedule", "--requirements", csv, "--templates", toml, "--format", "csv"]);
+    assert!(out.starts_with("day,start,end,template,agents,unit_cost,breaks\nMon,08:00,16:00,day,"), "{out}");
+    assert!(out.contains("\nday,start,required,scheduled,under,over\n") && out.contains("\nmethod,"), "{out}");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn wfm_schedule_bad_templates_exit_2_naming_the_place() {
+    let dir = scratch("schedule-bad");
+    let toml = dir.join("bad.toml");
+    std::fs::write(
+        &toml,
+        "[[template]]\nname = \"x\"\nstarts = [\"08:00\"]\nlength = \"8:00\"\ncost = 1\ncolour = 3\n",
+    )
+    .unwrap();
+    let path = toml.to_str().unwrap();
+    let out = switchboard(&["wfm", "schedule", "--example-week", "--templates", path]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("bad.toml") && err.contains("line 6") && err.contains("colour"), "{err}");
+    assert!(out.stdout.is_empty());
+    // A break that does not fit its shift names the template and the break.
+    std::fs::write(
+        &toml,
+        "[[template]]\nname = \"short\"\nstarts = [\"08:00\"]\nlength = \"2:00\"\ncost = 1\n\
+         [[template.break]]\nname = \"lunch\"\nminutes = 30\nwindow = [\"1:45\", \"2:30\"]\n",
+    )
+    .unwrap();
+    let out = switchboard(&["wfm", "schedule", "--example-week", "--templates", path]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("template \"short\", break \"lunch\""), "{err}");
+    // A bad time in the requirements names the line.
+    let csv = dir.join("bad.csv");
+    std::fs::write(&csv, "interval_start,required\n2026-11-02T08:00:00Z,1\n2026-11-02 08:30,1\n").unwrap();
+    let out = switchboard(&["wfm", "schedule", "--requirements", csv.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("bad.csv line 3"), "{err}");
+    std::fs::remove_dir_all(dir).ok();
+}
