@@ -309,7 +309,7 @@ fn wfm_history_forecast_staff_round_trip() {
 
     // Text: the back-test table with all three granularities.
     let report = stdout_ok(&["wfm", "forecast", "--history", h, "--backtest-weeks", "3"]);
-    for needle in ["Back-test", "15 m", "30 m", "60 m", "floor WAPE", "2026-10-12T07:00:00Z"] {
+    for needle in ["Back-test", "15 m", "30 m", "60 m", "day", "floor WAPE", "2026-10-12T07:00:00Z"] {
         assert!(report.contains(needle), "{needle}: {report:.2000}");
     }
 
@@ -328,7 +328,7 @@ fn wfm_history_forecast_staff_round_trip() {
     ]))
     .unwrap();
     let rows = v["queues"][0]["backtest"].as_array().unwrap();
-    assert_eq!(rows.len(), 3);
+    assert_eq!(rows.len(), 4, "15, 30, 60 minutes and days");
     for r in rows {
         assert!(num(&r["method"], "wape") < num(&r["seasonal_naive"], "wape"), "{r}");
         assert!(num(r, "poisson_floor_wape") > 0.0);

@@ -529,8 +529,8 @@ fn render_forecast(queues: &[QueueForecast], rows: &[ForecastRow], minutes: u32)
             for b in &q.backtest {
                 let _ = writeln!(
                     out,
-                    "  {:>6} m {:>12} {:>12} {:>12} {:>8.2}× {:>12} {:>11} {:>10} {:>10}",
-                    b.interval_minutes,
+                    "  {:>8} {:>12} {:>12} {:>12} {:>8.2}× {:>12} {:>11} {:>10} {:>10}",
+                    if b.interval_minutes == 1440 { "day".to_string() } else { format!("{} m", b.interval_minutes) },
                     pct(b.method.wape),
                     pct(b.seasonal_naive.wape),
                     pct(b.poisson_floor_wape),

@@ -17,7 +17,7 @@ pub struct Accuracy {
 /// One line of the back-test table.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
 pub struct BacktestRow {
-    /// Granularity in minutes.
+    /// Granularity in minutes; 1440 is the row of daily totals.
     pub interval_minutes: u32,
     /// Forecast origins (weeks) tested.
     pub origins: usize,
@@ -94,7 +94,9 @@ impl Sums {
 /// [`forecast`] (the `config`'s horizon and overrides are not used) and
 /// [`seasonal_naive`], and compare with what happened — at each
 /// granularity in `granularities` (minutes; the history aggregated).
-/// `progress(done, total)` is called after each fit.
+/// `progress(done, total)` is called after each fit. A last row with
+/// `interval_minutes` 1440 compares daily totals (from the finest
+/// granularity's forecasts; AHT there is the day's mean).
 pub fn backtest(
     history: &IntervalSeries,
     config: &ForecastConfig,
@@ -111,7 +113,8 @@ pub fn backtest(
     let mut done = 0;
     let mut rows = Vec::new();
     let fit_config = ForecastConfig { horizon_days: 7, overrides: Vec::new(), ..config.clone() };
-    for &minutes in granularities {
+    let (mut day_method, mut day_naive, mut day_lambdas) = (Sums::default(), Sums::default(), Vec::new());
+    for (g, &minutes) in granularities.iter().enumerate() {
         let h = history.aggregate(minutes)?;
         let (mut method, mut naive) = (Sums::default(), Sums::default());
         let mut lambdas = Vec::new();
@@ -133,6 +136,14 @@ pub fn backtest(
                     method.add_aht(n_a, aht_a, f.day_aht(d)[s]);
                     naive.add_aht(n_a, aht_a, n.day_aht(d)[s]);
                 }
+                if g == 0 {
+                    let (a, fd, nd) = (actual.day_total(d), f.day_total(d), n.day_total(d));
+                    day_method.add(a, fd);
+                    day_naive.add(a, nd);
+                    day_method.add_aht(a, day_aht(&actual, d), day_aht(&f, d));
+                    day_naive.add_aht(a, day_aht(&actual, d), day_aht(&n, d));
+                    day_lambdas.push(if fd > 0.0 { fd } else { a });
+                }
             }
             done += 1;
             progress(done, total);
@@ -147,7 +158,25 @@ pub fn backtest(
             poisson_floor_wape: poisson_floor_wape(&lambdas),
         });
     }
+    if !granularities.is_empty() {
+        rows.push(BacktestRow {
+            interval_minutes: 1440,
+            origins: weeks,
+            intervals: day_lambdas.len(),
+            actual_total: day_method.actual,
+            method: day_method.accuracy(),
+            seasonal_naive: day_naive.accuracy(),
+            poisson_floor_wape: poisson_floor_wape(&day_lambdas),
+        });
+    }
     Ok(rows)
+}
+
+/// A day's mean handle time (weighted by offered).
+fn day_aht(series: &IntervalSeries, d: usize) -> f64 {
+    let n = series.day_total(d);
+    let work: f64 = series.day(d).iter().zip(series.day_aht(d)).map(|(n, a)| n * a).sum();
+    if n > 0.0 { work / n } else { 0.0 }
 }
 
 #[cfg(test)]
@@ -162,7 +191,10 @@ mod tests {
             .unwrap();
         let config = ForecastConfig { holidays: default_holidays(2026, 2027), ..ForecastConfig::default() };
         let rows = backtest(&h, &config, 4, &[15, 30, 60], &mut |_, _| {}).unwrap();
-        assert_eq!(rows.len(), 3);
+        assert_eq!(rows.len(), 4);
+        assert_eq!(rows[3].interval_minutes, 1440);
+        assert!(rows[3].method.wape < rows[2].method.wape, "{:?}", rows[3]);
+        assert_eq!(rows[3].intervals, 28);
         for r in &rows {
             assert!(r.method.wape < r.seasonal_naive.wape, "{r:?}");
             assert!(r.method.wape >= r.poisson_floor_wape * 0.9, "{r:?}");
@@ -174,7 +206,7 @@ mod tests {
         // Coarser intervals have more calls each: less relative noise.
         assert!(rows[2].poisson_floor_wape < rows[1].poisson_floor_wape);
         assert!(rows[1].poisson_floor_wape < rows[0].poisson_floor_wape);
-        for r in &rows {
+        for r in &rows[..3] {
             assert!(r.method.aht_wape < 0.8 * r.seasonal_naive.aht_wape, "{r:?}");
         }
     }

@@ -541,6 +541,27 @@ mod tests {
     }
 
     #[test]
+    fn holidays_and_month_start_in_the_horizon() {
+        // 16 weeks from 2026-08-03: the horizon 2026-11-23..2026-12-06
+        // holds Thanksgiving (Thursday 11-26) and December 1–3.
+        let h = synthetic_history(&SyntheticConfig { weeks: 16, interval_minutes: 60, ..SyntheticConfig::default() })
+            .unwrap();
+        let config = ForecastConfig {
+            holidays: super::super::calendar::default_holidays(2026, 2027),
+            horizon_days: 14,
+            ..ForecastConfig::default()
+        };
+        let f = forecast(&h, &config).unwrap().series;
+        let t: Vec<f64> = (0..14).map(|d| f.day_total(d)).collect();
+        assert!(t[3] < 0.5 * t[10], "Thanksgiving {} vs the next Thursday {}", t[3], t[10]);
+        assert!(t[8] > 1.15 * t[1], "Tuesday 12-01 {} vs Tuesday 11-24 {}", t[8], t[1]);
+        assert!(t[9] > 1.05 * t[2], "Wednesday 12-02 {} vs 11-25 {}", t[9], t[2]);
+        // Without the holiday list, Thanksgiving is an ordinary Thursday.
+        let plain = forecast(&h, &ForecastConfig { holidays: Vec::new(), ..config }).unwrap().series;
+        assert!(plain.day_total(3) > 0.9 * plain.day_total(10));
+    }
+
+    #[test]
     fn seasonal_naive_repeats_last_week() {
         let h = history();
         let n = seasonal_naive(&h, 9).unwrap();
