@@ -76,13 +76,19 @@ pub struct ForecastArgs {
     #[arg(long, value_name = "M", value_parser = interval_minutes)]
     interval_minutes: Option<u32>,
     /// Multiply a forecast day (campaign, launch, outage): DATE=MULTIPLIER,
-    /// e.g. 2026-12-01=1.4. Repeatable.
-    #[arg(long = "override", value_name = "DATE=MULTIPLIER", value_parser = day_override)]
-    overrides: Vec<(i64, f64)>,
+    /// e.g. 2026-12-01=1.4; QUEUE@DATE=MULTIPLIER for one queue only.
+    /// Repeatable.
+    #[arg(long = "override", value_name = "[QUEUE@]DATE=MULTIPLIER", value_parser = day_override)]
+    overrides: Vec<(Option<String>, i64, f64)>,
     /// Set one forecast interval's volume: START=CALLS with START an
-    /// interval start such as 2026-11-24T10:00:00Z. Repeatable.
-    #[arg(long, value_name = "START=CALLS", value_parser = volume_override)]
-    set_volume: Vec<(i64, u32, f64)>,
+    /// interval start such as 2026-11-24T10:00:00Z; QUEUE@START=CALLS for
+    /// one queue only. Repeatable.
+    #[arg(long, value_name = "[QUEUE@]START=CALLS", value_parser = volume_override)]
+    set_volume: Vec<(Option<String>, i64, u32, f64)>,
+    /// A day of history that was a one-off (outage, past campaign),
+    /// YYYY-MM-DD: left out when fitting. Repeatable.
+    #[arg(long, value_name = "DATE", value_parser = date)]
+    exclude: Vec<i64>,
     /// An extra public holiday, YYYY-MM-DD. Repeatable.
     #[arg(long, value_name = "DATE", value_parser = date)]
     holiday: Vec<i64>,
@@ -149,16 +155,26 @@ fn date(s: &str) -> Result<i64, String> {
     parse_date(s.trim())
 }
 
-fn day_override(s: &str) -> Result<(i64, f64), String> {
-    let (d, m) = s.split_once('=').ok_or_else(|| format!("\"{s}\" is not DATE=MULTIPLIER, e.g. 2026-12-01=1.4"))?;
-    Ok((parse_date(d.trim())?, non_negative(m)?))
+/// `QUEUE@rest` → (Some(QUEUE), rest); `rest` → (None, rest).
+fn scoped(s: &str) -> (Option<String>, &str) {
+    match s.split_once('@') {
+        Some((q, rest)) => (Some(q.trim().to_string()), rest),
+        None => (None, s),
+    }
 }
 
-fn volume_override(s: &str) -> Result<(i64, u32, f64), String> {
+fn day_override(s: &str) -> Result<(Option<String>, i64, f64), String> {
+    let (queue, rest) = scoped(s);
+    let (d, m) = rest.split_once('=').ok_or_else(|| format!("\"{s}\" is not DATE=MULTIPLIER, e.g. 2026-12-01=1.4"))?;
+    Ok((queue, parse_date(d.trim())?, non_negative(m)?))
+}
+
+fn volume_override(s: &str) -> Result<(Option<String>, i64, u32, f64), String> {
+    let (queue, rest) = scoped(s);
     let (t, v) =
-        s.rsplit_once('=').ok_or_else(|| format!("\"{s}\" is not START=CALLS, e.g. 2026-11-24T10:00:00Z=900"))?;
+        rest.rsplit_once('=').ok_or_else(|| format!("\"{s}\" is not START=CALLS, e.g. 2026-11-24T10:00:00Z=900"))?;
     let (day, minute) = parse_instant(t.trim())?;
-    Ok((day, minute, non_negative(v)?))
+    Ok((queue, day, minute, non_negative(v)?))
 }
 
 /// One data row of a history or forecast CSV.
@@ -337,6 +353,12 @@ pub fn forecast_cmd(args: ForecastArgs) -> Result<()> {
         .into());
     }
     let all = series_by_queue(&table)?;
+    let named = args.overrides.iter().map(|o| &o.0).chain(args.set_volume.iter().map(|o| &o.0));
+    for q in named.flatten() {
+        if !all.iter().any(|h| &h.queue == q) {
+            return Err(UsageError(format!("override for queue \"{q}\": no such queue in {}", args.history)).into());
+        }
+    }
     let interactive = std::io::stderr().is_terminal();
     let mut queues = Vec::new();
     let mut first_out = i64::MAX;
@@ -353,7 +375,11 @@ pub fn forecast_cmd(args: ForecastArgs) -> Result<()> {
         let (from, to) = (last + 1, last + horizon as i64);
         first_out = first_out.min(from);
         let mut overrides = Vec::new();
-        for &(day, multiplier) in &args.overrides {
+        let other_queue = |q: &Option<String>| q.as_ref().is_some_and(|q| q != &hist.queue);
+        for &(ref q, day, multiplier) in &args.overrides {
+            if other_queue(q) {
+                continue;
+            }
             if day < from || day > to {
                 return Err(UsageError(format!(
                     "--override {}: outside the forecast of queue \"{}\" ({} to {})",
@@ -366,7 +392,10 @@ pub fn forecast_cmd(args: ForecastArgs) -> Result<()> {
             }
             overrides.push(Override::DayMultiplier { day, multiplier });
         }
-        for &(day, start_minute, offered) in &args.set_volume {
+        for &(ref q, day, start_minute, offered) in &args.set_volume {
+            if other_queue(q) {
+                continue;
+            }
             if day < from || day > to || !start_minute.is_multiple_of(minutes) {
                 return Err(UsageError(format!(
                     "--set-volume {}: not a {minutes}-minute interval start of the forecast of queue \"{}\" \
@@ -380,7 +409,13 @@ pub fn forecast_cmd(args: ForecastArgs) -> Result<()> {
             }
             overrides.push(Override::Volume { day, start_minute, offered });
         }
-        let config = ForecastConfig { horizon_days: horizon, holidays, overrides, ..ForecastConfig::default() };
+        let config = ForecastConfig {
+            horizon_days: horizon,
+            holidays,
+            overrides,
+            excluded_days: args.exclude.clone(),
+            ..ForecastConfig::default()
+        };
         let coarse = hist.aggregate(minutes).map_err(|e| UsageError(e.to_string()))?;
         let result =
             forecast::forecast(&coarse, &config).map_err(|e| UsageError(format!("queue \"{}\": {e}", hist.queue)))?;
@@ -816,12 +851,13 @@ mod tests {
 
     #[test]
     fn override_flags() {
-        assert_eq!(day_override("2026-12-01=1.4"), Ok((forecast::days_from_civil(2026, 12, 1), 1.4)));
+        assert_eq!(day_override("2026-12-01=1.4"), Ok((None, forecast::days_from_civil(2026, 12, 1), 1.4)));
+        assert_eq!(day_override("a@2026-12-01=0"), Ok((Some("a".into()), forecast::days_from_civil(2026, 12, 1), 0.0)));
         assert!(day_override("2026-12-01").is_err());
         assert!(day_override("2026-12-01=-1").is_err());
         assert_eq!(
             volume_override("2026-11-24T10:00:00Z=900"),
-            Ok((forecast::days_from_civil(2026, 11, 24), 600, 900.0))
+            Ok((None, forecast::days_from_civil(2026, 11, 24), 600, 900.0))
         );
         assert!(volume_override("2026-11-24T10:00:00Z").is_err());
         assert_eq!(interval_minutes("30"), Ok(30));

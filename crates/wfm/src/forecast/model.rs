@@ -43,6 +43,10 @@ pub struct ForecastConfig {
     pub holidays: Vec<i64>,
     /// Manual overrides, applied last in order given.
     pub overrides: Vec<Override>,
+    /// Days of history that were one-offs (outages, past campaigns):
+    /// left out of the calendar multipliers, profiles and AHT, and
+    /// replaced by their same-weekday neighbours for Holt-Winters.
+    pub excluded_days: Vec<i64>,
     /// Weeks of history averaged for the intraday profiles.
     pub profile_weeks: usize,
     /// Weeks of history for the AHT profile.
@@ -57,6 +61,7 @@ impl Default for ForecastConfig {
             horizon_days: 7,
             holidays: Vec::new(),
             overrides: Vec::new(),
+            excluded_days: Vec::new(),
             profile_weeks: 8,
             aht_weeks: 6,
             aht_decay: 0.8,
@@ -113,10 +118,10 @@ fn month_start_index(day: i64) -> Option<usize> {
 /// Estimates holiday and month-start multipliers: each special day's
 /// total against the mean of the same weekday 1 and 2 weeks before and
 /// after (plain days only), averaged with a prior.
-fn calendar_effects(totals: &[f64], first_day: i64, holidays: &[i64]) -> CalendarEffects {
+fn calendar_effects(totals: &[f64], first_day: i64, holidays: &[i64], excluded: &[i64]) -> CalendarEffects {
     let special = |d: usize| {
         let day = first_day + d as i64;
-        is_holiday(holidays, day) || month_start_index(day).is_some()
+        is_holiday(holidays, day) || month_start_index(day).is_some() || excluded.contains(&day)
     };
     let ratio = |d: usize| -> Option<f64> {
         let mut sum = 0.0;
@@ -135,6 +140,9 @@ fn calendar_effects(totals: &[f64], first_day: i64, holidays: &[i64]) -> Calenda
     let mut ms_n = [0usize; MONTH_START_DAYS];
     for d in 0..totals.len() {
         let day = first_day + d as i64;
+        if excluded.contains(&day) {
+            continue;
+        }
         if is_holiday(holidays, day) {
             if let Some(r) = ratio(d) {
                 hol_sum += r;
@@ -319,6 +327,9 @@ fn aht_profile(by_weekday: &[Vec<(f64, f64)>], by_slot: &[(f64, f64)], all: (f64
 ///    [`AHT_PRIOR_CALLS`] calls — handle-time means of a few dozen calls
 ///    are noisy.
 /// 5. Overrides.
+///
+/// Days in `config.excluded_days` are left out of steps 1, 3 and 4 and
+/// replaced by the mean of their plain same-weekday neighbours in step 2.
 pub fn forecast(history: &IntervalSeries, config: &ForecastConfig) -> Result<ForecastResult, ForecastError> {
     let days = history.days();
     if days < 14 {
@@ -328,8 +339,10 @@ pub fn forecast(history: &IntervalSeries, config: &ForecastConfig) -> Result<For
     let first = history.first_day;
     let holidays = &config.holidays;
     let totals: Vec<f64> = (0..days).map(|d| history.day_total(d)).collect();
-    let effects = calendar_effects(&totals, first, holidays);
-    let adjusted: Vec<f64> = totals
+    let excluded = &config.excluded_days;
+    let is_excluded = |d: usize| excluded.contains(&(first + d as i64));
+    let effects = calendar_effects(&totals, first, holidays, excluded);
+    let mut adjusted: Vec<f64> = totals
         .iter()
         .enumerate()
         .map(|(d, &t)| {
@@ -337,10 +350,22 @@ pub fn forecast(history: &IntervalSeries, config: &ForecastConfig) -> Result<For
             if m > 1e-9 { t / m } else { t }
         })
         .collect();
+    // Excluded days: the mean of the same weekday 1 and 2 weeks around.
+    for d in (0..days).filter(|&d| is_excluded(d)) {
+        let near: Vec<f64> = [-14i64, -7, 7, 14]
+            .iter()
+            .map(|o| d as i64 + o)
+            .filter(|&j| j >= 0 && (j as usize) < days && !is_excluded(j as usize))
+            .map(|j| adjusted[j as usize])
+            .collect();
+        if !near.is_empty() {
+            adjusted[d] = near.iter().sum::<f64>() / near.len() as f64;
+        }
+    }
     let (hw, daily) = holt_winters(&adjusted, config.horizon_days);
 
     // Intraday profiles per weekday.
-    let plain = |d: usize| !is_holiday(holidays, first + d as i64) && totals[d] > 0.0;
+    let plain = |d: usize| !is_holiday(holidays, first + d as i64) && !is_excluded(d) && totals[d] > 0.0;
     let mut profiles = vec![vec![0.0; spd]; 7];
     let mut all = vec![0.0; spd];
     for (wd, profile) in profiles.iter_mut().enumerate() {
@@ -375,7 +400,7 @@ pub fn forecast(history: &IntervalSeries, config: &ForecastConfig) -> Result<For
     let mut aht_slot = vec![(0.0, 0.0); spd];
     let mut aht_all = (0.0, 0.0);
     let horizon_weeks = config.aht_weeks.max(1) * 7;
-    for d in days.saturating_sub(horizon_weeks)..days {
+    for d in (days.saturating_sub(horizon_weeks)..days).filter(|&d| !is_excluded(d)) {
         let age_weeks = ((days - 1 - d) / 7) as i32;
         let w = config.aht_decay.powi(age_weeks);
         let wd = weekday(first + d as i64);
@@ -559,6 +584,34 @@ mod tests {
         // Without the holiday list, Thanksgiving is an ordinary Thursday.
         let plain = forecast(&h, &ForecastConfig { holidays: Vec::new(), ..config }).unwrap().series;
         assert!(plain.day_total(3) > 0.9 * plain.day_total(10));
+    }
+
+    #[test]
+    fn excluded_days_do_not_distort_the_forecast() {
+        let clean = history();
+        let mut spiked = clean.clone();
+        // A one-off campaign tripled the last Monday but one.
+        let d = clean.days() - 14;
+        for s in 0..spiked.slots_per_day() {
+            let (n, a) = (clean.day(d)[s], clean.day_aht(d)[s]);
+            spiked.set(d, s, 3.0 * n, a);
+        }
+        let plain = ForecastConfig::default();
+        let base = forecast(&clean, &plain).unwrap().series;
+        let hurt = forecast(&spiked, &plain).unwrap().series;
+        let config = ForecastConfig { excluded_days: vec![clean.first_day + d as i64], ..plain };
+        let err = |f: &IntervalSeries| {
+            f.offered().iter().zip(base.offered()).map(|(a, b)| (a - b).abs()).sum::<f64>()
+                / base.offered().iter().sum::<f64>()
+        };
+        assert!(err(&hurt) > 0.005, "the spike moves the forecast: {}", err(&hurt));
+        // Excluded, the day's values no longer matter at all.
+        let fixed = forecast(&spiked, &config).unwrap().series;
+        let clean_excluded = forecast(&clean, &config).unwrap().series;
+        for (a, b) in fixed.offered().iter().zip(clean_excluded.offered()) {
+            assert!((a - b).abs() < 1e-9);
+        }
+        assert!(err(&fixed) < 0.03, "and the forecast stays close: {}", err(&fixed));
     }
 
     #[test]

@@ -29,7 +29,9 @@
 //! integral; with breaks it usually is not, so it is rounded: every column
 //! keeps ⌊x_c⌋ agents, then the column that lowers the objective most is
 //! added one agent at a time while that helps (respecting the caps), then
-//! single agents whose removal lowers the objective are removed. The result
+//! single agents whose removal lowers the objective are removed, then a local
+//! search takes one agent out at a time and re-adds greedily, keeping moves
+//! that lower the objective. The result
 //! carries the LP bound and the relative gap `(objective − bound) / objective`.
 //! Optionally ([`ScheduleOptions::mip_time_limit_seconds`]) microlp's
 //! branch and bound then starts from the rounded schedule and may improve it
@@ -477,7 +479,124 @@ impl Room {
     }
 }
 
-/// Round an LP solution: floor, greedy additions, greedy removals.
+/// A working integer schedule with its coverage and the caps' room left.
+struct Incumbent<'a> {
+    columns: &'a [Column],
+    required: &'a [f64],
+    penalty: f64,
+    /// LP values, to break ties between equally good additions.
+    lp: &'a [f64],
+    counts: Vec<u32>,
+    staffed: Vec<f64>,
+    room: Room,
+}
+
+impl Incumbent<'_> {
+    fn apply(&mut self, ci: usize, add: bool) {
+        let c = &self.columns[ci];
+        if add {
+            self.counts[ci] += 1;
+            self.room.take(c, 1);
+        } else {
+            self.counts[ci] -= 1;
+            self.room.give(c);
+        }
+        let sign = if add { 1.0 } else { -1.0 };
+        for &(i, a) in &c.cover {
+            self.staffed[i] += sign * a;
+        }
+    }
+
+    /// The addition that lowers the objective most, and by how much.
+    fn best_addition(&self) -> Option<(usize, f64)> {
+        let mut best: Option<(usize, f64)> = None;
+        for (ci, c) in self.columns.iter().enumerate() {
+            if !self.room.allows(c) {
+                continue;
+            }
+            let saved: f64 = c.cover.iter().map(|&(i, a)| a.min((self.required[i] - self.staffed[i]).max(0.0))).sum();
+            let gain = self.penalty * saved - c.cost;
+            // Prefer columns the LP used when gains tie.
+            let key = gain + 1e-9 * self.lp[ci].fract();
+            if gain > 1e-9 && best.is_none_or(|(b, g)| key > g + 1e-9 * self.lp[b].fract()) {
+                best = Some((ci, gain));
+            }
+        }
+        best
+    }
+
+    /// How much removing one agent of column `ci` lowers the objective.
+    fn removal_gain(&self, ci: usize) -> f64 {
+        let c = &self.columns[ci];
+        let lost: f64 = c
+            .cover
+            .iter()
+            .map(|&(i, a)| {
+                let short = self.required[i] - self.staffed[i];
+                (short + a).max(0.0) - short.max(0.0)
+            })
+            .sum();
+        c.cost - self.penalty * lost
+    }
+
+    /// Add agents greedily while that helps; returns the objective decrease
+    /// and the columns added to.
+    fn add_greedily(&mut self) -> (f64, Vec<usize>) {
+        let mut total = 0.0;
+        let mut added = Vec::new();
+        while let Some((ci, gain)) = self.best_addition() {
+            self.apply(ci, true);
+            total += gain;
+            added.push(ci);
+        }
+        (total, added)
+    }
+
+    /// Remove agents greedily while that helps.
+    fn remove_greedily(&mut self) {
+        loop {
+            let best = (0..self.columns.len())
+                .filter(|&ci| self.counts[ci] > 0)
+                .map(|ci| (ci, self.removal_gain(ci)))
+                .filter(|(_, g)| *g > 1e-9)
+                .max_by(|a, b| a.1.total_cmp(&b.1));
+            let Some((ci, _)) = best else { break };
+            self.apply(ci, false);
+        }
+    }
+
+    /// Local search: take one agent out and re-add greedily; keep the move
+    /// when the objective falls. Stops when a pass finds nothing or after
+    /// `passes` passes.
+    fn improve(&mut self, passes: usize) {
+        for _ in 0..passes {
+            let mut improved = false;
+            for ci in 0..self.columns.len() {
+                if self.counts[ci] == 0 {
+                    continue;
+                }
+                let removed = self.removal_gain(ci);
+                self.apply(ci, false);
+                let (added, columns) = self.add_greedily();
+                if removed + added > 1e-6 {
+                    improved = true;
+                } else {
+                    for cj in columns {
+                        self.apply(cj, false);
+                    }
+                    self.apply(ci, true);
+                }
+            }
+            self.remove_greedily();
+            if !improved {
+                break;
+            }
+        }
+    }
+}
+
+/// Round an LP solution: floor, greedy additions, greedy removals, then a
+/// one-out/greedy-in local search.
 fn round(
     columns: &[Column],
     lp: &[f64],
@@ -486,60 +605,21 @@ fn round(
     options: &ScheduleOptions,
     templates: &[ShiftTemplate],
 ) -> Vec<u32> {
-    let mut counts: Vec<u32> = lp.iter().map(|x| (x + 1e-6).floor().max(0.0) as u32).collect();
+    let counts: Vec<u32> = lp.iter().map(|x| (x + 1e-6).floor().max(0.0) as u32).collect();
     let mut room = Room::new(options, templates);
     for (c, &x) in columns.iter().zip(&counts) {
         room.take(c, x);
     }
-    let mut staffed = evaluate(columns, &counts, required).staffed;
-    // Greedy additions: the column whose extra agent saves the most.
-    loop {
-        let mut best: Option<(usize, f64)> = None;
-        for (ci, c) in columns.iter().enumerate() {
-            if !room.allows(c) {
-                continue;
-            }
-            let saved: f64 = c.cover.iter().map(|&(i, a)| a.min((required[i] - staffed[i]).max(0.0))).sum();
-            let gain = penalty * saved - c.cost;
-            // Prefer columns the LP used when gains tie.
-            let gain = gain + 1e-9 * lp[ci].fract();
-            if gain > 1e-9 && best.is_none_or(|(_, g)| gain > g) {
-                best = Some((ci, gain));
-            }
-        }
-        let Some((ci, _)) = best else { break };
-        counts[ci] += 1;
-        room.take(&columns[ci], 1);
-        for &(i, a) in &columns[ci].cover {
-            staffed[i] += a;
-        }
-    }
-    // Greedy removals: drop an agent whose coverage is worth less than its cost.
-    loop {
-        let mut best: Option<(usize, f64)> = None;
-        for (ci, c) in columns.iter().enumerate() {
-            if counts[ci] == 0 {
-                continue;
-            }
-            let lost: f64 = c
-                .cover
-                .iter()
-                .map(|&(i, a)| (required[i] - staffed[i] + a).max(0.0) - (required[i] - staffed[i]).max(0.0))
-                .sum();
-            let gain = c.cost - penalty * lost;
-            if gain > 1e-9 && best.is_none_or(|(_, g)| gain > g) {
-                best = Some((ci, gain));
-            }
-        }
-        let Some((ci, _)) = best else { break };
-        counts[ci] -= 1;
-        room.give(&columns[ci]);
-        for &(i, a) in &columns[ci].cover {
-            staffed[i] -= a;
-        }
-    }
-    counts
+    let staffed = evaluate(columns, &counts, required).staffed;
+    let mut inc = Incumbent { columns, required, penalty, lp, counts, staffed, room };
+    inc.add_greedily();
+    inc.remove_greedily();
+    inc.improve(LOCAL_SEARCH_PASSES);
+    inc.counts
 }
+
+/// Passes of the local search after rounding.
+const LOCAL_SEARCH_PASSES: usize = 20;
 
 /// What the LP (or MIP) returned.
 struct Solved {

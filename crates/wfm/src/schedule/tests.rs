@@ -178,3 +178,55 @@ fn example_week_is_well_formed() {
     assert!((140.0..=160.0).contains(&peak), "{peak}");
     assert!(options.under_penalty > 0.0);
 }
+
+#[test]
+fn a_fractional_lp_is_rounded_and_the_gap_reported() {
+    // Intervals 08, 09, 10 need one agent each; shifts cover {08, 09},
+    // {09, 10} or {08, 10} (three hours with an hour's break in the middle),
+    // all costing 1. The LP takes half of each (1.5); any schedule needs 2.
+    let req = week(60, &[(480, 660, 1.0)]);
+    let mut split = plain("split", vec![480], 180, 1.0);
+    split.breaks =
+        vec![BreakRule { name: "gap".into(), minutes: 60, paid: false, earliest_start: 60, latest_end: 120 }];
+    let templates = vec![plain("a", vec![480], 120, 1.0), plain("b", vec![540], 120, 1.0), split];
+    let s = schedule(&req, &templates, &ScheduleOptions::default()).unwrap();
+    assert_eq!(s.totals.method, "lp-rounding");
+    assert!((s.totals.lp_bound - 1.5).abs() < 1e-9, "{:?}", s.totals);
+    assert_eq!(s.totals.objective, 2.0);
+    assert!((s.totals.gap - 0.25).abs() < 1e-9);
+    assert!(!s.totals.optimal);
+    assert_eq!(s.totals.under_coverage, 0.0);
+    // Branch and bound proves that 2 is the optimum.
+    let options = ScheduleOptions { mip_time_limit_seconds: Some(10.0), ..ScheduleOptions::default() };
+    let s = schedule(&req, &templates, &options).unwrap();
+    assert_eq!(s.totals.objective, 2.0);
+    assert!(s.totals.optimal);
+}
+
+#[test]
+fn coverage_totals_agree_with_the_shifts() {
+    let (req, templates, options) = example_week();
+    // A smaller week: Monday's requirements only, to keep the debug test quick.
+    let per_day = req.intervals_per_day();
+    let mut monday = req.clone();
+    monday.required[per_day..].iter_mut().for_each(|r| *r = 0.0);
+    let s = schedule(&monday, &templates, &options).unwrap();
+    let worked: f64 = s.coverage.iter().map(|c| c.scheduled).sum();
+    let interval = f64::from(req.interval_minutes);
+    // Agent-minutes on the phones = shift minutes less every break.
+    let on_phones: f64 = s
+        .shifts
+        .iter()
+        .map(|x| {
+            let breaks: u32 = x.breaks.iter().map(|b| b.minutes).sum();
+            f64::from(x.count) * f64::from(x.end_minute - x.start_minute - breaks)
+        })
+        .sum();
+    assert!((worked * interval - on_phones).abs() < 1e-6, "{worked} vs {on_phones}");
+    assert!((s.totals.scheduled_agent_intervals - worked).abs() < 1e-9);
+    let under: f64 = s.coverage.iter().map(|c| c.under).sum();
+    assert!((s.totals.under_coverage - under).abs() < 1e-9);
+    assert!(s.totals.lp_bound <= s.totals.objective + 1e-9);
+    assert!(s.totals.gap < 0.05, "{:?}", s.totals);
+    assert!(s.coverage[per_day..].iter().all(|c| c.under == 0.0 && c.required == 0.0));
+}
