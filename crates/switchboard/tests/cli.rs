@@ -387,6 +387,15 @@ fn wfm_history_forecast_staff_round_trip() {
     assert_eq!(plan["model"], "erlang_a");
     let text = stdout_ok(&["wfm", "staff", "--forecast", f, "--target-sl", "0.8"]);
     assert!(text.contains("Staffing plan (Erlang C)") && text.contains("Total support:"), "{text:.500}");
+
+    // HTML reports: charts and tables, written next to the normal output.
+    let (fh, sh) = (dir.join("forecast.html"), dir.join("staff.html"));
+    stdout_ok(&["wfm", "forecast", "--history", h, "--backtest-weeks", "2", "--html", fh.to_str().unwrap()]);
+    stdout_ok(&["wfm", "staff", "--forecast", f, "--target-sl", "0.8", "--html", sh.to_str().unwrap()]);
+    let page = std::fs::read_to_string(&fh).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>") && page.contains("<svg") && page.contains("Poisson floor"));
+    let page = std::fs::read_to_string(&sh).unwrap();
+    assert!(page.contains("<svg") && page.contains("scheduled agents") && page.contains("required agent-h"));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -2,6 +2,8 @@
 //! history, a forecast with its back-test, and a staffing plan — all
 //! through the CSV format `interval_start,queue,offered,aht_seconds`.
 
+mod html;
+
 use super::{non_negative, positive, share, shrinkage};
 use crate::UsageError;
 use ::wfm::forecast::{
@@ -104,6 +106,9 @@ pub struct ForecastArgs {
     /// text and JSON add the back-test and the fitted model.
     #[arg(long, value_enum, default_value_t = TableFormat::Text)]
     format: TableFormat,
+    /// Also write an HTML report (history vs forecast chart, back-test) to FILE.
+    #[arg(long, value_name = "FILE")]
+    html: Option<std::path::PathBuf>,
 }
 
 /// Flags of `wfm staff`.
@@ -142,6 +147,10 @@ pub struct StaffArgs {
     /// Output format. CSV has one row per interval.
     #[arg(long, value_enum, default_value_t = TableFormat::Text)]
     format: TableFormat,
+    /// Also write an HTML report (offered load, required and scheduled
+    /// agents per interval) to FILE.
+    #[arg(long, value_name = "FILE")]
+    html: Option<std::path::PathBuf>,
 }
 
 fn interval_minutes(s: &str) -> Result<u32, String> {
@@ -334,6 +343,8 @@ pub fn history(args: HistoryArgs) -> Result<()> {
 
 /// One queue's forecast, model and back-test.
 struct QueueForecast {
+    /// The history at the forecast's interval.
+    history: IntervalSeries,
     result: forecast::ForecastResult,
     backtest: Vec<BacktestRow>,
     backtest_weeks: usize,
@@ -442,9 +453,13 @@ pub fn forecast_cmd(args: ForecastArgs) -> Result<()> {
             .filter(|r| r.queue == hist.queue)
             .map(|r| (weekday(r.day), (r.minute / minutes) as usize))
             .collect();
-        queues.push(QueueForecast { result, backtest, backtest_weeks: weeks, seen });
+        queues.push(QueueForecast { history: coarse, result, backtest, backtest_weeks: weeks, seen });
     }
     let rows = forecast_rows(&queues);
+    if let Some(path) = &args.html {
+        std::fs::write(path, forecast_html(&queues, minutes))
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    }
     let text = match args.format {
         TableFormat::Csv => {
             let mut out = String::from(HEADER);
@@ -484,6 +499,166 @@ pub fn forecast_cmd(args: ForecastArgs) -> Result<()> {
 }
 
 type ForecastRow = (i64, u32, String, f64, f64);
+
+/// Day ticks for a chart starting on `first` (x in hours).
+fn day_ticks(first: i64, days: i64) -> Vec<(f64, String)> {
+    const NAMES: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    (0..days)
+        .map(|d| (24.0 * d as f64, format!("{} {}", NAMES[weekday(first + d)], &format_date(first + d)[5..])))
+        .collect()
+}
+
+fn series_points(s: &IntervalSeries, chart_first: i64, from_day: usize) -> Vec<(f64, Option<f64>)> {
+    let m = f64::from(s.interval_minutes) / 60.0;
+    s.records()
+        .filter(|r| r.day >= s.first_day + from_day as i64)
+        .map(|r| (24.0 * (r.day - chart_first) as f64 + f64::from(r.start_minute) / 60.0 + m / 2.0, Some(r.offered)))
+        .collect()
+}
+
+fn forecast_html(queues: &[QueueForecast], minutes: u32) -> String {
+    let mut body = String::new();
+    for q in queues {
+        let (h, f) = (&q.history, &q.result.series);
+        let shown = h.days().min(14);
+        let chart_first = h.first_day + (h.days() - shown) as i64;
+        let lines = [
+            html::Line {
+                label: "history (offered)".into(),
+                color: "#1f77b4",
+                dashed: false,
+                points: series_points(h, chart_first, h.days() - shown),
+            },
+            html::Line {
+                label: "forecast".into(),
+                color: "#d62728",
+                dashed: true,
+                points: series_points(f, chart_first, 0),
+            },
+        ];
+        let span = shown as i64 + f.days() as i64;
+        let _ = write!(
+            body,
+            "<h2>Queue {}</h2><p>Forecast {} to {}: {:.0} contacts in {minutes}-minute intervals. Holt-Winters α {} β {}              γ {} φ {}; holidays ×{:.2}; month start ×{}.</p>",
+            html::escape(&f.queue),
+            format_date(f.first_day),
+            format_date(f.first_day + f.days() as i64 - 1),
+            f.offered().iter().sum::<f64>(),
+            q.result.holt_winters.alpha,
+            q.result.holt_winters.beta,
+            q.result.holt_winters.gamma,
+            q.result.holt_winters.phi,
+            q.result.effects.holiday,
+            q.result.effects.month_start.iter().map(|m| format!("{m:.2}")).collect::<Vec<_>>().join(" ×"),
+        );
+        body.push_str(&html::chart(
+            &format!("Offered per {minutes} minutes: last {shown} days of history and the forecast"),
+            "contacts",
+            &day_ticks(chart_first, span),
+            &lines,
+        ));
+        if !q.backtest.is_empty() {
+            let _ = write!(
+                body,
+                "<p>Back-test: rolling origin over the last {} weeks, horizon one week. WAPE = Σ|A−F|/ΣA; the Poisson                  floor Σ sqrt(2λ/π)/Σλ is the WAPE a perfect forecast would still have from Poisson noise alone.</p>",
+                q.backtest_weeks
+            );
+            let rows: Vec<Vec<String>> = q
+                .backtest
+                .iter()
+                .map(|b| {
+                    vec![
+                        if b.interval_minutes == 1440 { "day".into() } else { format!("{} min", b.interval_minutes) },
+                        pct(b.method.wape),
+                        pct(b.seasonal_naive.wape),
+                        pct(b.poisson_floor_wape),
+                        pct(b.method.mape),
+                        pct(b.seasonal_naive.mape),
+                        pct(b.method.aht_wape),
+                        pct(b.seasonal_naive.aht_wape),
+                    ]
+                })
+                .collect();
+            body.push_str(&html::table(
+                &[
+                    "interval",
+                    "method WAPE",
+                    "seasonal-naive WAPE",
+                    "Poisson floor",
+                    "method MAPE",
+                    "seasonal-naive MAPE",
+                    "method AHT error",
+                    "seasonal-naive AHT error",
+                ],
+                &rows,
+            ));
+        }
+    }
+    html::page("Switchboard forecast", &body)
+}
+
+fn staff_html(
+    rows: &[(&Row, ::wfm::PlannedInterval)],
+    plans: &[(String, StaffingPlan)],
+    minutes: u32,
+    title: &str,
+) -> String {
+    let mut body = format!("<p>{}</p>", html::escape(title));
+    let step = f64::from(minutes) / 60.0;
+    for (q, plan) in plans {
+        let mine: Vec<&(&Row, ::wfm::PlannedInterval)> = rows.iter().filter(|(r, _)| &r.queue == q).collect();
+        let Some(first) = mine.first().map(|(r, _)| r.day) else { continue };
+        let last = mine.last().map_or(first, |(r, _)| r.day);
+        let mut points: [Vec<(f64, Option<f64>)>; 3] = Default::default();
+        let mut prev: Option<f64> = None;
+        for (r, p) in &mine {
+            let x = 24.0 * (r.day - first) as f64 + f64::from(r.minute) / 60.0 + step / 2.0;
+            if prev.is_some_and(|px| x - px > 1.5 * step) {
+                for line in &mut points {
+                    line.push((x - step, None));
+                }
+            }
+            prev = Some(x);
+            points[0].push((x, Some(p.offered_load_erlangs)));
+            points[1].push((x, Some(f64::from(p.required_agents))));
+            points[2].push((x, Some(f64::from(p.scheduled_agents))));
+        }
+        let [load, required, scheduled] = points;
+        let lines = [
+            html::Line { label: "offered load (Erlangs)".into(), color: "#7f7f7f", dashed: true, points: load },
+            html::Line { label: "required agents".into(), color: "#1f77b4", dashed: false, points: required },
+            html::Line { label: "scheduled agents".into(), color: "#d62728", dashed: false, points: scheduled },
+        ];
+        let _ = write!(body, "<h2>Queue {}</h2>", html::escape(q));
+        body.push_str(&html::chart(
+            &format!("Agents per {minutes}-minute interval"),
+            "agents",
+            &day_ticks(first, last - first + 1),
+            &lines,
+        ));
+        body.push_str(&html::table(
+            &[
+                "contacts",
+                "workload h",
+                "required agent-h",
+                "peak required",
+                "scheduled agent-h",
+                "peak scheduled",
+                "service level",
+            ],
+            &[vec![
+                format!("{:.0}", plan.offered),
+                format!("{:.1}", plan.workload_hours),
+                format!("{:.1}", plan.required_agent_hours),
+                plan.peak_required_agents.to_string(),
+                format!("{:.1}", plan.scheduled_agent_hours),
+                plan.peak_scheduled_agents.to_string(),
+                pct(plan.service_level),
+            ]],
+        ));
+    }
+    html::page("Switchboard staffing plan", &body)
+}
 
 /// The intervals to print: those open in history (seen for that weekday)
 /// or with forecast volume, in time order, queues interleaved.
@@ -645,6 +820,17 @@ pub fn staff(args: StaffArgs) -> Result<()> {
     let rows: Vec<(&Row, ::wfm::PlannedInterval)> =
         table.rows.iter().zip(planned).filter_map(|(r, p)| p.map(|p| (r, p))).collect();
     let model = if args.patience.is_some() { "erlang_a" } else { "erlang_c" };
+    if let Some(path) = &args.html {
+        let title = format!(
+            "{} {} answered within {} s, shrinkage {}.",
+            if args.patience.is_some() { "Erlang A:" } else { "Erlang C:" },
+            pct(args.target_sl),
+            args.sl_threshold,
+            pct(args.shrinkage)
+        );
+        std::fs::write(path, staff_html(&rows, &plans, minutes, &title))
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    }
     let text = match args.format {
         TableFormat::Csv => {
             let mut out = String::from(
