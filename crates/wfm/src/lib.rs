@@ -14,6 +14,12 @@
 //! * required agents for a [`Target`] (service level, ASA, abandonment,
 //!   occupancy) with [`ErlangC::required_agents`] and
 //!   [`ErlangA::required_agents`], and [`scheduled_agents`] for shrinkage.
+//! * [`staffing_plan`]: required and scheduled agents for every interval
+//!   of a forecast, with agent-hour totals;
+//! * [`forecast`]: interval history, a synthetic history generator,
+//!   Holt-Winters × intraday-profile forecasts with calendar effects and
+//!   overrides, a seasonal-naive baseline and a back-test (WAPE, MAPE,
+//!   Poisson floor).
 //!
 //! Units: arrival rates in calls per hour; handle time, patience,
 //! thresholds and waits in seconds; the offered load A = λ·AHT in Erlangs.
