@@ -41,7 +41,6 @@ mod erlang_a;
 mod erlang_b;
 mod erlang_c;
 mod error;
-/// Forecasting volume and AHT per interval: synthetic history, Holt-Winters × intraday profiles, back-test.
 pub mod forecast;
 pub mod schedule;
 mod staffing;
