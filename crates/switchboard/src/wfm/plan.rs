@@ -282,6 +282,17 @@ pub fn parse_csv(name: &str, text: &str) -> Result<Table, String> {
     Ok(Table { rows, interval_minutes })
 }
 
+/// Writes `text` to standard output; a reader that went away (`| head`)
+/// is not an error.
+fn emit(text: &str) -> Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
 fn read(path: &str) -> Result<String> {
     let text = if path == "-" { std::io::read_to_string(std::io::stdin()) } else { std::fs::read_to_string(path) };
     text.map_err(|e| UsageError(format!("cannot read {path}: {e}")).into())
@@ -337,8 +348,7 @@ pub fn history(args: HistoryArgs) -> Result<()> {
         let _ =
             writeln!(out, "{},{},{},{}", format_instant(r.day, r.start_minute), series.queue, r.offered, r.aht_seconds);
     }
-    print!("{out}");
-    Ok(())
+    emit(&out)
 }
 
 /// One queue's forecast, model and back-test.
@@ -494,8 +504,7 @@ pub fn forecast_cmd(args: ForecastArgs) -> Result<()> {
         }
         TableFormat::Text => render_forecast(&queues, &rows, minutes),
     };
-    print!("{text}");
-    Ok(())
+    emit(&text)
 }
 
 type ForecastRow = (i64, u32, String, f64, f64);
@@ -973,8 +982,7 @@ pub fn staff(args: StaffArgs) -> Result<()> {
             out
         }
     };
-    print!("{text}");
-    Ok(())
+    emit(&text)
 }
 
 #[cfg(test)]
