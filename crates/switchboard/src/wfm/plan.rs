@@ -298,6 +298,18 @@ fn read(path: &str) -> Result<String> {
     text.map_err(|e| UsageError(format!("cannot read {path}: {e}")).into())
 }
 
+/// The last day of `queue` if it looks cut off: its last row starts
+/// earlier in the day than the last row of the same weekday a week before.
+fn partial_last_day(table: &Table, queue: &str) -> Option<(i64, u32, u32)> {
+    let mut last_minute: BTreeMap<i64, u32> = BTreeMap::new();
+    for r in table.rows.iter().filter(|r| r.queue == queue) {
+        last_minute.insert(r.day, r.minute);
+    }
+    let (&day, &minute) = last_minute.iter().next_back()?;
+    let usual = *last_minute.get(&(day - 7))?;
+    (minute < usual).then_some((day, minute, usual))
+}
+
 /// Dense series per queue (in order of first appearance), at the table's interval.
 fn series_by_queue(table: &Table) -> Result<Vec<IntervalSeries>> {
     let mut order: Vec<String> = Vec::new();
@@ -384,6 +396,22 @@ pub fn forecast_cmd(args: ForecastArgs) -> Result<()> {
     let mut queues = Vec::new();
     let mut first_out = i64::MAX;
     for hist in &all {
+        // A history exported in the middle of a day: forecast that day
+        // instead of reading it as a quiet one.
+        let partial = partial_last_day(&table, &hist.queue);
+        let hist = &match partial {
+            Some((day, minute, usual)) => {
+                eprintln!(
+                    "note: queue \"{}\": {} ends at {} but a week earlier at {}; left out as incomplete and forecast",
+                    hist.queue,
+                    format_date(day),
+                    &format_instant(day, minute)[11..16],
+                    &format_instant(day, usual)[11..16]
+                );
+                hist.truncated(hist.days() - 1)
+            }
+            None => hist.clone(),
+        };
         let last = hist.first_day + hist.days() as i64 - 1;
         let mut holidays = args.holiday.clone();
         if !args.no_default_holidays {
@@ -1041,6 +1069,20 @@ mod tests {
             assert!(e.contains(needle), "{text:?}: {e}");
             assert!(e.starts_with("h.csv"), "{e}");
         }
+    }
+
+    #[test]
+    fn a_cut_off_last_day_is_noticed() {
+        let mut text = String::from("interval_start,queue,offered,aht_seconds\n");
+        for (d, until) in [(2, 20), (3, 20), (9, 20), (10, 12)] {
+            for h in 8..until {
+                text.push_str(&format!("2026-11-{d:02}T{h:02}:00:00Z,a,5,100\n"));
+            }
+        }
+        let t = parse_csv("h.csv", &text).unwrap();
+        assert_eq!(partial_last_day(&t, "a"), Some((forecast::days_from_civil(2026, 11, 10), 11 * 60, 19 * 60)));
+        let whole = text.lines().filter(|l| !l.starts_with("2026-11-10")).collect::<Vec<_>>().join("\n");
+        assert_eq!(partial_last_day(&parse_csv("h.csv", &whole).unwrap(), "a"), None);
     }
 
     #[test]
