@@ -225,7 +225,7 @@ fn run_hw(y: &[f64], alpha: f64, beta: f64, gamma: f64, phi: f64) -> HwRun {
 }
 
 /// Fits Holt-Winters to daily totals `y` (grid search) and forecasts `h`
-/// days; `y[0]` is weekday `first_weekday`.
+/// days (the weekly season is `t % 7` from `y[0]`).
 fn holt_winters(y: &[f64], h: usize) -> (HoltWinters, Vec<f64>) {
     let mut best: Option<(f64, [f64; 4])> = None;
     for alpha in [0.02, 0.05, 0.1, 0.2, 0.3, 0.5] {
