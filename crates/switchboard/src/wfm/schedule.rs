@@ -39,7 +39,7 @@ use std::time::Instant;
     cost = 160\n  \
     days = [\"weekdays\"]                   # Mon … Sun, \"weekdays\", \"weekend\", \"all\" (the default)\n  \
     max_shifts = 150                       # optional, per week\n  \
-    break_step_minutes = 30                # optional: break starts tried every so many minutes\n  \
+    break_step_minutes = 15                # optional: break starts tried every so many minutes (default 30)\n  \
     [[template.break]]\n  \
     name = \"lunch\"\n  \
     minutes = 30\n  \

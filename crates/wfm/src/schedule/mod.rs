@@ -53,6 +53,9 @@ use serde::{Deserialize, Serialize};
 pub const MINUTES_PER_DAY: u32 = 1440;
 /// Days in the scheduling week (Monday = 0 … Sunday = 6).
 pub const DAYS: usize = 7;
+/// Break starts are tried every this many minutes unless a template says
+/// otherwise (or the interval is longer).
+pub const DEFAULT_BREAK_STEP_MINUTES: u32 = 30;
 /// Day names, Monday first.
 pub const DAY_NAMES: [&str; DAYS] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
@@ -146,7 +149,8 @@ pub struct ShiftTemplate {
     /// At most this many such shifts in the week.
     pub max_shifts: Option<u32>,
     /// Break starts are tried every this many minutes within their window
-    /// (default: the interval length).
+    /// (default: [`DEFAULT_BREAK_STEP_MINUTES`] or the interval length,
+    /// whichever is longer; shorter steps multiply the model's columns).
     pub break_step_minutes: Option<u32>,
 }
 
@@ -350,7 +354,7 @@ fn validate_templates(templates: &[ShiftTemplate], interval: u32) -> Result<(), 
 /// Every placement of the breaks of `t` (one offset per rule, in rule
 /// order), without overlaps.
 fn break_placements(t: &ShiftTemplate, interval: u32) -> Vec<Vec<u32>> {
-    let step = t.break_step_minutes.unwrap_or(interval).max(1);
+    let step = t.break_step_minutes.unwrap_or(interval.max(DEFAULT_BREAK_STEP_MINUTES)).max(1);
     let mut out: Vec<Vec<u32>> = vec![Vec::new()];
     for (k, b) in t.breaks.iter().enumerate() {
         let options = start_range(b.earliest_start, b.latest_end - b.minutes, step);
