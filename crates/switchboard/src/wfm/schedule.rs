@@ -9,7 +9,6 @@ use ::wfm::schedule::{
 use anyhow::Result;
 use clap::{ArgGroup, ValueEnum};
 use serde::Deserialize;
-use serde_json::json;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::IsTerminal as _;
@@ -159,18 +158,43 @@ pub fn run(args: ScheduleArgs) -> Result<()> {
     let text = match args.format {
         Format::Text => render_text(&s, &options, templates.len(), seconds),
         Format::Json => {
-            let mut v = serde_json::to_value(&s)?;
-            if let Some(m) = v.as_object_mut() {
-                m.insert("under_penalty".into(), json!(options.under_penalty));
-                m.insert("solve_seconds".into(), json!(seconds));
-                m.insert("templates".into(), serde_json::to_value(&templates)?);
-            }
+            let v = JsonOut {
+                totals: &s.totals,
+                under_penalty: options.under_penalty,
+                solve_seconds: seconds,
+                interval_minutes: s.interval_minutes,
+                shifts: &s.shifts,
+                coverage: &s.coverage,
+                templates: &templates,
+            };
             serde_json::to_string_pretty(&v)? + "\n"
         }
         Format::Csv => render_csv(&s, &options, seconds),
     };
-    print!("{text}");
-    Ok(())
+    emit(&text)
+}
+
+/// The JSON document, in this key order.
+#[derive(serde::Serialize)]
+struct JsonOut<'a> {
+    totals: &'a ::wfm::schedule::ScheduleTotals,
+    under_penalty: f64,
+    solve_seconds: f64,
+    interval_minutes: u32,
+    shifts: &'a [::wfm::schedule::ScheduledShift],
+    coverage: &'a [::wfm::schedule::IntervalCoverage],
+    templates: &'a [ShiftTemplate],
+}
+
+/// Writes `text` to standard output; a reader that went away (`| head`)
+/// is not an error.
+fn emit(text: &str) -> Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
 }
 
 // ---------------------------------------------------------------- requirements
