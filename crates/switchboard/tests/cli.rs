@@ -458,6 +458,10 @@ fn wfm_schedule_example_week_covers_nearly_everything() {
     let (objective, bound) = (num(t, "objective"), num(t, "lp_bound"));
     assert!(bound <= objective + 1e-6 && num(t, "gap") < 0.05, "{t}");
     assert_eq!(v["coverage"].as_array().unwrap().len(), 7 * 48);
+    // Five days per agent by default: a headcount and a roster to match.
+    let headcount = num(t, "headcount");
+    assert!(headcount * 5.0 >= num(t, "shifts"), "{t}");
+    assert_eq!(v["roster"].as_array().unwrap().len() as f64, headcount);
     let shifts = v["shifts"].as_array().unwrap();
     assert!(shifts.len() > 50);
     // Weekend-only shifts on Saturday and Sunday only; weekday ones never there.

@@ -24,7 +24,9 @@ use std::time::Instant;
     The LP relaxation (good_lp + microlp) gives a lower bound; its solution is rounded (floor, then greedy \
     additions and removals) and the gap to the bound is reported. Breaks are placed by the optimiser: every \
     placement within a break's window is a separate column. The week is cyclic (a Sunday night shift covers \
-    Monday morning); days-off patterns are not modelled: the result is shifts per day, not a roster.\n\n\
+    Monday morning). Agents work at most --days-per-agent days a week (one shift a day): the headcount is \
+    max(most shifts on one day, ⌈shifts / K⌉) and the JSON has a roster dealt out by wrap-around \
+    (consecutive days off and rest between days are not modelled).\n\n\
     Requirements CSV: a header with `interval_start` and `required` (or `scheduled_agents`, or \
     `required_agents`, as `wfm staff --format csv` writes them; other columns are ignored), one row per \
     interval, times in UTC like 2026-11-02T08:30:00Z. Rows are placed by weekday and time of day; rows of the \
@@ -74,6 +76,15 @@ pub struct ScheduleArgs {
     /// At most this many agents start a shift on any day.
     #[arg(long, value_name = "N")]
     max_agents_per_day: Option<u32>,
+
+    /// Each agent works at most this many days a week, one shift a day:
+    /// reports the headcount needed and (JSON) a roster.
+    #[arg(long, value_name = "K", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=7))]
+    days_per_agent: u32,
+
+    /// At most this many agents (headcount) in the week.
+    #[arg(long, value_name = "N")]
+    max_agents: Option<u32>,
 
     /// Interval length of the requirements CSV in minutes (default:
     /// inferred from its times).
@@ -143,6 +154,8 @@ pub fn run(args: ScheduleArgs) -> Result<()> {
         options.max_agents_per_day = [Some(n); DAYS];
     }
     options.mip_time_limit_seconds = args.mip_seconds;
+    options.days_per_agent = Some(args.days_per_agent);
+    options.max_agents = args.max_agents;
     requirements.required.iter_mut().for_each(|r| *r = r.max(0.0));
     let progress = std::io::stderr().is_terminal();
     if progress {
@@ -166,6 +179,7 @@ pub fn run(args: ScheduleArgs) -> Result<()> {
                 shifts: &s.shifts,
                 coverage: &s.coverage,
                 templates: &templates,
+                roster: &s.roster,
             };
             serde_json::to_string_pretty(&v)? + "\n"
         }
@@ -184,6 +198,8 @@ struct JsonOut<'a> {
     shifts: &'a [::wfm::schedule::ScheduledShift],
     coverage: &'a [::wfm::schedule::IntervalCoverage],
     templates: &'a [ShiftTemplate],
+    /// Per agent, indices into `shifts`.
+    roster: &'a [Vec<usize>],
 }
 
 /// Writes `text` to standard output; a reader that went away (`| head`)
@@ -527,6 +543,9 @@ fn render_text(s: &Schedule, options: &ScheduleOptions, templates: usize, second
         let _ = writeln!(out, "  {label:<40} {value:>14}");
     };
     row("shifts (agents × days)", t.shifts.to_string());
+    if let (Some(h), Some(k)) = (t.headcount, options.days_per_agent) {
+        row(&format!("agents needed (≤ {k} days each)"), h.to_string());
+    }
     row("paid agent-hours", format!("{:.1}", t.paid_hours));
     row("cost", format!("{:.1}", t.cost));
     row("under-coverage (agent-intervals)", format!("{:.1}", t.under_coverage));
@@ -576,6 +595,7 @@ fn render_csv(s: &Schedule, options: &ScheduleOptions, seconds: f64) -> String {
     out.push_str("\nname,value\n");
     for (k, v) in [
         ("shifts", f64::from(t.shifts)),
+        ("headcount", t.headcount.map_or(f64::NAN, f64::from)),
         ("paid_hours", t.paid_hours),
         ("cost", t.cost),
         ("under_penalty", options.under_penalty),

@@ -137,9 +137,13 @@ pub fn example_templates() -> Vec<ShiftTemplate> {
 
 /// The benchmark instance: [`example_week_requirements`],
 /// [`example_templates`], an under-coverage penalty of 100 per
-/// agent-interval (five times a full-timer's cost of one interval) and at
-/// most 320 agents a day.
+/// agent-interval (five times a full-timer's cost of one interval), at
+/// most 320 agents a day, and agents working at most 5 days a week.
 pub fn example_week() -> (Requirements, Vec<ShiftTemplate>, ScheduleOptions) {
-    let options = ScheduleOptions { max_agents_per_day: [Some(320); DAYS], ..ScheduleOptions::default() };
+    let options = ScheduleOptions {
+        max_agents_per_day: [Some(320); DAYS],
+        days_per_agent: Some(5),
+        ..ScheduleOptions::default()
+    };
     (example_week_requirements(), example_templates(), options)
 }

@@ -15,6 +15,8 @@
 //! s.t. Σ_c a_ic · x_c + u_i ≥ required_i        for every interval i
 //!      Σ_{c on day d} x_c ≤ max_agents_per_day   (optional)
 //!      Σ_{c of template t} x_c ≤ max_shifts_t    (optional, per week)
+//!      Σ_{c on day d} x_c ≤ H,  Σ_c x_c ≤ k · H    (optional headcount H,
+//!                                                 k days per agent)
 //!      x_c integer
 //! ```
 //!
@@ -38,9 +40,19 @@
 //! within that time (the crate itself reads no clock; microlp does).
 //!
 //! The week is cyclic: a shift that starts late on Sunday covers Monday's
-//! first intervals. Days-off patterns (tours, "5 of 7 days") are not
-//! modelled: the result is a count of shifts per day, not a roster of named
-//! agents; cap the week with [`ShiftTemplate::max_shifts`] instead.
+//! first intervals.
+//!
+//! # Days off
+//!
+//! With [`ScheduleOptions::days_per_agent`] = k (e.g. 5 of 7), agents work at
+//! most one shift a day and at most k days a week. Daily shift counts `s_d`
+//! can be staffed by `H` such agents exactly when `s_d ≤ H` for every day and
+//! `Σ s_d ≤ k·H` (McNaughton's wrap-around rule), so the headcount is
+//! `max(max_d s_d, ⌈Σ s_d / k⌉)`; [`ScheduleOptions::max_agents`] caps it in
+//! the model. The result includes a [`roster`](Schedule::roster) built by
+//! wrap-around: agent numbers are dealt out day after day, so nobody works
+//! twice a day or more than k days. Not modelled: consecutive days off, rest
+//! between days, and keeping an agent on the same template all week.
 
 mod example;
 
@@ -181,11 +193,23 @@ pub struct ScheduleOptions {
     /// Run microlp's branch and bound from the rounded schedule for at most
     /// this many seconds (`None`: LP relaxation and rounding only).
     pub mip_time_limit_seconds: Option<f64>,
+    /// Each agent works at most this many days a week (1–7), one shift a day:
+    /// the result reports the headcount and a roster.
+    pub days_per_agent: Option<u32>,
+    /// At most this many agents (headcount) in the week; with
+    /// `days_per_agent` k, at most k·H shifts in the week and H a day.
+    pub max_agents: Option<u32>,
 }
 
 impl Default for ScheduleOptions {
     fn default() -> Self {
-        ScheduleOptions { under_penalty: 100.0, max_agents_per_day: [None; DAYS], mip_time_limit_seconds: None }
+        ScheduleOptions {
+            under_penalty: 100.0,
+            max_agents_per_day: [None; DAYS],
+            mip_time_limit_seconds: None,
+            days_per_agent: None,
+            max_agents: None,
+        }
     }
 }
 
@@ -266,6 +290,9 @@ pub struct ScheduleTotals {
     pub over_coverage: f64,
     /// Intervals with any under-coverage.
     pub intervals_under: usize,
+    /// Agents needed when each works at most
+    /// [`ScheduleOptions::days_per_agent`] days (`None` without it).
+    pub headcount: Option<u32>,
     /// Columns (template × day × start × break placement) of the model.
     pub columns: usize,
     /// How the integer schedule was obtained: `"lp-integral"`,
@@ -284,6 +311,10 @@ pub struct Schedule {
     pub coverage: Vec<IntervalCoverage>,
     /// Totals.
     pub totals: ScheduleTotals,
+    /// With [`ScheduleOptions::days_per_agent`]: agent `a` works
+    /// `roster[a]`, a list of indices into [`shifts`](Schedule::shifts), at
+    /// most one a day. Empty otherwise.
+    pub roster: Vec<Vec<usize>>,
 }
 
 /// One column of the model.
@@ -456,30 +487,48 @@ fn evaluate(columns: &[Column], counts: &[u32], required: &[f64]) -> Evaluation 
 struct Room {
     per_day: [Option<u32>; DAYS],
     per_template: Vec<Option<u32>>,
+    week: Option<u32>,
 }
 
 impl Room {
     fn new(options: &ScheduleOptions, templates: &[ShiftTemplate]) -> Room {
-        Room { per_day: options.max_agents_per_day, per_template: templates.iter().map(|t| t.max_shifts).collect() }
+        let caps = Caps::of(options);
+        Room { per_day: caps.per_day, per_template: templates.iter().map(|t| t.max_shifts).collect(), week: caps.week }
     }
     fn allows(&self, c: &Column) -> bool {
-        self.per_day[c.day].is_none_or(|r| r > 0) && self.per_template[c.template].is_none_or(|r| r > 0)
+        self.per_day[c.day].is_none_or(|r| r > 0)
+            && self.per_template[c.template].is_none_or(|r| r > 0)
+            && self.week.is_none_or(|r| r > 0)
     }
     fn take(&mut self, c: &Column, n: u32) {
-        if let Some(r) = &mut self.per_day[c.day] {
-            *r = r.saturating_sub(n);
-        }
-        if let Some(r) = &mut self.per_template[c.template] {
+        for r in [&mut self.per_day[c.day], &mut self.per_template[c.template], &mut self.week].into_iter().flatten() {
             *r = r.saturating_sub(n);
         }
     }
     fn give(&mut self, c: &Column) {
-        if let Some(r) = &mut self.per_day[c.day] {
+        for r in [&mut self.per_day[c.day], &mut self.per_template[c.template], &mut self.week].into_iter().flatten() {
             *r += 1;
         }
-        if let Some(r) = &mut self.per_template[c.template] {
-            *r += 1;
+    }
+}
+
+/// Shift caps per day and per week from the options.
+struct Caps {
+    per_day: [Option<u32>; DAYS],
+    week: Option<u32>,
+}
+
+impl Caps {
+    fn of(options: &ScheduleOptions) -> Caps {
+        let mut per_day = options.max_agents_per_day;
+        let mut week = None;
+        if let Some(h) = options.max_agents {
+            for cap in &mut per_day {
+                *cap = Some(cap.map_or(h, |c| c.min(h)));
+            }
+            week = Some(h.saturating_mul(options.days_per_agent.unwrap_or(DAYS as u32)));
         }
+        Caps { per_day, week }
     }
 }
 
@@ -687,8 +736,15 @@ fn solve_model(
         row.add_mul(1.0, u);
         model = model.with(row.geq(required[i]));
     }
-    let day_caps: Vec<(usize, u32)> =
-        options.max_agents_per_day.iter().enumerate().filter_map(|(d, c)| c.map(|c| (d, c))).collect();
+    let caps = Caps::of(options);
+    if let Some(cap) = caps.week {
+        let mut e = Expression::with_capacity(columns.len());
+        for &v in &x {
+            e.add_mul(1.0, v);
+        }
+        model = model.with(e.leq(f64::from(cap)));
+    }
+    let day_caps: Vec<(usize, u32)> = caps.per_day.iter().enumerate().filter_map(|(d, c)| c.map(|c| (d, c))).collect();
     for (d, cap) in day_caps {
         let mut e = Expression::with_capacity(columns.len() / DAYS + 1);
         for (c, &v) in columns.iter().zip(&x) {
@@ -751,6 +807,11 @@ pub fn schedule(
     if !(penalty.is_finite() && penalty >= 0.0) {
         return Err(invalid(format!("the under-coverage penalty must be 0 or more, not {penalty}")));
     }
+    if let Some(k) = options.days_per_agent
+        && !(1..=DAYS as u32).contains(&k)
+    {
+        return Err(invalid(format!("days per agent must be 1 to 7, not {k}")));
+    }
     if let Some(t) = options.mip_time_limit_seconds
         && !(t.is_finite() && t > 0.0)
     {
@@ -784,7 +845,35 @@ pub fn schedule(
     let objective = e.cost + penalty * e.under;
     let lp_bound = lp.objective.min(objective);
     let gap = if objective.abs() < 1e-12 { 0.0 } else { ((objective - lp_bound) / objective.abs()).max(0.0) };
-    Ok(assemble(requirements, templates, &columns, &counts, e, objective, lp_bound, gap, proven || gap < 1e-9, method))
+    let mut s =
+        assemble(requirements, templates, &columns, &counts, e, objective, lp_bound, gap, proven || gap < 1e-9, method);
+    if let Some(k) = options.days_per_agent {
+        let (headcount, roster) = roster(&s.shifts, k);
+        s.totals.headcount = Some(headcount);
+        s.roster = roster;
+    }
+    Ok(s)
+}
+
+/// Headcount and a wrap-around roster for agents working at most `k` days
+/// a week, one shift a day (see the module documentation).
+fn roster(shifts: &[ScheduledShift], k: u32) -> (u32, Vec<Vec<usize>>) {
+    let mut per_day = [0u32; DAYS];
+    for s in shifts {
+        per_day[s.day] += s.count;
+    }
+    let total: u32 = per_day.iter().sum();
+    let headcount = per_day.iter().copied().max().unwrap_or(0).max(total.div_ceil(k.max(1)));
+    let mut roster = vec![Vec::new(); headcount as usize];
+    let mut next = 0usize;
+    // Shifts are sorted by day: deal them out in that order.
+    for (i, s) in shifts.iter().enumerate() {
+        for _ in 0..s.count {
+            roster[next].push(i);
+            next = (next + 1) % roster.len();
+        }
+    }
+    (headcount, roster)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -861,10 +950,11 @@ fn assemble(
         under_coverage: e.under,
         over_coverage: coverage.iter().map(|c| c.over).sum(),
         intervals_under: coverage.iter().filter(|c| c.under > 1e-9).count(),
+        headcount: None,
         columns: columns.len(),
         method: method.to_string(),
     };
-    Schedule { interval_minutes: interval, shifts, coverage, totals }
+    Schedule { interval_minutes: interval, shifts, coverage, totals, roster: Vec::new() }
 }
 
 #[cfg(test)]

@@ -230,3 +230,35 @@ fn coverage_totals_agree_with_the_shifts() {
     assert!(s.totals.gap < 0.05, "{:?}", s.totals);
     assert!(s.coverage[per_day..].iter().all(|c| c.under == 0.0 && c.required == 0.0));
 }
+
+#[test]
+fn days_off_give_a_headcount_and_a_roster() {
+    // Three agents needed 09–17 every day; each agent works at most 5 days:
+    // 21 shifts need ⌈21 / 5⌉ = 5 agents.
+    let per_day = 24;
+    let required: Vec<f64> =
+        (0..DAYS * per_day).map(|i| if (9..17).contains(&(i % per_day)) { 3.0 } else { 0.0 }).collect();
+    let req = Requirements { interval_minutes: 60, required };
+    let templates = [plain("day", vec![540], 480, 15.0)];
+    let options = ScheduleOptions { days_per_agent: Some(5), ..ScheduleOptions::default() };
+    let s = schedule(&req, &templates, &options).unwrap();
+    assert_eq!(s.totals.shifts, 21);
+    assert_eq!(s.totals.headcount, Some(5));
+    assert_eq!(s.roster.len(), 5);
+    let mut dealt = 0;
+    for agent in &s.roster {
+        assert!(agent.len() <= 5, "{agent:?}");
+        let mut days: Vec<usize> = agent.iter().map(|&i| s.shifts[i].day).collect();
+        days.dedup();
+        assert_eq!(days.len(), agent.len(), "two shifts on one day: {agent:?}");
+        dealt += agent.len();
+    }
+    assert_eq!(dealt, 21);
+    // Four agents can work only 20 shifts: one day falls short by one agent.
+    let options = ScheduleOptions { max_agents: Some(4), ..options };
+    let s = schedule(&req, &templates, &options).unwrap();
+    assert_eq!(s.totals.shifts, 20);
+    assert_eq!(s.totals.headcount, Some(4));
+    assert_eq!(s.totals.under_coverage, 8.0);
+    assert!(schedule(&req, &templates, &ScheduleOptions { days_per_agent: Some(8), ..options }).is_err());
+}
