@@ -33,6 +33,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "under-coverage:    {:.1} agent-intervals in {} intervals (of {:.0} required)",
         t.under_coverage, t.intervals_under, t.required_agent_intervals
     );
+    if let (Some(h), Some(k)) = (t.headcount, options.days_per_agent) {
+        println!("headcount:         {h} agents working at most {k} days each");
+    }
     println!("over-coverage:     {:.1} agent-intervals", t.over_coverage);
     Ok(())
 }
