@@ -335,7 +335,7 @@ pub fn clock(minutes: u32) -> String {
     format!("{:02}:{:02}", minutes / 60, minutes % 60)
 }
 
-fn validate_templates(templates: &[ShiftTemplate], interval: u32) -> Result<(), ScheduleError> {
+fn validate_templates(templates: &[ShiftTemplate]) -> Result<(), ScheduleError> {
     if templates.is_empty() {
         return Err(invalid("no shift templates"));
     }
@@ -365,7 +365,6 @@ fn validate_templates(templates: &[ShiftTemplate], interval: u32) -> Result<(), 
         if t.break_step_minutes == Some(0) {
             return Err(invalid(format!("template \"{name}\": the break step must be at least 1 minute")));
         }
-        let _ = interval;
         for b in &t.breaks {
             if b.minutes == 0 {
                 return Err(invalid(format!("template \"{name}\", break \"{}\": a length of 0 minutes", b.name)));
@@ -801,8 +800,7 @@ pub fn schedule(
     options: &ScheduleOptions,
 ) -> Result<Schedule, ScheduleError> {
     requirements.validate()?;
-    let interval = requirements.interval_minutes;
-    validate_templates(templates, interval)?;
+    validate_templates(templates)?;
     let penalty = options.under_penalty;
     if !(penalty.is_finite() && penalty >= 0.0) {
         return Err(invalid(format!("the under-coverage penalty must be 0 or more, not {penalty}")));

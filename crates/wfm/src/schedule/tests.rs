@@ -172,7 +172,7 @@ fn break_placements_do_not_overlap() {
 fn example_week_is_well_formed() {
     let (req, templates, options) = example_week();
     req.validate().unwrap();
-    validate_templates(&templates, req.interval_minutes).unwrap();
+    validate_templates(&templates).unwrap();
     assert!(templates.len() >= 10);
     let peak = req.required.iter().copied().fold(0.0, f64::max);
     assert!((140.0..=160.0).contains(&peak), "{peak}");
