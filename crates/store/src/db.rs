@@ -178,6 +178,12 @@ impl Store {
         }
     }
 
+    /// Counters of the event writer (commits, appends, events) since open:
+    /// `appends / commits` is the group-commit factor.
+    pub fn writer_stats(&self) -> crate::events::WriterStats {
+        self.writer.stats()
+    }
+
     /// Finish the appends already queued, stop the event writer and close
     /// the connections. Every clone of this store is closed: later calls
     /// fail with [`StoreError::Closed`] (appends) or a database error.

@@ -17,7 +17,8 @@ use crate::db::{Db, DbRow, Store, WritePool, to_i64, with_db};
 use crate::error::{Result, StoreError, is_unique_violation};
 use engine::{AgentId, ContactId, Event, EventRecord, Time};
 use std::collections::HashSet;
-use std::sync::LazyLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock};
 use tokio::sync::{mpsc, oneshot};
 
 /// The most rows one group commit takes before it commits (a single append
@@ -30,19 +31,38 @@ pub const MAX_PAGE: usize = 10_000;
 /// Rows per multi-row INSERT on SQLite (7 parameters each).
 const SQLITE_CHUNK: usize = 128;
 
-const INSERT_ONE: &str =
-    "INSERT INTO events (seq, v, at, kind, contact, agent, payload) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+/// How many times the writer yields to let more appends queue before it
+/// starts a group.
+const GATHER_YIELDS: u32 = 2;
 
-static INSERT_CHUNK: LazyLock<String> = LazyLock::new(|| {
-    let mut sql = String::from("INSERT INTO events (seq, v, at, kind, contact, agent, payload) VALUES ");
-    for i in 0..SQLITE_CHUNK {
-        let b = i * 7;
-        if i > 0 {
-            sql.push_str(", ");
+/// Multi-row INSERTs for 1, 2, 4, … [`SQLITE_CHUNK`] rows: any number of
+/// rows goes in at most log2(chunk) + (n / chunk) statements, all of them
+/// from this fixed set (so every one stays in the statement cache).
+static SQLITE_INSERTS: LazyLock<Vec<(usize, String)>> = LazyLock::new(|| {
+    let mut sizes = Vec::new();
+    let mut n = SQLITE_CHUNK;
+    while n >= 1 {
+        let mut sql = String::from("INSERT INTO events (seq, v, at, kind, contact, agent, payload) VALUES ");
+        for i in 0..n {
+            let b = i * 7;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7
+            ));
         }
-        sql.push_str(&format!("(${}, ${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7));
+        sizes.push((n, sql));
+        n /= 2;
     }
-    sql
+    sizes
 });
 
 const PG_INSERT: &str = "INSERT INTO events (seq, v, at, kind, contact, agent, payload) \
@@ -87,9 +107,36 @@ enum Msg {
     Close(oneshot::Sender<()>),
 }
 
+/// What the event writer has committed since the store was opened.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct WriterStats {
+    /// Transactions committed (groups).
+    pub commits: u64,
+    /// Appends acknowledged.
+    pub appends: u64,
+    /// Events stored.
+    pub events: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    commits: AtomicU64,
+    appends: AtomicU64,
+    events: AtomicU64,
+}
+
+impl Counters {
+    fn add(&self, appends: usize, events: usize) {
+        self.commits.fetch_add(1, Ordering::Relaxed);
+        self.appends.fetch_add(appends as u64, Ordering::Relaxed);
+        self.events.fetch_add(events as u64, Ordering::Relaxed);
+    }
+}
+
 /// The senders' end of the writer task.
 pub(crate) struct WriterHandle {
     tx: mpsc::Sender<Msg>,
+    counters: Arc<Counters>,
 }
 
 impl std::fmt::Debug for WriterHandle {
@@ -105,6 +152,14 @@ impl WriterHandle {
         rx.await.map_err(|_| StoreError::Closed)?
     }
 
+    pub(crate) fn stats(&self) -> WriterStats {
+        WriterStats {
+            commits: self.counters.commits.load(Ordering::Relaxed),
+            appends: self.counters.appends.load(Ordering::Relaxed),
+            events: self.counters.events.load(Ordering::Relaxed),
+        }
+    }
+
     pub(crate) async fn close(&self) {
         let (done, rx) = oneshot::channel();
         if self.tx.send(Msg::Close(done)).await.is_ok() {
@@ -115,16 +170,18 @@ impl WriterHandle {
 
 pub(crate) fn spawn_writer(db: Db) -> WriterHandle {
     let (tx, rx) = mpsc::channel(4096);
-    tokio::spawn(run_writer(db, rx));
-    WriterHandle { tx }
+    let counters = Arc::new(Counters::default());
+    tokio::spawn(run_writer(db, rx, counters.clone()));
+    WriterHandle { tx, counters }
 }
 
-async fn run_writer(db: Db, mut rx: mpsc::Receiver<Msg>) {
+async fn run_writer(db: Db, mut rx: mpsc::Receiver<Msg>, counters: Arc<Counters>) {
     let mut closing = None;
     while closing.is_none() {
         let Some(first) = rx.recv().await else { break };
         let mut group = Vec::new();
         let mut rows = 0;
+        let mut gathered = 0;
         let mut next = Some(first);
         while let Some(msg) = next.take() {
             match msg {
@@ -141,9 +198,17 @@ async fn run_writer(db: Db, mut rx: mpsc::Receiver<Msg>) {
                 break;
             }
             next = rx.try_recv().ok();
+            if next.is_none() && gathered < GATHER_YIELDS {
+                // Let appenders that are ready to run (typically the ones
+                // the last commit just answered) queue up first: a yield
+                // costs microseconds, a commit costs a disk sync.
+                gathered += 1;
+                tokio::task::yield_now().await;
+                next = rx.try_recv().ok();
+            }
         }
         if !group.is_empty() {
-            commit_group(&db, group).await;
+            commit_group(&db, group, &counters).await;
         }
     }
     // Refuse what was queued after the close, and anything sent later.
@@ -163,11 +228,12 @@ async fn run_writer(db: Db, mut rx: mpsc::Receiver<Msg>) {
     }
 }
 
-async fn commit_group(db: &Db, group: Vec<Pending>) {
+async fn commit_group(db: &Db, group: Vec<Pending>, counters: &Counters) {
     let all: Vec<&EventRow> = group.iter().flat_map(|p| p.rows.iter()).collect();
     let result = insert(db, &all).await;
     match result {
         Ok(()) => {
+            counters.add(group.len(), all.len());
             for p in group {
                 let _ = p.reply.send(Ok(()));
             }
@@ -183,7 +249,10 @@ async fn commit_group(db: &Db, group: Vec<Pending>) {
             for p in group {
                 let rows: Vec<&EventRow> = p.rows.iter().collect();
                 let r = match insert(db, &rows).await {
-                    Ok(()) => Ok(()),
+                    Ok(()) => {
+                        counters.add(1, rows.len());
+                        Ok(())
+                    }
                     Err(e) => Err(explain(db, &p.rows, e).await),
                 };
                 let _ = p.reply.send(r);
@@ -218,9 +287,11 @@ async fn insert(db: &Db, rows: &[&EventRow]) -> sqlx::Result<()> {
     match db {
         Db::Sqlite(pool) => {
             let mut tx = pool.begin_write().await?;
-            for chunk in rows.chunks(SQLITE_CHUNK) {
-                if chunk.len() == SQLITE_CHUNK {
-                    let mut q = sqlx::query(INSERT_CHUNK.as_str());
+            let mut rest = rows;
+            for (size, sql) in SQLITE_INSERTS.iter() {
+                while rest.len() >= *size {
+                    let (chunk, tail) = rest.split_at(*size);
+                    let mut q = sqlx::query(sql.as_str());
                     for r in chunk {
                         q = q
                             .bind(r.seq)
@@ -232,19 +303,7 @@ async fn insert(db: &Db, rows: &[&EventRow]) -> sqlx::Result<()> {
                             .bind(&r.payload);
                     }
                     q.execute(&mut *tx).await?;
-                } else {
-                    for r in chunk {
-                        sqlx::query(INSERT_ONE)
-                            .bind(r.seq)
-                            .bind(r.v)
-                            .bind(r.at)
-                            .bind(r.kind)
-                            .bind(r.contact)
-                            .bind(r.agent)
-                            .bind(&r.payload)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
+                    rest = tail;
                 }
             }
             tx.commit().await

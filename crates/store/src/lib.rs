@@ -59,7 +59,7 @@ pub use customers::{
 };
 pub use db::{Backend, Location, SQLITE_FILE, Store};
 pub use error::{Result, StoreError};
-pub use events::{EventQuery, MAX_GROUP_ROWS, MAX_PAGE};
+pub use events::{EventQuery, MAX_GROUP_ROWS, MAX_PAGE, WriterStats};
 
 use engine::{
     AgentConfig, AgentId, ContactId, Engine, EngineConfig, EngineSnapshot, EventRecord, QueueConfig, QueueId, Settings,

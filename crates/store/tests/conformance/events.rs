@@ -149,6 +149,9 @@ pub async fn concurrent_appends_group_commit(db: &TestDb) {
         from = last + 1;
     }
     assert_eq!(got, records(1..=n), "every acknowledged append stored, in seq order, nothing else");
+    let stats = s.writer_stats();
+    assert_eq!((stats.appends, stats.events), (TASKS * BATCHES, n), "{stats:?}");
+    assert!(stats.commits < stats.appends, "concurrent appends share commits: {stats:?}");
     s.close().await;
 }
 

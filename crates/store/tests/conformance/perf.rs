@@ -34,6 +34,14 @@ async fn measure(db: &TestDb, events: u64, batch: u64) -> f64 {
         t.await.unwrap();
     }
     let secs = start.elapsed().as_secs_f64();
+    let stats = s.writer_stats();
+    let _ = writeln!(
+        std::io::stderr(),
+        "  {} commits for {} appends ({:.1} appends per commit)",
+        stats.commits,
+        stats.appends,
+        stats.appends as f64 / stats.commits.max(1) as f64
+    );
     let stored = s.event_count().await.unwrap();
     assert!(stored >= APPENDERS * per_task / batch * batch);
     s.close().await;
