@@ -39,6 +39,7 @@ pub enum Args {
     Staff(plan::StaffArgs),
     /// Shifts with breaks and lunch that cover a week of required agents per interval at least cost
     /// (LP relaxation + rounding, gap to the LP bound reported).
+    #[command(long_about = schedule::LONG_ABOUT)]
     Schedule(schedule::ScheduleArgs),
 }
 

@@ -14,15 +14,12 @@ use std::fmt::Write as _;
 use std::io::IsTerminal as _;
 use std::time::Instant;
 
-/// Flags of `wfm schedule`.
-#[derive(Debug, clap::Args)]
-#[command(
-    group(ArgGroup::new("demand").required(true).args(["requirements", "example_week"])),
-    long_about = "Choose how many agents start each shift (template, day, start time, placement of breaks and lunch) \
+/// The long help of `wfm schedule` (set on its subcommand variant).
+pub const LONG_ABOUT: &str = "Choose how many agents start each shift (template, day, start time, placement of breaks and lunch) \
     so that the agents working cover the required agents of every interval of a week, at the least cost plus \
     --under-penalty for every agent-interval left uncovered.\n\n\
     The LP relaxation (good_lp + microlp) gives a lower bound; its solution is rounded (floor, then greedy \
-    additions and removals) and the gap to the bound is reported. Breaks are placed by the optimiser: every \
+    additions and removals, then a one-out/greedy-in local search) and the gap to the bound is reported. Breaks are placed by the optimiser: every \
     placement within a break's window is a separate column. The week is cyclic (a Sunday night shift covers \
     Monday morning). Agents work at most --days-per-agent days a week (one shift a day): the headcount is \
     max(most shifts on one day, ⌈shifts / K⌉) and the JSON has a roster dealt out by wrap-around \
@@ -35,19 +32,24 @@ use std::time::Instant;
     --interval-minutes).\n\n\
     Templates TOML: one [[template]] table per shift template:\n  \
     name = \"FT8-early\"\n  \
-    starts = [\"07:00\", \"07:30\"]          # or start_range = { from = \"07:00\", to = \"09:00\", step_minutes = 30 }\n  \
+    starts = [\"07:00\", \"07:30\"]           # or start_range = { from = \"07:00\", to = \"09:00\", step_minutes = 30 }\n  \
     length = \"8:30\"                        # breaks included\n  \
     cost = 160\n  \
-    days = [\"weekdays\"]                   # Mon … Sun, \"weekdays\", \"weekend\", \"all\" (the default)\n  \
+    days = [\"weekdays\"]                    # Mon … Sun, \"weekdays\", \"weekend\", \"all\" (the default)\n  \
     max_shifts = 150                       # optional, per week\n  \
     break_step_minutes = 15                # optional: break starts tried every so many minutes (default 30)\n  \
     [[template.break]]\n  \
     name = \"lunch\"\n  \
     minutes = 30\n  \
-    paid = false\n  \
-    window = [\"3:30\", \"5:00\"]             # earliest start and latest end, after the shift start\n\n\
+    paid = false                           # the default\n  \
+    window = [\"3:30\", \"5:00\"]              # earliest start and latest end, after the shift start\n\n\
     Without --templates, twelve built-in templates for a center open 07:00–22:00 are used (those of \
-    --example-week).",
+    --example-week).";
+
+/// Flags of `wfm schedule`.
+#[derive(Debug, clap::Args)]
+#[command(
+    group(ArgGroup::new("demand").required(true).args(["requirements", "example_week"])),
     after_help = "Examples:\n  \
     switchboard wfm schedule --example-week\n  \
     switchboard wfm schedule --example-week --under-penalty 300 --format json\n  \
@@ -644,6 +646,19 @@ mod tests {
         assert!(e.contains("line 3") && e.contains("second Mon"), "{e}");
         let e = parse_requirements("r.csv", "interval_start,required\nx,1\n", None).unwrap_err();
         assert!(e.contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn the_example_in_the_help_parses() {
+        let example: String = LONG_ABOUT
+            .lines()
+            .skip_while(|l| !l.starts_with("Templates TOML"))
+            .skip(1)
+            .take_while(|l| !l.is_empty())
+            .map(|l| format!("{}\n", l.trim_start()))
+            .collect();
+        let t = parse_templates("help", &format!("[[template]]\n{example}")).unwrap();
+        assert_eq!((t[0].name.as_str(), t[0].length_minutes, t[0].breaks[0].latest_end), ("FT8-early", 510, 300));
     }
 
     #[test]
