@@ -72,6 +72,11 @@ pub trait EventLog: Send + Sync {
     /// committed (concurrent appends share one transaction: group commit).
     /// A `seq` already stored (or repeated within `records`) fails the whole
     /// append with [`StoreError::DuplicateSeq`] and stores none of it.
+    ///
+    /// Appends are committed in the order they reach the writer, so a driver
+    /// that sends its engine's events in order (even without awaiting each
+    /// append before sending the next) never exposes a gap to readers. An
+    /// append whose caller stops waiting may still be committed.
     fn append(&self, records: &[EventRecord]) -> impl Future<Output = Result<()>> + Send;
 
     /// Up to `limit` records (at most [`MAX_PAGE`]) with `seq >= from_seq`, in order.
