@@ -105,10 +105,9 @@ fn routing(a: RoutingArgs) -> anyhow::Result<()> {
     };
     let report = bench::run_routing_bench(&cfg).map_err(|e| crate::UsageError(e.to_string()))?;
     match a.format {
-        Format::Text => print!("{}", bench::render_text(&report)),
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report).context("serialising the report")?),
+        Format::Text => crate::emit(&bench::render_text(&report)),
+        Format::Json => crate::emit(&(serde_json::to_string_pretty(&report).context("serialising the report")? + "\n")),
     }
-    Ok(())
 }
 
 /// Result of `bench simulate`.
@@ -160,9 +159,9 @@ fn simulate(a: SimulateArgs) -> anyhow::Result<()> {
         occupancy: outcome.figures.occupancy,
     };
     match a.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&result).context("serialising")?),
-        Format::Text => println!(
-            "{} calls through one queue of {} agents (AHT {} s, patience {} s, {:.0} calls/h){}: {:.3} s, {:.0} calls/s, {} engine events\nservice level {:.1} %, abandoned {:.1} %, occupancy {:.1} %",
+        Format::Json => crate::emit(&(serde_json::to_string_pretty(&result).context("serialising")? + "\n")),
+        Format::Text => crate::emit(&format!(
+            "{} calls through one queue of {} agents (AHT {} s, patience {} s, {:.0} calls/h){}: {:.3} s, {:.0} calls/s, {} engine events\nservice level {:.1} %, abandoned {:.1} %, occupancy {:.1} %\n",
             result.calls,
             result.agents,
             result.aht_seconds,
@@ -175,7 +174,6 @@ fn simulate(a: SimulateArgs) -> anyhow::Result<()> {
             result.service_level * 100.0,
             result.abandon_rate * 100.0,
             result.occupancy * 100.0,
-        ),
+        )),
     }
-    Ok(())
 }

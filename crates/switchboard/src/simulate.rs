@@ -236,8 +236,7 @@ pub fn run(args: Args) -> Result<()> {
         Format::Text => render_text(&model, &outcome),
         Format::Json => serde_json::to_string_pretty(&to_json(&model, &outcome)?)? + "\n",
     };
-    print!("{text}");
-    Ok(())
+    crate::emit(&text)
 }
 
 fn pct(x: f64) -> String {

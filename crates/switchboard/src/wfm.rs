@@ -251,8 +251,7 @@ fn erlang(args: ErlangArgs) -> Result<()> {
         Format::Text => render_text(&args, agents, scheduled, &figures),
         Format::Json => serde_json::to_string_pretty(&to_json(&args, agents, scheduled, &figures)?)? + "\n",
     };
-    print!("{text}");
-    Ok(())
+    crate::emit(&text)
 }
 
 fn object(v: Value) -> Map<String, Value> {

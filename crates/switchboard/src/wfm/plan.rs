@@ -282,17 +282,6 @@ pub fn parse_csv(name: &str, text: &str) -> Result<Table, String> {
     Ok(Table { rows, interval_minutes })
 }
 
-/// Writes `text` to standard output; a reader that went away (`| head`)
-/// is not an error.
-fn emit(text: &str) -> Result<()> {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(()),
-    }
-}
-
 fn read(path: &str) -> Result<String> {
     let text = if path == "-" { std::io::read_to_string(std::io::stdin()) } else { std::fs::read_to_string(path) };
     text.map_err(|e| UsageError(format!("cannot read {path}: {e}")).into())
@@ -360,7 +349,7 @@ pub fn history(args: HistoryArgs) -> Result<()> {
         let _ =
             writeln!(out, "{},{},{},{}", format_instant(r.day, r.start_minute), series.queue, r.offered, r.aht_seconds);
     }
-    emit(&out)
+    crate::emit(&out)
 }
 
 /// One queue's forecast, model and back-test.
@@ -532,7 +521,7 @@ pub fn forecast_cmd(args: ForecastArgs) -> Result<()> {
         }
         TableFormat::Text => render_forecast(&queues, &rows, minutes),
     };
-    emit(&text)
+    crate::emit(&text)
 }
 
 type ForecastRow = (i64, u32, String, f64, f64);
@@ -1010,7 +999,7 @@ pub fn staff(args: StaffArgs) -> Result<()> {
             out
         }
     };
-    emit(&text)
+    crate::emit(&text)
 }
 
 #[cfg(test)]

@@ -187,7 +187,7 @@ pub fn run(args: ScheduleArgs) -> Result<()> {
         }
         Format::Csv => render_csv(&s, &options, seconds),
     };
-    emit(&text)
+    crate::emit(&text)
 }
 
 /// The JSON document, in this key order.
@@ -202,17 +202,6 @@ struct JsonOut<'a> {
     templates: &'a [ShiftTemplate],
     /// Per agent, indices into `shifts`.
     roster: &'a [Vec<usize>],
-}
-
-/// Writes `text` to standard output; a reader that went away (`| head`)
-/// is not an error.
-fn emit(text: &str) -> Result<()> {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(()),
-    }
 }
 
 // ---------------------------------------------------------------- requirements
