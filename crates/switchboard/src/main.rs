@@ -1,6 +1,7 @@
 //! `switchboard`: the contact-center binary. Each subcommand lives in its
 //! own module with an `Args` struct (clap derive) and a `run` function.
 
+mod args;
 mod bench;
 mod simulate;
 mod wfm;

@@ -3,6 +3,7 @@
 //! or everything as JSON.
 
 use crate::UsageError;
+use crate::args::{non_negative, positive};
 use anyhow::{Context, Result};
 use clap::ValueEnum;
 use serde_json::{Map, Value, json};
@@ -103,24 +104,6 @@ enum Format {
     Text,
     /// One JSON object: totals at top level, intervals, replications.
     Json,
-}
-
-fn number(s: &str) -> Result<f64, String> {
-    let v: f64 = s.trim().parse().map_err(|_| format!("\"{s}\" is not a number"))?;
-    if !v.is_finite() {
-        return Err(format!("{s} is not a finite number"));
-    }
-    Ok(v)
-}
-
-fn positive(s: &str) -> Result<f64, String> {
-    let v = number(s)?;
-    if v <= 0.0 { Err(format!("must be greater than 0, not {v}")) } else { Ok(v) }
-}
-
-fn non_negative(s: &str) -> Result<f64, String> {
-    let v = number(s)?;
-    if v < 0.0 { Err(format!("must be 0 or more, not {v}")) } else { Ok(v) }
 }
 
 /// The scenario to run, and whether it came from flags.

@@ -6,6 +6,7 @@ mod plan;
 mod schedule;
 
 use crate::UsageError;
+use crate::args::{non_negative, number, positive};
 use ::wfm::{ErlangA, ErlangAMetrics, ErlangC, ErlangCMetrics, Staffing, Target, WfmError};
 use anyhow::Result;
 use clap::{ArgGroup, Subcommand, ValueEnum};
@@ -116,24 +117,6 @@ enum Format {
     Text,
     /// One JSON object.
     Json,
-}
-
-fn number(s: &str) -> Result<f64, String> {
-    let v: f64 = s.trim().parse().map_err(|_| format!("\"{s}\" is not a number"))?;
-    if !v.is_finite() {
-        return Err(format!("{s} is not a finite number"));
-    }
-    Ok(v)
-}
-
-fn positive(s: &str) -> Result<f64, String> {
-    let v = number(s)?;
-    if v <= 0.0 { Err(format!("must be greater than 0, not {v}")) } else { Ok(v) }
-}
-
-fn non_negative(s: &str) -> Result<f64, String> {
-    let v = number(s)?;
-    if v < 0.0 { Err(format!("must be 0 or more, not {v}")) } else { Ok(v) }
 }
 
 /// A fraction in (0, 1], or a percentage in (1, 100] ("80" or "80%").

@@ -2,6 +2,7 @@
 //! required agents per interval (see `wfm::schedule` for the model).
 
 use crate::UsageError;
+use crate::args::{non_negative, positive};
 use ::wfm::schedule::{
     BreakRule, DAY_NAMES, DAYS, MINUTES_PER_DAY, Requirements, Schedule, ScheduleOptions, ShiftTemplate, clock,
     example_templates, example_week, schedule, start_range,
@@ -114,21 +115,6 @@ enum Format {
     Json,
     /// Shifts, coverage per interval and totals as CSV tables.
     Csv,
-}
-
-fn number(s: &str) -> Result<f64, String> {
-    let v: f64 = s.trim().parse().map_err(|_| format!("\"{s}\" is not a number"))?;
-    if v.is_finite() { Ok(v) } else { Err(format!("{s} is not a finite number")) }
-}
-
-fn non_negative(s: &str) -> Result<f64, String> {
-    let v = number(s)?;
-    if v < 0.0 { Err(format!("must be 0 or more, not {v}")) } else { Ok(v) }
-}
-
-fn positive(s: &str) -> Result<f64, String> {
-    let v = number(s)?;
-    if v <= 0.0 { Err(format!("must be greater than 0, not {v}")) } else { Ok(v) }
 }
 
 fn read(path: &str) -> Result<String> {
