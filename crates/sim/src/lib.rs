@@ -42,7 +42,7 @@
 //!   and the engine's own KPI report ([`engine::kpi::IntervalFold`], fed
 //!   every event; [`kpi`]).
 //! * [`run`]: the event loop of one replication ([`run::run_with`] drives
-//!   any [`Driven`] engine).
+//!   the engine).
 //!
 //! Two ways of counting sit side by side. The simulator's [`Counts`] count
 //! each contact once, in the interval of its arrival, with the customer's
@@ -66,7 +66,7 @@ mod tests;
 
 pub use model::Model;
 pub use report::{Counts, Estimate, Figures};
-pub use run::{Driven, EventSink, RunResult};
+pub use run::{EventSink, RunResult};
 pub use scenario::{Scenario, ScenarioError};
 
 use engine::{Engine, EngineError, Output, Time};

@@ -25,23 +25,6 @@ use engine::{
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-/// What the simulator needs of an engine (a seam for drivers that wrap the engine).
-pub trait Driven {
-    /// See [`Engine::handle`].
-    fn handle(&mut self, now: Time, input: Input, out: &mut Vec<Output>) -> Result<(), EngineError>;
-    /// See [`Engine::next_deadline`].
-    fn next_deadline(&mut self) -> Option<Time>;
-}
-
-impl Driven for Engine {
-    fn handle(&mut self, now: Time, input: Input, out: &mut Vec<Output>) -> Result<(), EngineError> {
-        Engine::handle(self, now, input, out)
-    }
-    fn next_deadline(&mut self) -> Option<Time> {
-        Engine::next_deadline(self)
-    }
-}
-
 /// Receives every event of a run, in order (a KPI fold, a log writer).
 pub trait EventSink {
     /// One event.
@@ -185,9 +168,9 @@ struct StreamRt {
 }
 
 /// One replication in progress.
-struct Sim<'m, E: Driven, S: EventSink> {
+struct Sim<'m, S: EventSink> {
     m: &'m Model,
-    engine: E,
+    engine: Engine,
     sink: S,
     heap: BinaryHeap<Item>,
     seq: u64,
@@ -249,12 +232,7 @@ impl InputTag {
 
 /// Run one replication of `model` with `seed` on `engine` (already started
 /// at the model's start time), sending every event to `sink`.
-pub fn run_with<E: Driven, S: EventSink>(
-    model: &Model,
-    engine: E,
-    sink: S,
-    seed: u64,
-) -> Result<(RunResult, S), SimError> {
+pub fn run_with<S: EventSink>(model: &Model, engine: Engine, sink: S, seed: u64) -> Result<(RunResult, S), SimError> {
     let n_int = model.interval_count();
     let expected: f64 = model
         .streams
@@ -316,7 +294,7 @@ pub fn run_with<E: Driven, S: EventSink>(
     Ok((res, sink))
 }
 
-impl<E: Driven, S: EventSink> Sim<'_, E, S> {
+impl<S: EventSink> Sim<'_, S> {
     fn push(&mut self, at: u64, kind: Kind) {
         if at <= self.now {
             self.immediate.push_back(kind);
