@@ -49,6 +49,7 @@ mod customers;
 mod db;
 mod error;
 mod events;
+mod sessions;
 
 pub use accounts::{NewUser, Role, Team, User};
 pub use audit::{AuditEntry, AuditQuery, NewAuditEntry};
@@ -60,6 +61,7 @@ pub use customers::{
 pub use db::{Backend, Location, SQLITE_FILE, Store};
 pub use error::{Result, StoreError};
 pub use events::{EventQuery, MAX_GROUP_ROWS, MAX_PAGE, WriterStats};
+pub use sessions::Session;
 
 use engine::{
     AgentConfig, AgentId, ContactId, Engine, EngineConfig, EngineSnapshot, EventRecord, QueueConfig, QueueId, Settings,
@@ -228,10 +230,40 @@ pub trait AuditLog: Send + Sync {
     fn audit_entries(&self, query: &AuditQuery) -> impl Future<Output = Result<Vec<AuditEntry>>> + Send;
 }
 
-/// Everything the server needs from storage.
-pub trait Storage: EventLog + ConfigStore + AccountStore + CustomerStore + AuditLog + Clone + 'static {}
+/// Login sessions (the server issues tokens; the store keeps their hashes).
+pub trait SessionStore: Send + Sync {
+    /// Store a new session.
+    fn create_session(&self, session: &Session) -> impl Future<Output = Result<()>> + Send;
+    /// A session by token hash (expired ones too: the caller checks times).
+    fn session(&self, token_hash: &str) -> impl Future<Output = Result<Option<Session>>> + Send;
+    /// Record a request at `at` (never moves `last_seen` back).
+    fn touch_session(&self, token_hash: &str, at: Time) -> impl Future<Output = Result<()>> + Send;
+    /// End one session; `false` if it did not exist.
+    fn delete_session(&self, token_hash: &str) -> impl Future<Output = Result<bool>> + Send;
+    /// End every session of a user (password change, lock, deletion); how many.
+    fn delete_user_sessions(&self, user_id: i64) -> impl Future<Output = Result<u64>> + Send;
+    /// Remove sessions expired at `at` or idle since before `idle_before`; how many.
+    fn purge_sessions(&self, idle_before: Time, at: Time) -> impl Future<Output = Result<u64>> + Send;
+}
 
-impl<T: EventLog + ConfigStore + AccountStore + CustomerStore + AuditLog + Clone + 'static> Storage for T {}
+/// Small named JSON documents the server owns (its desk settings, hooks).
+pub trait DocumentStore: Send + Sync {
+    /// Store (or replace) a document.
+    fn put_document(&self, name: &str, data: &serde_json::Value) -> impl Future<Output = Result<()>> + Send;
+    /// A document by name.
+    fn document(&self, name: &str) -> impl Future<Output = Result<Option<serde_json::Value>>> + Send;
+}
+
+/// Everything the server needs from storage.
+pub trait Storage:
+    EventLog + ConfigStore + AccountStore + CustomerStore + AuditLog + SessionStore + DocumentStore + Clone + 'static
+{
+}
+
+impl<T> Storage for T where
+    T: EventLog + ConfigStore + AccountStore + CustomerStore + AuditLog + SessionStore + DocumentStore + Clone + 'static
+{
+}
 
 /// Rebuild the engine after a restart: the stored settings (default when
 /// none were saved) and every event of the log, applied in order, read in

@@ -17,6 +17,7 @@ mod customers;
 mod events;
 mod perf;
 mod restart;
+mod sessions;
 
 /// For every listed test function `module::name(&TestDb)`, a test
 /// `sqlite::module::name` and a test `postgres::module::name`.
@@ -57,4 +58,5 @@ conformance! {
     customers: [customer_crud_and_validation, lookup_by_phone, paged_listing, contact_records_and_history],
     csv: [import_reports_bad_rows_and_stores_good_ones, import_updates_by_id, export_round_trips, bad_header_stores_nothing],
     audit: [append_and_query],
+    sessions: [sessions_lifecycle, documents_round_trip],
 }
