@@ -43,6 +43,9 @@
 //!   every event; [`kpi`]).
 //! * [`run`]: the event loop of one replication ([`run::run_with`] drives
 //!   the engine).
+//! * [`twin`]: the digital twin — a day's forecast and staffing (schedule
+//!   or plan) on a routing scenario, with what-ifs, and per-interval
+//!   confidence intervals.
 //!
 //! Two ways of counting sit side by side. The simulator's [`Counts`] count
 //! each contact once, in the interval of its arrival, with the customer's
@@ -63,6 +66,7 @@ pub mod run;
 pub mod scenario;
 #[cfg(test)]
 mod tests;
+pub mod twin;
 
 pub use model::Model;
 pub use report::{Counts, Estimate, Figures};

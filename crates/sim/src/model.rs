@@ -44,6 +44,9 @@ pub struct StreamModel {
     pub rate_per_ms: Vec<f64>,
     /// Handle time.
     pub handle: Duration,
+    /// Mean handle time (ms) per reporting interval, replacing
+    /// `handle.mean_ms` for contacts arriving in it (empty: constant).
+    pub handle_mean_ms: Vec<f64>,
     /// Patience; `None`: never abandons.
     pub patience: Option<Duration>,
     /// Contact priority.
@@ -78,8 +81,11 @@ pub struct AgentModel {
     pub miss_probability: f64,
     /// Time an agent set not ready for missed offers takes to be ready again.
     pub ready_again_ms: u64,
-    /// Working spans `[start, end)` in ms, sorted, not overlapping.
+    /// Working spans `[start, end)` in ms, sorted, not overlapping (none:
+    /// the whole run, unless `absent`).
     pub shifts: Vec<(u64, u64)>,
+    /// The agent does not work in this run (an empty list in `agent_shifts`).
+    pub absent: bool,
 }
 
 /// Simulated customers' behaviour towards callbacks of a queue (index = queue id).
@@ -251,6 +257,30 @@ impl Builder {
         level as u8
     }
 
+    /// Parse a list of shifts (`path` names the list): sorted spans in ms,
+    /// every bad or overlapping shift reported.
+    fn shifts(&mut self, path: &str, list: &[ShiftSpec]) -> Vec<(u64, u64)> {
+        let mut shifts = Vec::new();
+        for (k, sh) in list.iter().enumerate() {
+            let a = parse_clock(&sh.start).map_err(|e| self.push(format!("{path}[{k}].start"), e));
+            let b = parse_clock(&sh.end).map_err(|e| self.push(format!("{path}[{k}].end"), e));
+            if let (Ok(a), Ok(b)) = (a, b) {
+                if b <= a {
+                    self.push(format!("{path}[{k}]"), "a shift must end after it starts".into());
+                } else {
+                    shifts.push((a, b, k));
+                }
+            }
+        }
+        shifts.sort();
+        for w in shifts.windows(2) {
+            if w[1].0 < w[0].1 {
+                self.push(format!("{path}[{}]", w[1].2), format!("overlaps shifts[{}]", w[0].2));
+            }
+        }
+        shifts.into_iter().map(|(a, b, _)| (a, b)).collect()
+    }
+
     fn queue(&mut self, path: impl FnOnce() -> String, name: &str) -> Option<QueueId> {
         match self.queue_ids.get(name) {
             Some(id) => Some(*id),
@@ -356,25 +386,19 @@ impl Builder {
             let answer_delay_ms = self.ms(|| format!("{gp}.answer_delay_seconds"), g.answer_delay_seconds, false);
             let miss_probability = self.probability(|| format!("{gp}.miss_probability"), g.miss_probability);
             let ready_again_ms = self.ms(|| format!("{gp}.ready_again_seconds"), g.ready_again_seconds, false);
-            let mut shifts = Vec::new();
-            for (k, sh) in g.shifts.iter().enumerate() {
-                let a = parse_clock(&sh.start).map_err(|e| self.push(format!("{gp}.shifts[{k}].start"), e));
-                let b = parse_clock(&sh.end).map_err(|e| self.push(format!("{gp}.shifts[{k}].end"), e));
-                if let (Ok(a), Ok(b)) = (a, b) {
-                    if b <= a {
-                        self.push(format!("{gp}.shifts[{k}]"), "a shift must end after it starts".into());
-                    } else {
-                        shifts.push((a, b, k));
-                    }
+            let shifts = self.shifts(&format!("{gp}.shifts"), &g.shifts);
+            let agent_shifts: Option<Vec<Vec<(u64, u64)>>> = g.agent_shifts.as_ref().map(|lists| {
+                if lists.len() as i64 != g.count {
+                    self.push(
+                        format!("{gp}.agent_shifts"),
+                        format!("has {} lists but the group has {} agents", lists.len(), g.count),
+                    );
                 }
-            }
-            shifts.sort();
-            for w in shifts.windows(2) {
-                if w[1].0 < w[0].1 {
-                    self.push(format!("{gp}.shifts[{}]", w[1].2), format!("overlaps shifts[{}]", w[0].2));
+                if !g.shifts.is_empty() {
+                    self.push(format!("{gp}.agent_shifts"), "give either `shifts` or `agent_shifts`".into());
                 }
-            }
-            let shifts: Vec<(u64, u64)> = shifts.into_iter().map(|(a, b, _)| (a, b)).collect();
+                lists.iter().enumerate().map(|(k, l)| self.shifts(&format!("{gp}.agent_shifts[{k}]"), l)).collect()
+            });
             let mut skills = Vec::new();
             for (name, level) in &g.skills {
                 let level = self.level(|| format!("{gp}.skills.{name}"), *level);
@@ -422,13 +446,22 @@ impl Builder {
                     // engine answer for them (one input less per contact).
                     auto_answer: answer_delay_ms == 0 && miss_probability == 0.0,
                 });
+                let (shifts, absent) = match &agent_shifts {
+                    Some(lists) => {
+                        let own = lists.get((k - 1) as usize).cloned().unwrap_or_default();
+                        let absent = own.is_empty();
+                        (own, absent)
+                    }
+                    None => (shifts.clone(), false),
+                };
                 agents.push(AgentModel {
                     name,
                     group: gi,
                     answer_delay_ms,
                     miss_probability,
                     ready_again_ms,
-                    shifts: shifts.clone(),
+                    shifts,
+                    absent,
                 });
             }
             self.group_agents.insert(g.name.clone(), ids);
@@ -610,6 +643,27 @@ impl Builder {
             };
             let handle =
                 self.duration(&ap, "aht_seconds", "handle_cv", a.aht_seconds, a.handle_distribution, a.handle_cv);
+            let mut handle_mean_ms = Vec::new();
+            if let Some(p) = &a.aht_profile {
+                if p.len() != n_intervals {
+                    self.push(
+                        format!("{ap}.aht_profile"),
+                        format!(
+                            "has {} values but the run has {n_intervals} intervals of {} minutes",
+                            p.len(),
+                            interval_ms / 60_000
+                        ),
+                    );
+                }
+                for (k, v) in p.iter().enumerate() {
+                    if !v.is_finite() || *v <= 0.0 {
+                        self.push(format!("{ap}.aht_profile[{k}]"), format!("must be positive seconds, not {v}"));
+                    }
+                }
+                handle_mean_ms =
+                    p.iter().map(|v| if v.is_finite() && *v > 0.0 { v * 1000.0 } else { handle.mean_ms }).collect();
+                handle_mean_ms.resize(n_intervals, handle.mean_ms);
+            }
             let patience = a.patience_seconds.map(|p| {
                 self.duration(&ap, "patience_seconds", "patience_cv", p, a.patience_distribution, a.patience_cv)
             });
@@ -691,6 +745,7 @@ impl Builder {
                 queue,
                 rate_per_ms,
                 handle,
+                handle_mean_ms,
                 patience,
                 priority: a.priority,
                 segments,

@@ -309,6 +309,9 @@ impl<S: EventSink> Sim<'_, S> {
         let m = self.m;
         for (i, a) in m.agents.iter().enumerate() {
             let agent = i as u32;
+            if a.absent {
+                continue;
+            }
             if a.shifts.is_empty() {
                 self.push(m.start_ms, Kind::ShiftStart { agent });
                 continue;
@@ -530,8 +533,13 @@ impl<S: EventSink> Sim<'_, S> {
         let sm = &m.streams[stream];
         let index = self.contacts.len();
         let Ok(contact) = u32::try_from(index) else { return Err(SimError::TooManyContacts) };
+        let interval = self.interval_of(now);
         let st = &mut self.streams[stream];
-        let handle_ms = sm.handle.draw(&mut st.draws).min(u64::from(u32::MAX)) as u32;
+        let handle = match sm.handle_mean_ms.get(interval) {
+            Some(&mean_ms) => crate::model::Duration { mean_ms, ..sm.handle },
+            None => sm.handle,
+        };
+        let handle_ms = handle.draw(&mut st.draws).min(u64::from(u32::MAX)) as u32;
         let patience = sm.patience.map(|p| p.draw(&mut st.draws));
         let asks_callback = sm.callback_probability > 0.0 && st.draws.next_f64() < sm.callback_probability;
         let mut segment = Segment::Unknown;
@@ -547,7 +555,7 @@ impl<S: EventSink> Sim<'_, S> {
             }
         }
         let measured = now >= m.warm_up_end_ms;
-        let interval = self.interval_of(now) as u32;
+        let interval = interval as u32;
         self.contacts.push(ContactRec {
             arrived: now,
             handle_ms,

@@ -366,6 +366,12 @@ pub struct AgentGroupSpec {
     /// Working hours; none means the whole run.
     #[serde(default)]
     pub shifts: Vec<ShiftSpec>,
+    /// Working hours of each agent of the group (one list per agent,
+    /// `count` lists), instead of `shifts`; an empty list: that agent does
+    /// not work in this run. The digital twin ([`crate::twin`]) staffs
+    /// groups this way from a schedule or a staffing plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_shifts: Option<Vec<Vec<ShiftSpec>>>,
     /// Seconds from an offer to the answer (default 0: answered at once).
     #[serde(default)]
     pub answer_delay_seconds: f64,
@@ -397,6 +403,7 @@ impl AgentGroupSpec {
             queues: queues.iter().map(|q| MembershipSpec::Name(q.to_string())).collect(),
             capacity: Capacity::default(),
             shifts: Vec::new(),
+            agent_shifts: None,
             answer_delay_seconds: 0.0,
             miss_probability: 0.0,
             ready_again_seconds: default_ready_again(),
@@ -481,6 +488,11 @@ pub struct ArrivalSpec {
     pub profile: Option<Vec<f64>>,
     /// Mean handle (talk) time in seconds.
     pub aht_seconds: f64,
+    /// Mean handle time for each reporting interval of the run, from its
+    /// start (seconds; replaces `aht_seconds` for contacts arriving in that
+    /// interval).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aht_profile: Option<Vec<f64>>,
     /// Distribution of handle times (default exponential).
     #[serde(default)]
     pub handle_distribution: Distribution,
@@ -532,6 +544,7 @@ impl ArrivalSpec {
             calls_per_hour: Some(calls_per_hour),
             profile: None,
             aht_seconds,
+            aht_profile: None,
             handle_distribution: Distribution::Exponential,
             handle_cv: None,
             patience_seconds: None,
