@@ -358,8 +358,9 @@
     try {
       await SB.busy($('#btn-queue-save'), () => SB.put('/api/admin/queues/' + enc(id), cfg, { quiet: true }));
       SB.toast(t('common.saved'), 'ok');
-      $('#queue-form').dataset.mode = '';
       await loaders.queues();
+      const saved = S.queues.find((q) => q.id === id);
+      if (saved) setQueueForm(saved, false);
     } catch (e) {
       showError(box, e);
     }
@@ -466,8 +467,9 @@
     try {
       await SB.busy($('#btn-agent-save'), () => SB.put('/api/admin/agents/' + enc(id), cfg, { quiet: true }));
       SB.toast(t('common.saved'), 'ok');
-      $('#agent-form').dataset.mode = '';
       await loaders.agents();
+      const saved = S.agents.find((a) => a.id === id);
+      if (saved) setAgentForm(saved, false);
     } catch (e) {
       showError(box, e);
     }

@@ -99,10 +99,13 @@
       const id = key(w.contact);
       ids.add(id);
       const ps = S.phaseSince.get(id);
+      const live = w.phase === 'talking' || w.phase === 'held' || w.phase === 'dialling';
+      if (ps && ps.connectedAt === undefined && live) ps.connectedAt = now;
       if (!ps || ps.phase !== w.phase) {
         // First sight on page load: the agent's own `since` is the best guess for a single contact.
         const at = !ps && (view.work || []).length === 1 && !S.knownWork.has(id) && S.agent.since ? view.since - SB.skew : now;
-        S.phaseSince.set(id, { phase: w.phase, at: Math.min(at, now) });
+        const first = Math.min(at, now);
+        S.phaseSince.set(id, { phase: w.phase, at: first, connectedAt: ps && ps.connectedAt !== undefined ? ps.connectedAt : live ? first : undefined });
       }
       if (w.phase !== 'reserved') ensurePop(id);
       else if (!S.offers.has(id) && !S.pops.has(id)) {
@@ -345,7 +348,7 @@
         el('td', null, queueName(r.queue)),
         el('td', null, agentName(r.agent)),
         el('td', null, r.outcome ? SB.tOr('outcome.' + r.outcome, r.outcome) : t('outcome.open')),
-        el('td', null, w.disposition || '—', w.follow_up ? el('span', { class: 'chip warn', title: t('wrapup.followUp') }, t('hist.followUp')) : null),
+        el('td', null, w.disposition ? SB.tOr('code.' + w.disposition, w.disposition) : '—', w.follow_up ? el('span', { class: 'chip warn', title: t('wrapup.followUp') }, t('hist.followUp')) : null),
         el('td', { class: 'notes', title: [w.need, w.service_given, w.notes].filter(Boolean).join(' · ') }, w.notes || w.need || '')));
     });
     SB.fill(box, tbl);
@@ -451,7 +454,8 @@
     } else {
       const ps = S.phaseSince.get(key(cur.contact));
       $('#active-timer').classList.remove('urgent');
-      SB.setText($('#active-timer'), ps ? SB.fmtDuration((Date.now() - ps.at) / 1000) : '0:00');
+      const from = ps ? (ps.connectedAt !== undefined ? ps.connectedAt : ps.at) : null;
+      SB.setText($('#active-timer'), from ? SB.fmtDuration((Date.now() - from) / 1000) : '0:00');
     }
   }
 
@@ -482,7 +486,7 @@
       if (verb === 'reject') S.offers.delete(id);
       if (verb === 'accept') {
         S.offers.delete(id);
-        S.phaseSince.set(id, { phase: 'talking', at: Date.now() });
+        S.phaseSince.set(id, { phase: 'talking', at: Date.now(), connectedAt: Date.now() });
       }
       applyAgent(v, false);
       return true;
@@ -536,6 +540,7 @@
 
     const form = $('#wrapup-form');
     form.addEventListener('input', saveDraft);
+    $('#wrapup-disposition').addEventListener('change', () => { if ($('#wrapup-disposition').value) SB.show($('#wrapup-error'), false); });
     form.addEventListener('change', saveDraft);
     $('#btn-wrapup-extend').addEventListener('click', (e) => contactAction(e.currentTarget, 'wrap-up/extend', { seconds: 30 }, $('#wrapup-error')));
     form.addEventListener('submit', async (ev) => {

@@ -607,9 +607,9 @@
     const labels = spec.labels || [];
     const bars = spec.bars || [];
     const lines = spec.lines || [];
-    const W = spec.width || 900;
+    const W = spec.width || 760;
     const H = spec.height || 260;
-    const m = { l: 44, r: lines.length ? 48 : 12, t: 14, b: 42 };
+    const m = { l: bars.length ? 44 : 12, r: lines.length ? 48 : 12, t: 14, b: 42 };
     const pw = W - m.l - m.r;
     const ph = H - m.t - m.b;
     SB.clear(container);
@@ -634,7 +634,7 @@
       const v = (ymax * i) / 4;
       const yy = y(v);
       g.appendChild(svg('line', { x1: m.l, x2: m.l + pw, y1: yy, y2: yy, class: 'gridline' }));
-      g.appendChild(svg('text', { x: m.l - 6, y: yy + 4, 'text-anchor': 'end' }, Number.isInteger(v) ? v : v.toFixed(1)));
+      if (bars.length) g.appendChild(svg('text', { x: m.l - 6, y: yy + 4, 'text-anchor': 'end' }, Number.isInteger(v) ? v : v.toFixed(1)));
       if (lines.length) g.appendChild(svg('text', { x: m.l + pw + 6, y: yy + 4, 'text-anchor': 'start' }, i * 25 + '%'));
     }
     // x labels (at most ~16)
@@ -682,7 +682,8 @@
       gl.insertBefore(svg('path', { d: d, fill: 'none' }), gl.firstChild);
       root.appendChild(gl);
     });
-    // legend
+    // legend (text width estimated: CJK glyphs are about twice as wide)
+    const textW = (s) => Array.from(String(s)).reduce((w, ch) => w + (ch.charCodeAt(0) > 0x2e80 ? 12.5 : 7), 0);
     const lg = svg('g', { class: 'legend' });
     let lx = m.l;
     const ly = H - 8;
@@ -691,14 +692,14 @@
       gi.appendChild(svg('rect', { x: lx, y: ly - 9, width: 10, height: 10 }));
       lg.appendChild(gi);
       lg.appendChild(svg('text', { x: lx + 14, y: ly }, b.label));
-      lx += 22 + b.label.length * 7.5;
+      lx += 26 + textW(b.label);
     });
     lines.forEach((ln, li) => {
       const gi = svg('g', { class: 'series line ' + (ln.cls || 'l' + (li + 1)) });
       gi.appendChild(svg('line', { x1: lx, x2: lx + 14, y1: ly - 4, y2: ly - 4 }));
       lg.appendChild(gi);
       lg.appendChild(svg('text', { x: lx + 18, y: ly }, ln.label));
-      lx += 26 + ln.label.length * 7.5;
+      lx += 30 + textW(ln.label);
     });
     root.appendChild(lg);
     container.appendChild(root);
