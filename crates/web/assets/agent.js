@@ -18,6 +18,7 @@
     drafts: new Map(), // contact id → wrap-up form values
     selected: null, // contact id shown
     knownWork: new Set(),
+    acting: new Set(), // contacts with an accept/reject in flight (no "withdrawn" notice for those)
     events: [],
   };
 
@@ -481,6 +482,7 @@
     const id = S.selected;
     if (!id) return;
     if (errBox) SB.show(errBox, false);
+    if (verb === 'accept' || verb === 'reject') S.acting.add(id);
     try {
       const v = await SB.busy(button, () => SB.post('/api/contacts/' + encodeURIComponent(id) + '/' + verb, body, { quiet: !!errBox }));
       if (verb === 'reject') S.offers.delete(id);
@@ -494,6 +496,8 @@
       if (errBox && e.status !== 401) showErr(errBox, e);
       render();
       return false;
+    } finally {
+      setTimeout(() => S.acting.delete(id), 2000);
     }
   }
 
@@ -731,7 +735,7 @@
         const id = key(o.contact);
         if (S.offers.delete(id)) {
           const w = ((S.agent && S.agent.work) || []).find((x) => key(x.contact) === id);
-          if (!w || w.phase === 'reserved') SB.toast(t('offer.cancelled'), 'info');
+          if ((!w || w.phase === 'reserved') && !S.acting.has(id)) SB.toast(t('offer.cancelled'), 'info');
         }
         if (S.agent && S.agent.work) {
           // The offer is gone even if the next `me` has not come yet.
