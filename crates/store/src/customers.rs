@@ -507,9 +507,12 @@ impl CustomerStore for Store {
                  ON CONFLICT (contact_id) DO UPDATE SET customer_id = excluded.customer_id, queue_id = excluded.queue_id, \
                  agent_id = excluded.agent_id, channel = excluded.channel, arrived_at = excluded.arrived_at, \
                  answered_at = excluded.answered_at, ended_at = excluded.ended_at, outcome = excluded.outcome, \
-                 wrap_need = excluded.wrap_need, wrap_service = excluded.wrap_service, \
-                 wrap_disposition = excluded.wrap_disposition, wrap_notes = excluded.wrap_notes, \
-                 wrap_follow_up = excluded.wrap_follow_up, updated_at = excluded.updated_at",
+                 wrap_need = CASE WHEN excluded.wrap_disposition IS NULL THEN contact_records.wrap_need ELSE excluded.wrap_need END, \
+                 wrap_service = CASE WHEN excluded.wrap_disposition IS NULL THEN contact_records.wrap_service ELSE excluded.wrap_service END, \
+                 wrap_disposition = COALESCE(excluded.wrap_disposition, contact_records.wrap_disposition), \
+                 wrap_notes = CASE WHEN excluded.wrap_disposition IS NULL THEN contact_records.wrap_notes ELSE excluded.wrap_notes END, \
+                 wrap_follow_up = CASE WHEN excluded.wrap_disposition IS NULL THEN contact_records.wrap_follow_up ELSE excluded.wrap_follow_up END, \
+                 updated_at = excluded.updated_at",
             )
             .bind(contact)
             .bind(rec.customer_id.as_deref())

@@ -175,7 +175,8 @@ pub trait CustomerStore: Send + Sync {
     fn count_customers(&self) -> impl Future<Output = Result<u64>> + Send;
     /// Delete a customer (their contact records stay, unlinked).
     fn delete_customer(&self, id: &str) -> impl Future<Output = Result<bool>> + Send;
-    /// Insert or replace the record of a contact.
+    /// Insert or replace the record of a contact. A record without a wrap-up
+    /// keeps the wrap-up already stored (it may have been given first).
     fn put_contact_record(&self, record: &ContactRecord) -> impl Future<Output = Result<()>> + Send;
     /// Store the wrap-up of a recorded contact.
     fn set_wrap_up(&self, contact: ContactId, wrap_up: &WrapUp) -> impl Future<Output = Result<()>> + Send;

@@ -3,6 +3,7 @@
 
 mod args;
 mod bench;
+mod serve;
 mod simulate;
 mod wfm;
 
@@ -23,6 +24,10 @@ struct Cli {
 /// The subcommands. Adding one is a variant here and an arm in `main`.
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the contact-center server (API, live updates, browser UI).
+    Serve(serve::ServeArgs),
+    /// Run the server with a sample company and simulated callers and agents.
+    Demo(serve::DemoArgs),
     /// Simulate a contact center in virtual time with the real routing engine.
     Simulate(simulate::Args),
     /// Measure the engine's routing latency or the simulator's speed.
@@ -76,6 +81,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
     let result = match cli.command {
+        Command::Serve(args) => serve::run_serve(args),
+        Command::Demo(args) => serve::run_demo(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Wfm(args) => wfm::run(args),

@@ -172,6 +172,14 @@ pub async fn contact_records_and_history(db: &TestDb) {
     assert!(matches!(s.set_wrap_up(ContactId(99), &wrap).await.unwrap_err(), StoreError::NotFound { .. }));
     let no_code = WrapUp { disposition: " ".into(), ..wrap.clone() };
     assert!(matches!(s.set_wrap_up(ContactId(1), &no_code).await.unwrap_err(), StoreError::Invalid(_)));
+    // A later put without a wrap-up (the end of the contact written after
+    // the agent's wrap-up) keeps the wrap-up.
+    let mut ended = r1.clone();
+    ended.wrap_up = None;
+    ended.ended_at = Some(Time(99_000));
+    s.put_contact_record(&ended).await.unwrap();
+    r1.ended_at = Some(Time(99_000));
+    assert_eq!(s.contact_record(ContactId(1)).await.unwrap(), Some(r1.clone()));
 
     // More contacts; two arrive at the same moment.
     let mut r2 = record(2, Some("cu"), 9_000);

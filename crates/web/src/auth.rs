@@ -1,0 +1,286 @@
+//! Accounts: Argon2 password hashes, session tokens, the lock-out policy and
+//! the [`Caller`] every API handler receives.
+//!
+//! A token is 32 random bytes (hex) given to the browser once, as an
+//! HttpOnly cookie and in the login answer; the store keeps only its
+//! SHA-256, so a copy of the database signs nobody in.
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use engine::Time;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use store::{AccountStore, Role, Session, SessionStore, User};
+
+/// Name of the session cookie.
+pub const COOKIE: &str = "sb_session";
+/// A session ends this long after login, whatever happens.
+pub const SESSION_MAX_MS: u64 = 12 * 3_600_000;
+/// A session ends after this long without a request.
+pub const SESSION_IDLE_MS: u64 = 30 * 60_000;
+/// Failed logins in a row that lock an account.
+pub const MAX_FAILED_LOGINS: u32 = 5;
+/// How long a lock lasts.
+pub const LOCK_MS: u64 = 15 * 60_000;
+/// `last_seen` is written at most this often per session.
+const TOUCH_EVERY_MS: u64 = 60_000;
+/// Passwords shorter than this are refused.
+pub const MIN_PASSWORD_LEN: usize = 8;
+
+/// Hash a password (Argon2id, random salt) into a PHC string. Slow on
+/// purpose: call from a blocking task.
+pub fn hash_password(password: &str) -> ApiResult<String> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| ApiError::internal("password hashing", e))
+}
+
+/// Whether `password` matches a stored PHC hash. A malformed stored hash
+/// matches nothing.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    match PasswordHash::new(hash) {
+        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// [`hash_password`] on the blocking pool.
+pub async fn hash_password_async(password: String) -> ApiResult<String> {
+    check_password_rules(&password)?;
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| ApiError::internal("password hashing", e))?
+}
+
+/// The rules a new password must meet.
+pub fn check_password_rules(password: &str) -> ApiResult<()> {
+    if password.chars().count() < MIN_PASSWORD_LEN {
+        return Err(ApiError::invalid(format!("a password needs at least {MIN_PASSWORD_LEN} characters")));
+    }
+    Ok(())
+}
+
+/// A fresh random token (64 hex digits).
+pub fn new_token() -> ApiResult<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| ApiError::internal("random token", e))?;
+    Ok(hex(&bytes))
+}
+
+/// Lower-case hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// SHA-256 of a token, as stored.
+pub fn token_hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// The current wall-clock time.
+pub fn now() -> Time {
+    let ms =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+    Time(ms)
+}
+
+/// What a login attempt gives.
+pub enum LoginOutcome {
+    /// Signed in: the token and its session.
+    Ok {
+        /// The user.
+        user: Box<User>,
+        /// The token to hand to the client.
+        token: String,
+        /// The session stored.
+        session: Session,
+    },
+    /// Unknown login or wrong password (the same answer for both).
+    BadCredentials,
+    /// Locked until then.
+    Locked(Time),
+}
+
+/// Check a login and password, apply the lock-out policy, and open a session.
+pub async fn login(state: &AppState, login: &str, password: &str) -> ApiResult<LoginOutcome> {
+    let at = now();
+    let Some(user) = state.store.user_by_login(login).await? else {
+        // Spend the same time as a real check so logins cannot be probed by timing.
+        let pw = password.to_string();
+        let _ = tokio::task::spawn_blocking(move || verify_password(&pw, DUMMY_HASH)).await;
+        return Ok(LoginOutcome::BadCredentials);
+    };
+    if let Some(until) = user.locked_until
+        && until > at
+    {
+        return Ok(LoginOutcome::Locked(until));
+    }
+    let (pw, hash) = (password.to_string(), user.password_hash.clone());
+    let good = tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
+        .await
+        .map_err(|e| ApiError::internal("password check", e))?;
+    if !good {
+        let lock = (user.failed_logins + 1 >= MAX_FAILED_LOGINS).then_some(Time(at.0 + LOCK_MS));
+        let user = state.store.record_login_failure(user.id, lock).await?;
+        if let Some(until) = lock {
+            tracing::warn!(login = %user.login, "account locked after {} failed logins", user.failed_logins);
+            state.store.delete_user_sessions(user.id).await?;
+            return Ok(LoginOutcome::Locked(until));
+        }
+        return Ok(LoginOutcome::BadCredentials);
+    }
+    let user = if user.failed_logins > 0 || user.locked_until.is_some() {
+        state.store.clear_login_failures(user.id).await?
+    } else {
+        user
+    };
+    let token = new_token()?;
+    let session = Session {
+        token_hash: token_hash(&token),
+        user_id: user.id,
+        created_at: at,
+        last_seen: at,
+        expires_at: Time(at.0 + SESSION_MAX_MS),
+    };
+    state.store.create_session(&session).await?;
+    Ok(LoginOutcome::Ok { user: Box::new(user), token, session })
+}
+
+/// A valid Argon2id hash of a random password: verifying against it costs
+/// what a real check costs.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$7CAq5Ma9Jt5ZZZZBmS3K8g$0QbDvmB1p1xxYmMrPwZQ4sB1nS1G1zD3fKzD0Ck8k4Q";
+
+/// The token a request carries: the session cookie, or `Authorization: Bearer`.
+pub fn request_token(headers: &HeaderMap) -> Option<String> {
+    if let Some(v) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
+        && let Some(t) = v.strip_prefix("Bearer ")
+    {
+        return Some(t.trim().to_string());
+    }
+    for v in headers.get_all(header::COOKIE) {
+        let Ok(v) = v.to_str() else { continue };
+        for part in v.split(';') {
+            if let Some((k, val)) = part.trim().split_once('=')
+                && k == COOKIE
+                && !val.is_empty()
+            {
+                return Some(val.to_string());
+            }
+        }
+    }
+    None
+}
+
+/// The signed-in user of a request. Extracting it fails with 401 when there
+/// is no valid session.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    /// The user.
+    pub user: User,
+    /// Hash of the session token (for logout).
+    pub token_hash: String,
+}
+
+impl Caller {
+    /// The user's role.
+    pub fn role(&self) -> Role {
+        self.user.role
+    }
+    /// Fails with 403 unless the user has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> ApiResult<()> {
+        if roles.contains(&self.user.role) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!("the {} role may not do this", self.user.role)))
+        }
+    }
+    /// The engine agent this user works as; 409 when the account has none.
+    pub fn agent(&self) -> ApiResult<engine::AgentId> {
+        self.user
+            .agent_id
+            .ok_or_else(|| ApiError::conflict(format!("user {} is not linked to an agent", self.user.login)))
+    }
+    /// Who to name in the audit log.
+    pub fn actor(&self) -> String {
+        self.user.login.clone()
+    }
+}
+
+/// Resolve a token to its user, or `None` when the session is missing,
+/// expired or idle too long (which also removes it).
+pub async fn resolve(state: &AppState, token: &str) -> ApiResult<Option<Caller>> {
+    let hash = token_hash(token);
+    let Some(session) = state.store.session(&hash).await? else { return Ok(None) };
+    let at = now();
+    if session.expires_at <= at || session.last_seen.0 + SESSION_IDLE_MS <= at.0 {
+        state.store.delete_session(&hash).await?;
+        return Ok(None);
+    }
+    let Some(user) = state.store.user(session.user_id).await? else { return Ok(None) };
+    if at.0 >= session.last_seen.0 + TOUCH_EVERY_MS {
+        state.store.touch_session(&hash, at).await?;
+    }
+    Ok(Some(Caller { user, token_hash: hash }))
+}
+
+impl FromRequestParts<Arc<AppState>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Caller, ApiError> {
+        if let Some(c) = parts.extensions.get::<Caller>() {
+            return Ok(c.clone());
+        }
+        let token = request_token(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
+        let caller = resolve(state, &token).await?.ok_or_else(ApiError::unauthenticated)?;
+        parts.extensions.insert(caller.clone());
+        Ok(caller)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_verify_and_differ() {
+        let a = hash_password("correct horse").unwrap();
+        let b = hash_password("correct horse").unwrap();
+        assert_ne!(a, b, "random salt");
+        assert!(a.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse", &a));
+        assert!(!verify_password("wrong horse", &a));
+        assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn dummy_hash_parses() {
+        assert!(PasswordHash::new(DUMMY_HASH).is_ok());
+    }
+
+    #[test]
+    fn tokens_from_cookie_or_bearer() {
+        let mut h = HeaderMap::new();
+        assert_eq!(request_token(&h), None);
+        h.insert(header::COOKIE, "a=b; sb_session=abc; c=d".parse().unwrap());
+        assert_eq!(request_token(&h).as_deref(), Some("abc"));
+        h.insert(header::AUTHORIZATION, "Bearer xyz".parse().unwrap());
+        assert_eq!(request_token(&h).as_deref(), Some("xyz"));
+        let t = new_token().unwrap();
+        assert_eq!(t.len(), 64);
+        assert_eq!(token_hash(&t).len(), 64);
+        assert_ne!(token_hash(&t), t);
+    }
+}

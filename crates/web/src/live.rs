@@ -1,0 +1,489 @@
+//! The live driver: the engine on the wall clock inside the server.
+//!
+//! One task (the *actor*) owns the [`Engine`] and is the only one to touch
+//! it: API handlers send it [`Input`]s and closures to read views, and it
+//! wakes itself for the engine's next deadline (never polls). Its output
+//! goes, in order, to a second task (the *publisher*) that appends the
+//! events to the store — several batches per transaction when they queue
+//! up, on top of the store's own group commit — and only then answers the
+//! callers, feeds the KPI folds and fans the batch out to live connections.
+//! So a client that got an answer, and every browser that saw an event, saw
+//! something already on disk.
+//!
+//! On start the engine is rebuilt from the stored log (configuration,
+//! contacts still waiting, agents' states), or started from the stored
+//! configuration when the log is empty. Contact ids continue after the
+//! largest one in the log.
+//!
+//! If the store refuses an append, the engine and the log would disagree,
+//! so the driver stops taking inputs (every call answers 503) and the
+//! health check fails: restart the server to rebuild from the log.
+
+use crate::error::{ApiError, ApiResult};
+use crate::hub::{AgentMsg, Hub, OfferMsg, Published};
+use crate::pop::{self, WebContact};
+use engine::kpi::{IntervalFold, KpiConfig, LiveWindow};
+use engine::{
+    AgentId, Command, ContactId, ContactSpec, DialOutcome, Engine, EngineError, Event, EventRecord, Input, Output,
+    QueueId, Time,
+};
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use store::{ConfigStore, EventLog, MAX_PAGE, Store, StoreError};
+use tokio::sync::{mpsc, oneshot, watch};
+
+/// How many queued batches the publisher appends in one go.
+const MAX_BATCHES_PER_APPEND: usize = 256;
+
+/// What a caller gets back once its input's events are on disk.
+#[derive(Clone, Debug, Default)]
+pub struct Applied {
+    /// The engine's output (events and commands).
+    pub outputs: Vec<Output>,
+    /// The id given to an arriving contact.
+    pub contact: Option<ContactId>,
+}
+
+type ReadFn = Box<dyn FnOnce(&Engine, &HashMap<ContactId, WebContact>, Time) + Send>;
+
+enum Job {
+    Input { input: Input, reply: oneshot::Sender<ApiResult<Applied>> },
+    Read(ReadFn),
+}
+
+/// The KPI folds kept live: per queue and agent × interval since the log
+/// began, and the sliding window of the wallboard.
+pub struct Kpi {
+    /// Interval counts (reports, charts).
+    pub fold: IntervalFold,
+    /// Last minutes (wallboard).
+    pub window: LiveWindow,
+}
+
+struct Inner {
+    jobs: mpsc::UnboundedSender<Job>,
+    hub: Hub,
+    kpi: Mutex<Kpi>,
+    committed: watch::Sender<u64>,
+    failed: AtomicBool,
+    order_hook: RwLock<Option<String>>,
+    /// Answer callback dials of web contacts at once (no telephony yet).
+    auto_connect_callbacks: bool,
+}
+
+/// Options of the driver.
+#[derive(Clone, Debug)]
+pub struct LiveOptions {
+    /// KPI settings (interval length, service-level threshold, window).
+    pub kpi: KpiConfig,
+    /// Callbacks of web contacts connect as soon as they are dialled.
+    pub auto_connect_callbacks: bool,
+}
+
+impl Default for LiveOptions {
+    fn default() -> Self {
+        LiveOptions { kpi: KpiConfig::default(), auto_connect_callbacks: true }
+    }
+}
+
+/// Handle to the running driver; cheap to clone.
+#[derive(Clone)]
+pub struct Live(Arc<Inner>);
+
+impl Live {
+    /// Rebuild the engine from `store` (or start it from the stored
+    /// configuration) and start the driver's tasks.
+    pub async fn start(store: Store, options: LiveOptions) -> Result<Live, StartError> {
+        let mut fold = IntervalFold::new(options.kpi.clone());
+        let mut window = LiveWindow::new(options.kpi.clone());
+        let mut contacts = HashMap::new();
+        let mut max_contact = 0u64;
+        let settings = store.load_settings().await?.unwrap_or_default();
+        let mut engine = Engine::replay(settings, std::iter::empty());
+        let mut next = 0;
+        let mut replayed = 0u64;
+        loop {
+            let page = store.read_events(next, MAX_PAGE).await?;
+            let Some(last) = page.last() else { break };
+            next = last.seq.saturating_add(1);
+            for rec in &page {
+                engine.apply_record(rec);
+                fold.apply(rec);
+                window.apply(rec);
+                track_contact(&mut contacts, &mut max_contact, rec);
+            }
+            replayed += page.len() as u64;
+            if page.len() < MAX_PAGE {
+                break;
+            }
+        }
+        let now = crate::auth::now();
+        let mut first = Vec::new();
+        if replayed == 0 {
+            let config = store.load_engine_config().await?;
+            engine = Engine::start(config, now, &mut first)?;
+        }
+        tracing::info!(events = replayed, live_contacts = contacts.len(), "engine rebuilt from the event log");
+        let (jobs_tx, jobs_rx) = mpsc::unbounded_channel();
+        let (pub_tx, pub_rx) = mpsc::unbounded_channel();
+        let inner = Arc::new(Inner {
+            jobs: jobs_tx,
+            hub: Hub::default(),
+            kpi: Mutex::new(Kpi { fold, window }),
+            committed: watch::channel(engine.last_seq()).0,
+            failed: AtomicBool::new(false),
+            order_hook: RwLock::new(None),
+            auto_connect_callbacks: options.auto_connect_callbacks,
+        });
+        let live = Live(inner);
+        let actor = Actor {
+            engine,
+            contacts,
+            next_contact: max_contact + 1,
+            last_now: now,
+            publisher: pub_tx,
+            live: live.clone(),
+        };
+        let publisher = Publisher { store, live: live.clone(), http: reqwest::Client::new() };
+        tokio::spawn(publisher.run(pub_rx));
+        tokio::spawn(actor.run(jobs_rx, first));
+        Ok(live)
+    }
+
+    /// Apply an input; resolves once its events are on disk.
+    pub async fn input(&self, input: Input) -> ApiResult<Applied> {
+        if self.failed() {
+            return Err(unavailable());
+        }
+        let (tx, rx) = oneshot::channel();
+        self.0.jobs.send(Job::Input { input, reply: tx }).map_err(|_| unavailable())?;
+        rx.await.map_err(|_| unavailable())?
+    }
+
+    /// A new contact: the driver gives it the next id (whatever `spec.id` says).
+    pub async fn arrive(&self, spec: ContactSpec) -> ApiResult<ContactId> {
+        let applied = self.input(Input::Arrive { contact: spec }).await?;
+        applied.contact.ok_or_else(|| ApiError::internal("contact arrival", "no id given"))
+    }
+
+    /// Read the engine (and the driver's contacts) at the current time.
+    pub async fn read<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Engine, &HashMap<ContactId, WebContact>, Time) -> R + Send + 'static,
+    ) -> ApiResult<R> {
+        let (tx, rx) = oneshot::channel();
+        let job = Job::Read(Box::new(move |e, c, now| {
+            let _ = tx.send(f(e, c, now));
+        }));
+        self.0.jobs.send(job).map_err(|_| unavailable())?;
+        rx.await.map_err(|_| unavailable())
+    }
+
+    /// The subscriber registry.
+    pub fn hub(&self) -> &Hub {
+        &self.0.hub
+    }
+
+    /// Run `f` on the KPI folds.
+    pub fn with_kpi<R>(&self, f: impl FnOnce(&mut Kpi) -> R) -> R {
+        f(&mut self.0.kpi.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// The largest sequence number on disk; changes wake watchers.
+    pub fn committed(&self) -> watch::Receiver<u64> {
+        self.0.committed.subscribe()
+    }
+
+    /// The driver stopped after a storage failure.
+    pub fn failed(&self) -> bool {
+        self.0.failed.load(Ordering::Relaxed)
+    }
+
+    /// Set (or clear) the order-history hook URL.
+    pub fn set_order_hook(&self, url: Option<String>) {
+        *self.0.order_hook.write().unwrap_or_else(PoisonError::into_inner) = url;
+    }
+
+    fn order_hook(&self) -> Option<String> {
+        self.0.order_hook.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+}
+
+/// Why the driver could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The store failed.
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
+    /// The stored configuration is refused by the engine.
+    #[error("engine: {0}")]
+    Engine(#[from] EngineError),
+}
+
+fn unavailable() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable",
+        "the engine is not running (storage failure or shutdown); see the server log",
+    )
+}
+
+/// Keep the driver's contact table in step with the log.
+fn track_contact(contacts: &mut HashMap<ContactId, WebContact>, max: &mut u64, rec: &EventRecord) {
+    match &rec.event {
+        Event::ContactArrived { contact, queue, channel, priority, segment, details, .. } => {
+            *max = (*max).max(contact.0);
+            contacts.insert(
+                *contact,
+                WebContact {
+                    id: *contact,
+                    queue: *queue,
+                    channel: *channel,
+                    arrived_at: rec.at,
+                    priority: *priority,
+                    segment: *segment,
+                    details: details.clone(),
+                },
+            );
+        }
+        Event::ContactEnded { contact, .. } => {
+            contacts.remove(contact);
+        }
+        _ => {}
+    }
+}
+
+/// One input's worth of output, on its way to the publisher.
+struct Batch {
+    records: Vec<EventRecord>,
+    commands: Vec<Command>,
+    /// Offers with the contact as the driver knows it.
+    offers: Vec<(AgentId, ContactId, Time, WebContact, String)>,
+    /// Agents whose state changed, with their new view.
+    agents: Vec<engine::AgentView>,
+    reply: Option<(oneshot::Sender<ApiResult<Applied>>, Applied)>,
+}
+
+struct Actor {
+    engine: Engine,
+    contacts: HashMap<ContactId, WebContact>,
+    next_contact: u64,
+    last_now: Time,
+    publisher: mpsc::UnboundedSender<Batch>,
+    live: Live,
+}
+
+impl Actor {
+    fn clock(&mut self) -> Time {
+        let t = crate::auth::now().max(self.last_now);
+        self.last_now = t;
+        t
+    }
+
+    async fn run(mut self, mut jobs: mpsc::UnboundedReceiver<Job>, first: Vec<Output>) {
+        if !first.is_empty() {
+            self.dispatch(first, None);
+        }
+        // Time passed while the server was down: fire what is due.
+        self.step(Input::Tick, None);
+        loop {
+            let deadline = self.engine.next_deadline();
+            let sleep = async {
+                match deadline {
+                    Some(d) => {
+                        let wait = d.0.saturating_sub(crate::auth::now().0);
+                        tokio::time::sleep(std::time::Duration::from_millis(wait)).await
+                    }
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                job = jobs.recv() => match job {
+                    Some(Job::Input { input, reply }) => {
+                        if self.live.failed() {
+                            let _ = reply.send(Err(unavailable()));
+                        } else {
+                            self.step(input, Some(reply));
+                        }
+                    }
+                    Some(Job::Read(f)) => {
+                        let now = self.clock();
+                        f(&self.engine, &self.contacts, now);
+                    }
+                    None => break,
+                },
+                () = sleep => {
+                    if !self.live.failed() {
+                        self.step(Input::Tick, None);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Handle an input (and the follow-ups the driver answers itself).
+    fn step(&mut self, input: Input, reply: Option<oneshot::Sender<ApiResult<Applied>>>) {
+        let now = self.clock();
+        let mut contact = None;
+        let input = match input {
+            Input::Arrive { contact: mut spec } => {
+                spec.id = ContactId(self.next_contact);
+                self.next_contact += 1;
+                contact = Some(spec.id);
+                Input::Arrive { contact: spec }
+            }
+            other => other,
+        };
+        let mut out = Vec::new();
+        let result = self.engine.handle(now, input, &mut out);
+        // Web contacts have no telephony: a callback dial connects at once.
+        if self.live.0.auto_connect_callbacks {
+            let mut i = 0;
+            while i < out.len() {
+                if let Output::Command(Command::DialCallback { contact, .. }) = &out[i] {
+                    let follow = Input::CallbackOutcome { contact: *contact, outcome: DialOutcome::Connected };
+                    if let Err(e) = self.engine.handle(now, follow, &mut out) {
+                        tracing::warn!("callback connect refused: {e}");
+                    }
+                }
+                i += 1;
+            }
+        }
+        match result {
+            Ok(()) => self.dispatch(out, reply.map(|r| (r, Applied { outputs: Vec::new(), contact }))),
+            Err(e) => {
+                if !out.is_empty() {
+                    self.dispatch(out, None);
+                }
+                if let Some(r) = reply {
+                    let _ = r.send(Err(e.into()));
+                }
+            }
+        }
+    }
+
+    fn dispatch(&mut self, out: Vec<Output>, reply: Option<(oneshot::Sender<ApiResult<Applied>>, Applied)>) {
+        let mut records = Vec::new();
+        let mut commands = Vec::new();
+        let mut touched: HashSet<AgentId> = HashSet::new();
+        for o in &out {
+            match o {
+                Output::Event(rec) => {
+                    if let Some(a) = rec.event.agent() {
+                        touched.insert(a);
+                    }
+                    let mut seen = 0;
+                    track_contact(&mut self.contacts, &mut seen, rec);
+                    records.push(rec.clone());
+                }
+                Output::Command(c) => commands.push(c.clone()),
+            }
+        }
+        let mut offers = Vec::new();
+        for c in &commands {
+            if let Command::Offer { contact, agent, deadline, .. } = c
+                && let Some(wc) = self.contacts.get(contact)
+            {
+                let queue = self.engine.queue_view(wc.queue, self.last_now).map(|q| q.name).unwrap_or_default();
+                offers.push((*agent, *contact, *deadline, wc.clone(), queue));
+            }
+        }
+        let mut touched: Vec<AgentId> = touched.into_iter().collect();
+        touched.sort();
+        let agents = touched.into_iter().filter_map(|a| self.engine.agent_view(a)).collect();
+        let reply = reply.map(|(r, mut applied)| {
+            applied.outputs = out;
+            (r, applied)
+        });
+        let batch = Batch { records, commands, offers, agents, reply };
+        if self.publisher.send(batch).is_err() {
+            tracing::error!("publisher gone; output dropped");
+        }
+    }
+}
+
+struct Publisher {
+    store: Store,
+    live: Live,
+    http: reqwest::Client,
+}
+
+impl Publisher {
+    async fn run(self, mut rx: mpsc::UnboundedReceiver<Batch>) {
+        let mut batches = Vec::new();
+        while rx.recv_many(&mut batches, MAX_BATCHES_PER_APPEND).await > 0 {
+            let records: Vec<EventRecord> = batches.iter().flat_map(|b| b.records.iter().cloned()).collect();
+            let result = if records.is_empty() { Ok(()) } else { self.store.append(&records).await };
+            if let Err(e) = result {
+                tracing::error!("event log append failed; the engine stops taking inputs: {e}");
+                self.live.0.failed.store(true, Ordering::Relaxed);
+                for b in batches.drain(..) {
+                    if let Some((r, _)) = b.reply {
+                        let _ = r.send(Err(unavailable()));
+                    }
+                }
+                continue;
+            }
+            if let Some(last) = records.last() {
+                self.live.with_kpi(|k| {
+                    for rec in &records {
+                        k.fold.apply(rec);
+                        k.window.apply(rec);
+                    }
+                });
+                self.live.0.committed.send_replace(last.seq);
+            }
+            for b in batches.drain(..) {
+                self.publish(b);
+            }
+        }
+    }
+
+    fn publish(&self, b: Batch) {
+        let hub = self.live.hub();
+        let records: Vec<Arc<EventRecord>> = b.records.into_iter().map(Arc::new).collect();
+        for rec in &records {
+            if let Some(a) = rec.event.agent() {
+                hub.send_agent(a, AgentMsg::Event(rec.clone()));
+            }
+        }
+        for view in b.agents {
+            hub.send_agent(view.id, AgentMsg::Me(Arc::new(view)));
+        }
+        for c in &b.commands {
+            if let Command::CancelOffer { contact, agent } = c {
+                hub.send_agent(*agent, AgentMsg::OfferCancelled { contact: *contact });
+            }
+        }
+        for (agent, contact, deadline, wc, queue_name) in b.offers {
+            self.spawn_pop(agent, contact, deadline, wc, queue_name);
+        }
+        hub.publish(Arc::new(Published { records, commands: b.commands }));
+        if let Some((r, applied)) = b.reply {
+            let _ = r.send(Ok(applied));
+        }
+    }
+
+    /// Build the screen-pop off the publisher's path, then ask the order hook.
+    fn spawn_pop(&self, agent: AgentId, contact: ContactId, deadline: Time, wc: WebContact, queue_name: String) {
+        let (store, live, http) = (self.store.clone(), self.live.clone(), self.http.clone());
+        tokio::spawn(async move {
+            let actor = format!("agent:{}", agent.0);
+            let pop = pop::build(&store, &wc, queue_name, &actor).await;
+            let customer = pop.customer.as_ref().map(|c| c.id.clone());
+            let msg = OfferMsg { contact, agent, deadline, channel: wc.channel, pop };
+            live.hub().send_agent(agent, AgentMsg::Offer(Arc::new(msg)));
+            if let (Some(url), Some(customer)) = (live.order_hook(), customer)
+                && let Some(orders) = pop::fetch_orders(&http, &url, &customer).await
+            {
+                live.hub().send_agent(agent, AgentMsg::Orders { contact, orders: Arc::new(orders) });
+            }
+        });
+    }
+}
+
+/// The queue a contact is in, for handlers that check an agent's rights.
+pub fn contact_queue(contacts: &HashMap<ContactId, WebContact>, id: ContactId) -> Option<QueueId> {
+    contacts.get(&id).map(|c| c.queue)
+}

@@ -1,0 +1,83 @@
+//! Contact records (the customer history) written from the event log: one
+//! row per contact at arrival, completed when it ends.
+
+use crate::follower;
+use crate::live::Live;
+use engine::{ContactId, EventRecord};
+use std::collections::HashMap;
+use store::{ContactRecord, CustomerStore, Store};
+
+const CURSOR: &str = "contact-records";
+
+/// Start the writer; it catches up from its stored cursor first.
+pub async fn spawn(store: Store, live: &Live) {
+    let start = match follower::load_cursor(&store, CURSOR).await {
+        Some(s) => s,
+        // First run on an existing log: start at its beginning.
+        None => 0,
+    };
+    let mut follower = follower::Follower::new(store.clone(), live.committed(), CURSOR, start);
+    tokio::spawn(async move {
+        let mut open: HashMap<ContactId, ContactRecord> = HashMap::new();
+        while let Some(page) = follower.next_page().await {
+            for rec in &page {
+                apply(&store, &mut open, rec).await;
+            }
+            if let Some(last) = page.last() {
+                follower.done(last.seq).await;
+            }
+        }
+    });
+}
+
+async fn apply(store: &Store, open: &mut HashMap<ContactId, ContactRecord>, rec: &EventRecord) {
+    use engine::Event as E;
+    let Some(id) = rec.event.contact() else { return };
+    if let E::ContactArrived { contact, queue, channel, details, .. } = &rec.event {
+        let mut r = ContactRecord::arrived(*contact, *queue, *channel, rec.at);
+        r.customer_id = details.as_ref().and_then(|d| d.customer.clone());
+        write(store, &r).await;
+        open.insert(*contact, r);
+        return;
+    }
+    if !open.contains_key(&id) {
+        // Arrived before a restart: pick the stored row up again.
+        match store.contact_record(id).await {
+            Ok(Some(r)) => {
+                open.insert(id, r);
+            }
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!("contact record {}: {e}", id.0);
+                return;
+            }
+        }
+    }
+    let Some(r) = open.get_mut(&id) else { return };
+    match &rec.event {
+        E::ContactAnswered { agent, queue, .. } => {
+            r.answered_at.get_or_insert(rec.at);
+            r.agent = Some(*agent);
+            r.queue = *queue;
+        }
+        E::ContactOverflowed { to, .. } => r.queue = *to,
+        E::ContactEnded { outcome, agent, queue, .. } => {
+            r.ended_at = Some(rec.at);
+            r.outcome = Some(*outcome);
+            r.queue = *queue;
+            if agent.is_some() {
+                r.agent = *agent;
+            }
+            if let Some(r) = open.remove(&id) {
+                write(store, &r).await;
+            }
+        }
+        _ => {}
+    }
+}
+
+async fn write(store: &Store, r: &ContactRecord) {
+    if let Err(e) = store.put_contact_record(r).await {
+        tracing::error!("contact record {}: {e}", r.contact.0);
+    }
+}
