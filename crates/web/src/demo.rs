@@ -181,7 +181,7 @@ pub async fn simulate(app: Arc<AppState>, opts: DemoOptions) {
         .await
         .unwrap_or_default();
     for (n, agent) in sims.into_iter().enumerate() {
-        tokio::spawn(sim_agent(app.clone(), agent, opts.clone(), opts.seed ^ (n as u64 + 1) * 0x9e37));
+        tokio::spawn(sim_agent(app.clone(), agent, opts.clone(), opts.seed ^ ((n as u64 + 1) * 0x9e37)));
     }
     tokio::spawn(callers(app, opts));
 }

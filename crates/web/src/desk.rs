@@ -179,8 +179,7 @@ mod tests {
     #[test]
     fn defaults_are_valid_and_bad_values_named() {
         DeskSettings::default().validate().unwrap();
-        let mut s = DeskSettings::default();
-        s.order_hook_url = Some("ftp://x".into());
+        let s = DeskSettings { order_hook_url: Some("ftp://x".into()), ..DeskSettings::default() };
         assert!(s.validate().unwrap_err().message.contains("order_hook_url"));
         let mut s = DeskSettings::default();
         s.business_hours.days[0].open = "25:00".into();

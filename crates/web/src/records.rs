@@ -5,17 +5,15 @@ use crate::follower;
 use crate::live::Live;
 use engine::{ContactId, EventRecord};
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use store::{ContactRecord, CustomerStore, Store};
 
 const CURSOR: &str = "contact-records";
 
 /// Start the writer; it catches up from its stored cursor first.
 pub async fn spawn(store: Store, live: &Live) {
-    let start = match follower::load_cursor(&store, CURSOR).await {
-        Some(s) => s,
-        // First run on an existing log: start at its beginning.
-        None => 0,
-    };
+    // First run on an existing log: start at its beginning.
+    let start = follower::load_cursor(&store, CURSOR).await.unwrap_or_default();
     let mut follower = follower::Follower::new(store.clone(), live.committed(), CURSOR, start);
     tokio::spawn(async move {
         let mut open: HashMap<ContactId, ContactRecord> = HashMap::new();
@@ -40,20 +38,18 @@ async fn apply(store: &Store, open: &mut HashMap<ContactId, ContactRecord>, rec:
         open.insert(*contact, r);
         return;
     }
-    if !open.contains_key(&id) {
+    let r = match open.entry(id) {
+        Entry::Occupied(e) => e.into_mut(),
         // Arrived before a restart: pick the stored row up again.
-        match store.contact_record(id).await {
-            Ok(Some(r)) => {
-                open.insert(id, r);
-            }
+        Entry::Vacant(slot) => match store.contact_record(id).await {
+            Ok(Some(r)) => slot.insert(r),
             Ok(None) => return,
             Err(e) => {
                 tracing::warn!("contact record {}: {e}", id.0);
                 return;
             }
-        }
-    }
-    let Some(r) = open.get_mut(&id) else { return };
+        },
+    };
     match &rec.event {
         E::ContactAnswered { agent, queue, .. } => {
             r.answered_at.get_or_insert(rec.at);
