@@ -1,22 +1,27 @@
 //! `switchboard simulate`: run a scenario file, or a one-queue scenario
 //! described by flags, and print the interval KPI table and totals (text)
-//! or everything as JSON.
+//! or everything as JSON. With `--forecast` and `--schedule` or `--plan`,
+//! the digital twin: the forecast day on the scenario's routing with the
+//! schedule's (or plan's) agents, per-interval predictions with 95 %
+//! confidence intervals, and what-ifs (`sim::twin`).
 
 use crate::UsageError;
 use crate::args::{non_negative, positive};
+use crate::wfm::twin::{self as twin_files, PlanColumn};
 use anyhow::{Context, Result};
 use clap::ValueEnum;
 use serde_json::{Map, Value, json};
 use sim::scenario::Distribution;
-use sim::{Model, Options, Scenario, ScenarioError, SimOutcome};
+use sim::twin::{self, WhatIf};
+use sim::{Model, Scenario, ScenarioError, SimOutcome};
 use std::fmt::Write as _;
+use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::time::Instant;
 use tracing::info;
 
 /// Flags of the one-queue form (they conflict with `--scenario`).
-const ONE_QUEUE_FLAGS: [&str; 8] =
-    ["agents", "calls_per_hour", "aht", "patience", "wrap_up", "handle_dist", "handle_cv", "hours"];
+const ONE_QUEUE_FLAGS: [&str; 7] = ["agents", "calls_per_hour", "aht", "wrap_up", "handle_dist", "handle_cv", "hours"];
 
 /// `switchboard simulate`.
 #[derive(Debug, clap::Args)]
@@ -24,7 +29,16 @@ const ONE_QUEUE_FLAGS: [&str; 8] =
     allow_negative_numbers = true,
     after_help = "Examples:\n  \
     switchboard simulate --agents 14 --calls-per-hour 200 --aht 180 --patience 300 --hours 8\n  \
-    switchboard simulate --scenario crates/sim/examples/two-queues.toml --format json"
+    switchboard simulate --scenario crates/sim/examples/two-queues.toml --format json\n\n\
+    Digital twin (a forecast day on a routing scenario with a schedule or a staffing plan):\n  \
+    switchboard simulate --scenario crates/sim/examples/twin-routing.toml --forecast forecast.csv \\\n    \
+    --schedule schedule.json --shrinkage 30 --day 2026-11-24 --replications 10\n  \
+    switchboard simulate --scenario crates/sim/examples/twin-routing.toml --forecast forecast.csv \\\n    \
+    --plan plan.csv --add-agents 3 --aht-factor 1.1 --format csv\n\n\
+    With a plan, a queue's agents go to the scenario's agent groups whose first queue it is; with a schedule, \
+    every group shares the agents. Within those, agents are split in proportion to each group's `count` \
+    (the skill mix). Arrivals of a queue take the forecast's volume and AHT per interval and everything else \
+    (patience, distributions, segments) from the scenario's first [[arrivals]] entry of that queue."
 )]
 pub struct Args {
     /// Scenario file (TOML): queues, agents, arrivals. See crates/sim/examples/two-queues.toml.
@@ -43,7 +57,8 @@ pub struct Args {
     #[arg(long, value_name = "SECONDS", required_unless_present = "scenario", value_parser = positive)]
     aht: Option<f64>,
 
-    /// One queue: mean patience (exponential); callers never abandon without it.
+    /// Mean patience (exponential); callers never abandon without it. With
+    /// --scenario: replaces the patience of every arrival stream.
     #[arg(long, value_name = "SECONDS", value_parser = positive)]
     patience: Option<f64>,
 
@@ -86,6 +101,54 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+
+    /// The digital twin's inputs and what-ifs (boxed: most runs have none).
+    #[command(flatten)]
+    twin: Box<TwinArgs>,
+}
+
+/// Flags of the digital twin.
+#[derive(Debug, clap::Args)]
+pub struct TwinArgs {
+    /// Digital twin: the forecast (CSV or JSON of `wfm forecast`); needs
+    /// --scenario (the routing) and --schedule or --plan.
+    #[arg(long, value_name = "FILE", requires = "scenario")]
+    forecast: Option<PathBuf>,
+
+    /// Digital twin: the shift schedule (JSON or CSV of `wfm schedule`).
+    #[arg(long, value_name = "FILE", requires = "forecast", conflicts_with = "plan")]
+    schedule: Option<PathBuf>,
+
+    /// Digital twin: the staffing plan (CSV or JSON of `wfm staff`).
+    #[arg(long, value_name = "FILE", requires = "forecast")]
+    plan: Option<PathBuf>,
+
+    /// Digital twin: which plan column is the agents on the phones.
+    #[arg(long, value_enum, value_name = "COLUMN", default_value_t = PlanColumn::Required, requires = "plan")]
+    plan_column: PlanColumn,
+
+    /// Digital twin: the date to simulate, YYYY-MM-DD [default: the forecast's first day].
+    #[arg(long, value_name = "DATE", requires = "forecast", value_parser = date)]
+    day: Option<i64>,
+
+    /// Digital twin what-if: N more agents all day (negative: fewer), split
+    /// over the groups like the staffing; GROUP=N for one agent group.
+    /// Repeatable.
+    #[arg(long, value_name = "[GROUP=]N", requires = "forecast", value_parser = agents_delta)]
+    add_agents: Vec<(Option<String>, i64)>,
+
+    /// Digital twin what-if: multiply every AHT of the forecast.
+    #[arg(long, value_name = "F", requires = "forecast", value_parser = positive)]
+    aht_factor: Option<f64>,
+
+    /// Digital twin what-if: multiply every volume of the forecast.
+    #[arg(long, value_name = "F", requires = "forecast", value_parser = positive)]
+    volume_factor: Option<f64>,
+
+    /// Digital twin: share of scheduled agents not on the phones (breaks
+    /// aside), a fraction or a percentage; headcount × (1 − F), rounded.
+    #[arg(long, value_name = "F", requires = "forecast", value_parser = shrinkage)]
+    shrinkage: Option<f64>,
 }
 
 /// Handle-time distribution of the one-queue form.
@@ -104,6 +167,35 @@ enum Format {
     Text,
     /// One JSON object: totals at top level, intervals, replications.
     Json,
+    /// One row per interval: means and 95 % half-widths over replications.
+    Csv,
+}
+
+fn date(s: &str) -> Result<i64, String> {
+    ::wfm::forecast::parse_date(s.trim())
+}
+
+/// `N` or `GROUP=N`.
+fn agents_delta(s: &str) -> Result<(Option<String>, i64), String> {
+    let (group, n) = match s.rsplit_once('=') {
+        Some((g, n)) if !g.trim().is_empty() => (Some(g.trim().to_string()), n),
+        Some(_) => return Err(format!("\"{s}\" is not N or GROUP=N")),
+        None => (None, s),
+    };
+    let n: i64 = n.trim().parse().map_err(|_| format!("\"{n}\" is not a whole number of agents"))?;
+    Ok((group, n))
+}
+
+/// A fraction below 1 or a percentage below 100.
+fn shrinkage(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let (digits, percent) = match t.strip_suffix('%') {
+        Some(d) => (d, true),
+        None => (t, false),
+    };
+    let v = non_negative(digits)?;
+    let v = if percent || v >= 1.0 { v / 100.0 } else { v };
+    if v >= 1.0 { Err(format!("{s}: must be below 100 %")) } else { Ok(v) }
 }
 
 /// The scenario to run, and whether it came from flags.
@@ -112,8 +204,11 @@ fn scenario(args: &Args) -> Result<(Scenario, bool)> {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| UsageError(format!("cannot read scenario {}: {e}", path.display())))?;
-            let s =
+            let mut s =
                 Scenario::from_toml_str(&text).map_err(|e| UsageError(format!("scenario {}: {e}", path.display())))?;
+            if args.patience.is_some() {
+                s.arrivals.iter_mut().for_each(|a| a.patience_seconds = args.patience);
+            }
             (s, false)
         }
         None => {
@@ -140,6 +235,9 @@ fn scenario(args: &Args) -> Result<(Scenario, bool)> {
     }
     if let Some(v) = args.replications {
         sim.replications = v;
+    } else if args.twin.forecast.is_some() && sim.replications == 1 {
+        // A prediction needs its confidence intervals.
+        sim.replications = 10;
     }
     if let Some(v) = args.sl_threshold {
         sim.sl_threshold_seconds = v;
@@ -188,10 +286,107 @@ fn build(s: &Scenario, from_flags: bool, source: &str) -> Result<Model> {
     }
 }
 
+/// What the twin simulated (for the report).
+struct TwinRun {
+    info: twin_files::DayInfo,
+    forecast: String,
+    staffing: String,
+    staffing_kind: &'static str,
+    what_if: WhatIf,
+    interval_minutes: u64,
+}
+
+fn read(path: &std::path::Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())).into())
+}
+
+/// The twin's scenario: the forecast day on the routing scenario.
+fn twin_scenario(args: &Args, routing: &Scenario, source: &str) -> Result<Option<(Scenario, TwinRun)>> {
+    let Some(fpath) = &args.twin.forecast else { return Ok(None) };
+    let fname = fpath.display().to_string();
+    let forecast = twin_files::read_forecast(&fname, &read(fpath)?).map_err(UsageError)?;
+    if let Some(m) = args.interval_minutes
+        && m != i64::from(forecast.interval_minutes)
+    {
+        return Err(UsageError(format!(
+            "--interval-minutes {m}: {fname} is in {}-minute intervals and the twin reports per forecast interval",
+            forecast.interval_minutes
+        ))
+        .into());
+    }
+    let (spath, staffing, kind) = match (&args.twin.schedule, &args.twin.plan) {
+        (Some(p), _) => (p, twin_files::read_schedule(&p.display().to_string(), &read(p)?), "schedule"),
+        (None, Some(p)) => {
+            (p, twin_files::read_plan(&p.display().to_string(), &read(p)?, args.twin.plan_column), "plan")
+        }
+        (None, None) => {
+            return Err(UsageError("--forecast needs the staffing: --schedule FILE or --plan FILE".into()).into());
+        }
+    };
+    let staffing = staffing.map_err(UsageError)?;
+    let sname = spath.display().to_string();
+    let (day, info) = twin_files::build_day(&fname, &forecast, &sname, &staffing, args.twin.day).map_err(UsageError)?;
+    let mut what_if = WhatIf {
+        shrinkage: args.twin.shrinkage.unwrap_or(0.0),
+        aht_factor: args.twin.aht_factor.unwrap_or(1.0),
+        volume_factor: args.twin.volume_factor.unwrap_or(1.0),
+        patience_seconds: args.patience,
+        ..WhatIf::default()
+    };
+    for (group, n) in &args.twin.add_agents {
+        match group {
+            Some(g) => what_if.group_deltas.push((g.clone(), *n)),
+            None => what_if.add_agents += n,
+        }
+    }
+    let s = twin::day_scenario(routing, &day, &what_if).map_err(|e| UsageError(format!("{source}: {e}")))?;
+    let run = TwinRun {
+        info,
+        forecast: fname,
+        staffing: sname,
+        staffing_kind: kind,
+        what_if,
+        interval_minutes: day.interval_ms / 60_000,
+    };
+    Ok(Some((s, run)))
+}
+
+/// Every replication, with the engine's KPI fold, and progress on stderr
+/// (a counter on a terminal; otherwise a log line per replication once the
+/// run takes more than two seconds).
+fn run_all(model: &Model) -> Result<SimOutcome> {
+    let reps = model.replications;
+    let interactive = std::io::stderr().is_terminal();
+    let started = Instant::now();
+    let mut runs = Vec::with_capacity(reps as usize);
+    let mut reports = Vec::with_capacity(reps as usize);
+    for r in 0..reps {
+        let seed = model.seed.wrapping_add(u64::from(r));
+        let (res, fold) = sim::run_replication(model, seed, sim::kpi::fold_for(model)).context("simulation failed")?;
+        runs.push(res);
+        reports.push(fold.report());
+        if reps > 1 {
+            if interactive {
+                eprint!("\rsimulate: replication {}/{reps}", r + 1);
+            } else if started.elapsed().as_secs_f64() > 2.0 {
+                info!("replication {}/{reps} done", r + 1);
+            }
+        }
+    }
+    if interactive && reps > 1 {
+        eprint!("\r{:40}\r", "");
+    }
+    let mut outcome = sim::summarise(model, runs);
+    outcome.kpi = sim::kpi::merge_reports(&reports);
+    Ok(outcome)
+}
+
 /// Run the subcommand.
 pub fn run(args: Args) -> Result<()> {
     let (scenario, from_flags) = scenario(&args)?;
     let source = args.scenario.as_ref().map_or_else(|| "flags".to_string(), |p| format!("scenario {}", p.display()));
+    let twin = twin_scenario(&args, &scenario, &source)?;
+    let scenario = twin.as_ref().map_or(scenario, |(s, _)| s.clone());
     let model = build(&scenario, from_flags, &source)?;
     info!(
         queues = model.config.queues.len(),
@@ -204,7 +399,7 @@ pub fn run(args: Args) -> Result<()> {
         sim::clock(model.end_ms)
     );
     let started = Instant::now();
-    let outcome = sim::simulate_model(&model, Options { kpi_report: true }).context("simulation failed")?;
+    let outcome = run_all(&model)?;
     let elapsed = started.elapsed().as_secs_f64();
     let arrivals: u64 = outcome.replications.iter().map(|r| r.arrivals).sum();
     let events: u64 = outcome.replications.iter().map(|r| r.events).sum();
@@ -215,11 +410,114 @@ pub fn run(args: Args) -> Result<()> {
         calls_per_second = format!("{:.0}", arrivals as f64 / elapsed.max(1e-9)),
         "simulation done"
     );
-    let text = match args.format {
-        Format::Text => render_text(&model, &outcome),
-        Format::Json => serde_json::to_string_pretty(&to_json(&model, &outcome)?)? + "\n",
+    let twin = twin.map(|(_, t)| t);
+    let text = match (args.format, &twin) {
+        (Format::Text, Some(t)) => render_twin_text(&model, &outcome, t, &source),
+        (Format::Text, None) => render_text(&model, &outcome),
+        (Format::Json, _) => serde_json::to_string_pretty(&to_json(&model, &outcome, twin.as_ref(), &source)?)? + "\n",
+        (Format::Csv, _) => render_csv(&outcome),
     };
     crate::emit(&text)
+}
+
+fn what_if_text(w: &WhatIf) -> String {
+    let mut parts = Vec::new();
+    if w.shrinkage > 0.0 {
+        parts.push(format!("shrinkage {}", pct(w.shrinkage)));
+    }
+    if w.add_agents != 0 {
+        parts.push(format!("{:+} agents", w.add_agents));
+    }
+    for (g, n) in &w.group_deltas {
+        parts.push(format!("{n:+} agents in {g}"));
+    }
+    if w.aht_factor != 1.0 {
+        parts.push(format!("AHT ×{}", w.aht_factor));
+    }
+    if w.volume_factor != 1.0 {
+        parts.push(format!("volume ×{}", w.volume_factor));
+    }
+    if let Some(p) = w.patience_seconds {
+        parts.push(format!("patience {p} s"));
+    }
+    if parts.is_empty() { "none".into() } else { parts.join(", ") }
+}
+
+fn est_pct(e: &sim::Estimate) -> String {
+    format!("{:5.1} ± {:4.1} %", e.mean * 100.0, e.half_width * 100.0)
+}
+
+fn render_twin_text(model: &Model, o: &SimOutcome, t: &TwinRun, source: &str) -> String {
+    use ::wfm::forecast::{format_date, weekday};
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    let mut out = String::new();
+    let r = o.replications.len();
+    let _ = writeln!(
+        out,
+        "Digital twin of {} {}, {}–{} in {}-minute intervals: forecast {}, {} {}, routing {source}",
+        DAYS[weekday(t.info.date)],
+        format_date(t.info.date),
+        sim::clock(model.start_ms),
+        sim::clock(model.end_ms),
+        t.interval_minutes,
+        t.forecast,
+        t.staffing_kind,
+        t.staffing,
+    );
+    let _ = writeln!(
+        out,
+        "{r} replication{} from seed {}; service level = answered within {} s / offered; mean ± 95 % half-width \
+         over replications",
+        if r == 1 { "" } else { "s" },
+        model.seed,
+        o.sl_threshold_seconds
+    );
+    let _ = writeln!(out, "What-if: {}\n", what_if_text(&t.what_if));
+    let _ = writeln!(
+        out,
+        "{:<13} {:>8} {:>7} {:>17} {:>15} {:>17} {:>17}",
+        "interval", "offered", "agents", "service level", "ASA s", "abandoned", "occupancy"
+    );
+    for e in twin::interval_estimates(o) {
+        let _ = writeln!(
+            out,
+            "{:<13} {:>8.1} {:>7.1} {:>17} {:>15} {:>17} {:>17}",
+            format!("{}-{}", e.start, e.end),
+            e.offered.mean,
+            e.agents.mean,
+            est_pct(&e.service_level),
+            format!("{:6.1} ± {:5.1}", e.asa_seconds.mean, e.asa_seconds.half_width),
+            est_pct(&e.abandon_rate),
+            est_pct(&e.occupancy),
+        );
+    }
+    let get = |name: &str| o.estimates.iter().find(|(n, _)| *n == name).map(|(_, e)| *e).unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "\nDay: {:.0} contacts per replication; service level {}, ASA {:.1} ± {:.1} s, abandoned {}, occupancy {}",
+        o.totals.offered as f64 / r.max(1) as f64,
+        est_pct(&get("service_level")).trim(),
+        get("asa_seconds").mean,
+        get("asa_seconds").half_width,
+        est_pct(&get("abandon_rate")).trim(),
+        est_pct(&get("occupancy")).trim(),
+    );
+    out
+}
+
+fn render_csv(o: &SimOutcome) -> String {
+    let mut out = String::from(
+        "start,end,offered,offered_hw,agents,agents_hw,service_level,service_level_hw,asa_seconds,asa_seconds_hw,\
+         abandon_rate,abandon_rate_hw,occupancy,occupancy_hw\n",
+    );
+    for e in twin::interval_estimates(o) {
+        let _ = write!(out, "{},{}", e.start, e.end);
+        for x in [e.offered, e.agents, e.service_level, e.asa_seconds, e.abandon_rate, e.occupancy] {
+            let _ = write!(out, ",{:.4},{:.4}", x.mean, x.half_width);
+        }
+        out.push('\n');
+    }
+    out
 }
 
 fn pct(x: f64) -> String {
@@ -309,8 +607,32 @@ fn flat(counts: &sim::Counts) -> Result<Map<String, Value>> {
     Ok(m)
 }
 
-fn to_json(model: &Model, o: &SimOutcome) -> Result<Value> {
+fn to_json(model: &Model, o: &SimOutcome, twin: Option<&TwinRun>, source: &str) -> Result<Value> {
     let mut top = flat(&o.totals)?;
+    if let Some(t) = twin {
+        let w = &t.what_if;
+        top.insert(
+            "twin".into(),
+            json!({
+                "date": ::wfm::forecast::format_date(t.info.date),
+                "forecast": t.forecast,
+                "forecast_first_day": ::wfm::forecast::format_date(t.info.first),
+                "forecast_last_day": ::wfm::forecast::format_date(t.info.last),
+                "staffing": t.staffing,
+                "staffing_kind": t.staffing_kind,
+                "routing": source,
+                "what_if": {
+                    "shrinkage": w.shrinkage,
+                    "add_agents": w.add_agents,
+                    "group_deltas": w.group_deltas.iter().map(|(g, n)| json!({"group": g, "agents": n})).collect::<Vec<_>>(),
+                    "aht_factor": w.aht_factor,
+                    "volume_factor": w.volume_factor,
+                    "patience_seconds": w.patience_seconds,
+                },
+            }),
+        );
+    }
+    top.insert("interval_estimates".into(), serde_json::to_value(twin::interval_estimates(o))?);
     let r = o.replications.len();
     top.insert("replications".into(), json!(r));
     top.insert("seed".into(), json!(model.seed));

@@ -2,8 +2,9 @@
 //! prints the Erlang C or Erlang A figures of one queue for a staffing, or
 //! the least staffing that meets a target service level.
 
-mod plan;
+pub(crate) mod plan;
 mod schedule;
+pub(crate) mod twin;
 
 use crate::UsageError;
 use crate::args::{non_negative, number, positive};
@@ -42,6 +43,38 @@ pub enum Args {
     /// (LP relaxation + rounding, gap to the LP bound reported).
     #[command(long_about = schedule::LONG_ABOUT)]
     Schedule(schedule::ScheduleArgs),
+    /// Time required agents (Erlang C and Erlang A) for every row of a
+    /// workload CSV (`queue,interval,calls,aht_seconds`), best of several
+    /// runs; prints the timings and the results as JSON (used by
+    /// bench/pyworkforce.sh).
+    Bench(BenchArgs),
+}
+
+/// Flags of `wfm bench`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Example:\n  \
+    switchboard wfm bench --workload workload.csv --interval-minutes 15 --target-sl 80 --sl-threshold 20 \
+    --patience 120")]
+pub struct BenchArgs {
+    /// Workload CSV: `queue,interval,calls,aht_seconds` (calls offered in
+    /// the interval); `-` reads standard input.
+    #[arg(long, value_name = "FILE")]
+    workload: String,
+    /// Interval length in minutes.
+    #[arg(long, value_name = "M", default_value_t = 15.0, value_parser = positive)]
+    interval_minutes: f64,
+    /// Target service level (fraction or percentage).
+    #[arg(long, value_name = "P", value_parser = share)]
+    target_sl: f64,
+    /// Service-level threshold, seconds.
+    #[arg(long, value_name = "SECONDS", value_parser = non_negative, default_value_t = 20.0)]
+    sl_threshold: f64,
+    /// Mean patience for Erlang A, seconds.
+    #[arg(long, value_name = "SECONDS", value_parser = positive)]
+    patience: f64,
+    /// Runs of each model; the best time is reported.
+    #[arg(long, value_name = "K", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    repeat: u32,
 }
 
 /// Flags of `wfm erlang`.
@@ -179,7 +212,70 @@ pub fn run(args: Args) -> Result<()> {
         Args::Forecast(a) => plan::forecast_cmd(a),
         Args::Staff(a) => plan::staff(a),
         Args::Schedule(a) => schedule::run(a),
+        Args::Bench(a) => bench(a),
     }
+}
+
+/// `wfm bench`: time the required agents of every workload row.
+fn bench(args: BenchArgs) -> Result<()> {
+    if args.target_sl >= 1.0 {
+        return Err(UsageError("--target-sl: 100 % cannot be met".into()).into());
+    }
+    let text = if args.workload == "-" {
+        std::io::read_to_string(std::io::stdin())
+    } else {
+        std::fs::read_to_string(&args.workload)
+    }
+    .map_err(|e| UsageError(format!("cannot read {}: {e}", args.workload)))?;
+    let mut lines = text.lines().enumerate();
+    let header = lines.next().map(|(_, l)| l.trim()).unwrap_or("");
+    if header != "queue,interval,calls,aht_seconds" {
+        return Err(UsageError(format!(
+            "{} line 1: the header must be \"queue,interval,calls,aht_seconds\", not \"{header}\"",
+            args.workload
+        ))
+        .into());
+    }
+    let mut rows: Vec<(f64, f64)> = Vec::new();
+    for (i, line) in lines {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let f: Vec<&str> = line.split(',').map(str::trim).collect();
+        let at = |m: String| UsageError(format!("{} line {}: {m}", args.workload, i + 1));
+        if f.len() != 4 {
+            return Err(at(format!("expected 4 fields, found {}", f.len())).into());
+        }
+        let calls = non_negative(f[2]).map_err(|e| at(format!("calls: {e}")))?;
+        let aht = positive(f[3]).map_err(|e| at(format!("aht_seconds: {e}")))?;
+        rows.push((calls * 60.0 / args.interval_minutes, aht));
+    }
+    let target = Target::service_level(args.target_sl, args.sl_threshold);
+    let time = |f: &dyn Fn(f64, f64) -> Result<u32, WfmError>| -> Result<(f64, Vec<u32>)> {
+        let mut best = f64::INFINITY;
+        let mut out = Vec::new();
+        for _ in 0..args.repeat {
+            let started = std::time::Instant::now();
+            let agents: Vec<u32> =
+                rows.iter().map(|&(cph, aht)| f(cph, aht)).collect::<Result<_, _>>().map_err(usage)?;
+            best = best.min(started.elapsed().as_secs_f64());
+            out = agents;
+        }
+        Ok((best, out))
+    };
+    let zero_or = |cph: f64, f: &dyn Fn() -> Result<u32, WfmError>| if cph > 0.0 { f() } else { Ok(0) };
+    let (c_seconds, c_agents) =
+        time(&|cph, aht| zero_or(cph, &|| Ok(ErlangC::new(cph, aht)?.required_agents(&target)?.agents)))?;
+    let (a_seconds, a_agents) = time(&|cph, aht| {
+        zero_or(cph, &|| Ok(ErlangA::new(cph, aht, args.patience)?.required_agents(&target)?.agents))
+    })?;
+    let v = json!({
+        "intervals": rows.len(),
+        "repeat": args.repeat,
+        "erlang_c": { "seconds": c_seconds, "agents": c_agents, "agent_intervals": c_agents.iter().map(|&a| u64::from(a)).sum::<u64>() },
+        "erlang_a": { "seconds": a_seconds, "agents": a_agents, "agent_intervals": a_agents.iter().map(|&a| u64::from(a)).sum::<u64>() },
+    });
+    crate::emit(&(serde_json::to_string(&v)? + "\n"))
 }
 
 fn erlang(args: ErlangArgs) -> Result<()> {

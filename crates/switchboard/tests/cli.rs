@@ -558,3 +558,221 @@ fn wfm_schedule_bad_templates_exit_2_naming_the_place() {
     assert!(err.contains("bad.csv line 3"), "{err}");
     std::fs::remove_dir_all(dir).ok();
 }
+
+// ---------------------------------------------------------------- the digital twin
+
+const TWIN_ROUTING: &str = r#"
+[simulation]
+seed = 5
+replications = 8
+
+[[queues]]
+name = "support"
+
+[[queues.steps]]
+skills = { support = 7 }
+timeout_seconds = 5
+
+[[queues.steps]]
+skills = { support = 1 }
+
+[[agents]]
+name = "senior"
+count = 1
+skills = { support = 9 }
+queues = ["support"]
+
+[[agents]]
+name = "junior"
+count = 3
+skills = { support = 4 }
+queues = ["support"]
+
+[[arrivals]]
+queue = "support"
+calls_per_hour = 0
+aht_seconds = 300
+patience_seconds = 300
+"#;
+
+/// A day 08:00–12:00 in 30-minute intervals: 100 calls of 180 s each, a
+/// plan of 14 agents (Erlang A: SL 91.7 %).
+fn twin_files(dir: &std::path::Path) -> (String, String, String) {
+    let mut forecast = String::from("interval_start,queue,offered,aht_seconds\n");
+    let mut plan = String::from("interval_start,queue,offered,aht_seconds,required_agents,scheduled_agents\n");
+    for k in 0..8 {
+        let t = format!("2026-11-24T{:02}:{:02}:00Z", 8 + k / 2, 30 * (k % 2));
+        forecast.push_str(&format!("{t},support,100,180\n"));
+        plan.push_str(&format!("{t},support,100,180,14,20\n"));
+    }
+    let (f, p, r) = (dir.join("forecast.csv"), dir.join("plan.csv"), dir.join("routing.toml"));
+    std::fs::write(&f, forecast).unwrap();
+    std::fs::write(&p, plan).unwrap();
+    std::fs::write(&r, TWIN_ROUTING).unwrap();
+    let s = |p: std::path::PathBuf| p.to_string_lossy().into_owned();
+    (s(f), s(p), s(r))
+}
+
+fn twin_json(extra: &[&str], files: &(String, String, String)) -> Value {
+    let (f, p, r) = files;
+    let mut args = vec!["simulate", "--scenario", r, "--forecast", f, "--plan", p, "--format", "json"];
+    args.extend_from_slice(extra);
+    json(&args)
+}
+
+fn sl(v: &Value) -> (f64, f64) {
+    let e = &v["confidence"]["service_level"];
+    (e["mean"].as_f64().unwrap(), e["half_width_95"].as_f64().unwrap())
+}
+
+#[test]
+fn twin_predicts_per_interval_with_confidence_intervals() {
+    let dir = scratch("twin");
+    let files = twin_files(&dir);
+    let v = twin_json(&[], &files);
+    assert_eq!(v["twin"]["date"], "2026-11-24");
+    assert_eq!(v["twin"]["staffing_kind"], "plan");
+    assert_eq!(v["replications"], 8);
+    let rows = v["interval_estimates"].as_array().unwrap();
+    assert_eq!(rows.len(), 8);
+    assert_eq!(rows[0]["start"], "08:00");
+    for key in ["service_level", "asa_seconds", "abandon_rate", "occupancy", "agents", "offered"] {
+        assert!(rows[3][key]["mean"].is_number() && rows[3][key]["half_width"].is_number(), "{key}: {}", rows[3]);
+    }
+    assert!((rows[3]["agents"]["mean"].as_f64().unwrap() - 14.0).abs() < 0.01);
+    let (mean, _) = sl(&v);
+    assert!(mean > 0.8 && mean < 1.0, "{mean}");
+    // Text: the interval table with ± and the day's line; CSV: one row per interval.
+    let (f, p, r) = &files;
+    let ok = |args: &[&str]| {
+        let out = switchboard(args);
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let text = ok(&["simulate", "--scenario", r, "--forecast", f, "--plan", p]);
+    assert!(text.contains("Digital twin of Tue 2026-11-24, 08:00–12:00"), "{text}");
+    assert!(text.contains("11:30-12:00") && text.contains(" ± ") && text.contains("\nDay: "), "{text}");
+    let csv = ok(&["simulate", "--scenario", r, "--forecast", f, "--plan", p, "--format", "csv"]);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("start,end,offered,offered_hw,agents,agents_hw,service_level,service_level_hw"));
+    assert_eq!(lines.len(), 9);
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn twin_what_if_flags_change_the_prediction() {
+    let dir = scratch("twin-what-if");
+    let files = twin_files(&dir);
+    let base = twin_json(&[], &files);
+    let (b, bh) = sl(&base);
+    let more = twin_json(&["--add-agents", "2"], &files);
+    let (m, mh) = sl(&more);
+    assert!(m - mh > b + bh, "+2 agents: {m} ± {mh} vs {b} ± {bh}");
+    let rows = more["interval_estimates"].as_array().unwrap();
+    assert!((rows[0]["agents"]["mean"].as_f64().unwrap() - 16.0).abs() < 0.01);
+    let senior = twin_json(&["--add-agents", "senior=2", "--add-agents", "junior=-1"], &files);
+    let rows = senior["interval_estimates"].as_array().unwrap();
+    assert!((rows[0]["agents"]["mean"].as_f64().unwrap() - 15.0).abs() < 0.01);
+    let slower = twin_json(&["--aht-factor", "1.2"], &files);
+    assert!((num(&slower, "aht_seconds") / num(&base, "aht_seconds") - 1.2).abs() < 0.05);
+    assert!(sl(&slower).0 < b);
+    let busier = twin_json(&["--volume-factor", "2", "--add-agents", "14"], &files);
+    assert!((num(&busier, "offered") / num(&base, "offered") - 2.0).abs() < 0.1);
+    assert_eq!(busier["twin"]["what_if"]["volume_factor"], 2.0);
+    // A different routing: no senior-first step, fewer waits.
+    let (f, p, _) = &files;
+    let flat = dir.join("flat.toml");
+    std::fs::write(&flat, TWIN_ROUTING.replace("timeout_seconds = 5", "timeout_seconds = 60")).unwrap();
+    let slow_routing =
+        json(&["simulate", "--scenario", flat.to_str().unwrap(), "--forecast", f, "--plan", p, "--format", "json"]);
+    assert!(sl(&slow_routing).0 < b, "waiting 60 s for a senior costs service level");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn twin_reads_a_schedule() {
+    let dir = scratch("twin-schedule");
+    let (f, _, r) = twin_files(&dir);
+    // Tuesday: 10 agents 07:00–12:00 with a 30-minute break at 10:00, 6 more 09:00–13:00.
+    let schedule = r#"{"interval_minutes": 30, "shifts": [
+        {"template":"a","day":1,"start_minute":420,"end_minute":720,"breaks":[{"name":"b","start_minute":600,"minutes":30,"paid":true}],"count":10,"unit_cost":1},
+        {"template":"b","day":1,"start_minute":540,"end_minute":780,"breaks":[],"count":6,"unit_cost":1},
+        {"template":"c","day":2,"start_minute":540,"end_minute":780,"breaks":[],"count":60,"unit_cost":1}]}"#;
+    let s = dir.join("schedule.json");
+    std::fs::write(&s, schedule).unwrap();
+    let v =
+        json(&["simulate", "--scenario", &r, "--forecast", &f, "--schedule", s.to_str().unwrap(), "--format", "json"]);
+    let rows = v["interval_estimates"].as_array().unwrap();
+    let agents: Vec<f64> = rows.iter().map(|r| r["agents"]["mean"].as_f64().unwrap()).collect();
+    assert!((agents[0] - 10.0).abs() < 0.01 && (agents[2] - 16.0).abs() < 0.01, "{agents:?}");
+    // The break: agents finish their call first.
+    assert!(agents[4] > 6.0 && agents[4] < 7.5, "the break: {agents:?}");
+    // Shrinkage 50 %: half of them.
+    let v = json(&[
+        "simulate",
+        "--scenario",
+        &r,
+        "--forecast",
+        &f,
+        "--schedule",
+        s.to_str().unwrap(),
+        "--shrinkage",
+        "50",
+        "--format",
+        "json",
+    ]);
+    let a0 = v["interval_estimates"][0]["agents"]["mean"].as_f64().unwrap();
+    assert!((a0 - 5.0).abs() < 0.01, "{a0}");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn twin_bad_inputs_exit_2_naming_the_problem() {
+    let dir = scratch("twin-errors");
+    let (f, p, r) = twin_files(&dir);
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_string_lossy().into_owned()
+    };
+    let no_aht = write("no-aht.csv", "interval_start,queue,offered\n2026-11-24T08:00:00Z,support,100\n");
+    let no_required = write("no-req.csv", "interval_start,queue,agents\n2026-11-24T08:00:00Z,support,14\n");
+    let mut shifted = std::fs::read_to_string(&p).unwrap();
+    shifted = shifted.replace("T09:00:00Z", "T09:15:00Z");
+    let shifted = write("shifted.csv", &shifted);
+    let other_queue = write("other.csv", &std::fs::read_to_string(&f).unwrap().replace(",support,", ",sales,"));
+    let other_plan = write("other-plan.csv", &std::fs::read_to_string(&p).unwrap().replace(",support,", ",sales,"));
+    let bad_json = write(
+        "bad.json",
+        r#"{"forecast":[{"interval_start":"2026-11-24T08:00:00Z","queue":"support","offered":1,"aht":3}]}"#,
+    );
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--forecast", &no_aht, "--plan", &p], "header must be \"interval_start,queue,offered,aht_seconds\""),
+        (vec!["--forecast", &bad_json, "--plan", &p], "unknown key \"aht\""),
+        (vec!["--forecast", &f, "--plan", &no_required], "\"required_agents\" is missing"),
+        (vec!["--forecast", &f, "--plan", &shifted], "does not line up"),
+        (vec!["--forecast", &other_queue, "--plan", &other_plan], "queue \"sales\" is not in the routing scenario"),
+        (vec!["--forecast", &other_queue, "--plan", &p], "does not staff queue \"sales\" at 2026-11-24T08:00:00Z"),
+        (vec!["--forecast", &f], "--forecast needs the staffing"),
+        (vec!["--forecast", &f, "--plan", &p, "--day", "2026-11-25"], "no intervals on 2026-11-25"),
+        (vec!["--forecast", &f, "--plan", &p, "--add-agents", "nobody=1"], "no agent group \"nobody\""),
+        (vec!["--forecast", &f, "--plan", &p, "--add-agents", "x=y"], "not a whole number"),
+        (vec!["--forecast", &f, "--plan", &p, "--aht-factor", "0"], "--aht-factor"),
+        (vec!["--forecast", &f, "--plan", &p, "--interval-minutes", "15"], "30-minute intervals"),
+        (vec!["--forecast", &f, "--schedule", &p], "a schedule is the JSON or CSV"),
+        (vec!["--forecast", &f, "--plan", &p, "--schedule", &p], "cannot be used with"),
+        (vec!["--forecast", "/nonexistent/forecast.csv", "--plan", &p], "cannot read /nonexistent/forecast.csv"),
+    ];
+    for (extra, needle) in cases {
+        let mut args = vec!["simulate", "--scenario", &r];
+        args.extend(extra.iter().copied());
+        let out = switchboard(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: expected {needle:?} in {err}");
+    }
+    // What-if flags need a forecast.
+    let out = switchboard(&["simulate", "--scenario", &r, "--add-agents", "2"]);
+    assert_eq!(out.status.code(), Some(2));
+    std::fs::remove_dir_all(dir).ok();
+}
