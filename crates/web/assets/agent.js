@@ -14,6 +14,7 @@
     pops: new Map(), // contact id → ScreenPop
     orders: new Map(), // contact id → the order hook's answer (the `orders` event)
     popLoading: new Set(),
+    popTimers: new Set(),
     phaseSince: new Map(), // contact id → {phase, at}
     drafts: new Map(), // contact id → wrap-up form values
     selected: null, // contact id shown
@@ -109,9 +110,14 @@
         S.phaseSince.set(id, { phase: w.phase, at: first, connectedAt: ps && ps.connectedAt !== undefined ? ps.connectedAt : live ? first : undefined });
       }
       if (w.phase !== 'reserved') ensurePop(id);
-      else if (!S.offers.has(id) && !S.pops.has(id)) {
+      else if (!S.offers.has(id) && !S.pops.has(id) && !S.popTimers.has(id)) {
         // Ringing without an `offer` event (page opened mid-offer): fetch the pop unless the event comes.
-        setTimeout(() => { if (!S.offers.has(id)) ensurePop(id); }, 1500);
+        S.popTimers.add(id);
+        setTimeout(() => {
+          S.popTimers.delete(id);
+          const still = ((S.agent && S.agent.work) || []).some((x) => key(x.contact) === id);
+          if (still && !S.offers.has(id)) ensurePop(id);
+        }, 2500);
       }
     }
     // A contact left the desktop: refresh the day's statistics.

@@ -518,7 +518,14 @@
       logout);
     // The indicator only appears on pages that open a stream.
     live.hidden = !SB.usesStream;
-    SB.onLang(() => SB.setText(document.getElementById('nav-role'), SB.roleLabel(user.role)));
+    SB.onLang(() => {
+      SB.setText(document.getElementById('nav-role'), SB.roleLabel(user.role));
+      const st = live.dataset.status;
+      if (st && st !== 'idle') {
+        live.title = SB.t('live.' + st);
+        SB.setText(live.querySelector('.live-label'), SB.t('live.' + st));
+      }
+    });
   }
 
   /**
@@ -607,7 +614,9 @@
     const labels = spec.labels || [];
     const bars = spec.bars || [];
     const lines = spec.lines || [];
-    const W = spec.width || 760;
+    // Draw at the container's own width so text keeps its size; redrawn on resize.
+    container._sbChart = spec;
+    const W = spec.width || Math.max(320, Math.round(container.clientWidth || 760));
     const H = spec.height || 260;
     const m = { l: bars.length ? 44 : 12, r: lines.length ? 48 : 12, t: 14, b: 42 };
     const pw = W - m.l - m.r;
@@ -648,7 +657,7 @@
 
     // bars
     if (bars.length) {
-      const inner = slot * 0.8;
+      const inner = Math.min(slot * 0.8, 36 * bars.length);
       const bw = inner / bars.length;
       bars.forEach((b, bi) => {
         const gb = svg('g', { class: 'series bar ' + (b.cls || 's' + (bi + 1)) });
@@ -705,6 +714,14 @@
     container.appendChild(root);
     return root;
   };
+
+  let resizeTimer = null;
+  window.addEventListener('resize', () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => {
+      document.querySelectorAll('.chart-box').forEach((c) => { if (c._sbChart) SB.chart(c, c._sbChart); });
+    }, 150);
+  });
 
   // ---------------------------------------------------------------- login page
 
