@@ -26,7 +26,7 @@ pub fn routes() -> Vec<Route> {
             "/api/agent/login",
             DESK,
             a,
-            "Log the agent in (not ready)",
+            "Log the agent in (ready at once, R-CALL-2)",
             None,
             Some("AgentView"),
             post(agent_login),
