@@ -262,7 +262,15 @@ pub trait Storage:
 }
 
 impl<T> Storage for T where
-    T: EventLog + ConfigStore + AccountStore + CustomerStore + AuditLog + SessionStore + DocumentStore + Clone + 'static
+    T: EventLog
+        + ConfigStore
+        + AccountStore
+        + CustomerStore
+        + AuditLog
+        + SessionStore
+        + DocumentStore
+        + Clone
+        + 'static
 {
 }
 
