@@ -365,7 +365,7 @@
     const box = $('#pop-orders');
     const orders = S.orders.has(id) ? S.orders.get(id) : pop ? pop.orders : null;
     const offer = S.offers.get(id);
-    const waiting = !!pop && !S.orders.has(id) && !!offer && Date.now() - offer.receivedAt < 10000;
+    const waiting = !!pop && !!pop.orders_pending && !S.orders.has(id) && !!offer && Date.now() - offer.receivedAt < 10000;
     const empty = orders === null || orders === undefined;
     const sig = [id, empty ? (waiting ? 'waiting' : 'none') : 'orders', S.orders.has(id), !!pop, SB.lang].join('|');
     if (box.dataset.sig === sig) return;

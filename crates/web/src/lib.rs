@@ -55,6 +55,8 @@ pub struct AppState {
     /// The latest wallboard.
     pub board: watch::Receiver<Arc<Board>>,
     webhooks: webhooks::Webhooks,
+    /// HTTP client for hooks called while answering a request.
+    pub live_http: reqwest::Client,
 }
 
 impl AppState {
@@ -81,6 +83,7 @@ impl AppState {
             desk: RwLock::new(desk.clone()),
             board: board_rx,
             webhooks: webhooks::Webhooks::default(),
+            live_http: reqwest::Client::new(),
         });
         state.webhooks.configure(&state.store, &state.live, &desk.webhooks).await;
         Ok(state)

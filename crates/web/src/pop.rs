@@ -79,6 +79,9 @@ pub struct ScreenPop {
     pub history: Vec<ContactRecord>,
     /// Orders from the order-history hook (sent separately when it answers).
     pub orders: Option<Value>,
+    /// An `orders` message will follow (a hook is configured and the
+    /// customer is known).
+    pub orders_pending: bool,
 }
 
 /// Build the pop for `agent` (the customer read is audited as theirs).
@@ -120,7 +123,7 @@ pub async fn build(store: &Store, c: &WebContact, queue_name: String, actor: &st
             }
         }
     }
-    ScreenPop { contact, customer, history, orders: None }
+    ScreenPop { contact, customer, history, orders: None, orders_pending: false }
 }
 
 /// Ask the order-history hook about a customer: `GET url?customer_id=ID`,

@@ -180,3 +180,32 @@ async fn health_ui_and_openapi() {
         "docs/openapi.json is stale: run UPDATE_OPENAPI=1 cargo test -p web --test server health_ui_and_openapi"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn order_hook_answer_reaches_the_offered_agent() {
+    let app = axum::Router::new().route(
+        "/orders",
+        axum::routing::get(|q: axum::extract::Query<std::collections::HashMap<String, String>>| async move {
+            axum::Json(json!({ "customer": q.get("customer_id"), "orders": [{ "id": "SO-1", "total": "42.00" }] }))
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/orders", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let s = start().await;
+    let admin = s.login("admin").await;
+    let mut settings = s.get("/api/admin/settings", &admin).await;
+    settings["order_hook_url"] = json!(url);
+    let (status, v) = s.call(Method::PUT, "/api/admin/settings", Some(&admin), Some(settings)).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let a1 = s.login("agent1").await;
+    let mut stream = s.stream(&a1).await;
+    s.post("/api/agent/login", &a1, json!({})).await;
+    let c = s.post("/api/contacts", &admin, json!({ "queue": 1, "caller": web::demo::demo_phone(3) })).await;
+    let offer = stream.wait_for("offer", 5, |o| o["contact"] == c["contact"]).await;
+    assert_eq!(offer["pop"]["orders_pending"], true);
+    let orders = stream.wait_for("orders", 5, |o| o["contact"] == c["contact"]).await;
+    assert_eq!(orders["orders"]["customer"], "cust-0003");
+    assert_eq!(orders["orders"]["orders"][0]["id"], "SO-1");
+}
