@@ -94,10 +94,7 @@ impl Engine {
                 self.make_waiting(*contact);
             }
             Event::ContactOffered { contact, queue, agent, channel, deadline } => {
-                let waiting = matches!(self.contacts.get(contact).map(|c| &c.phase), Some(Phase::Waiting(_)));
-                if waiting {
-                    self.remove_waiting(*contact);
-                }
+                self.remove_waiting(*contact);
                 if let Some(c) = self.contacts.get_mut(contact) {
                     match &mut c.phase {
                         Phase::Offered(list) => list.push(*agent),
@@ -250,22 +247,25 @@ impl Engine {
             }
             Event::ContactEnded { contact, .. } => {
                 self.remove_waiting(*contact);
-                let Some(c) = self.contacts.remove(contact) else { return };
-                if let Phase::Connected { agent, held_since } = c.phase {
+                let Some(c) = self.contacts.get_mut(contact) else { return };
+                let phase = std::mem::replace(&mut c.phase, Phase::Transit);
+                let (queue, talk_start, hold_ms, callback) = (c.queue, c.talk_start, c.hold_ms, c.callback.is_some());
+                self.contacts.remove(contact);
+                if let Phase::Connected { agent, held_since } = phase {
                     let held = held_since.map_or(0, |h| at.since(h));
-                    let talk = at.since(c.talk_start).saturating_sub(c.hold_ms + held);
-                    let handle = (talk + c.hold_ms + held) as f64;
+                    let talk = at.since(talk_start).saturating_sub(hold_ms + held);
+                    let handle = (talk + hold_ms + held) as f64;
                     if let Some(a) = self.agent_mut(agent) {
                         a.remove_item(*contact);
                         a.talk_ms += talk;
                         a.idle_since = at;
                     }
-                    if let Some(q) = self.queue_mut(c.queue) {
+                    if let Some(q) = self.queue_mut(queue) {
                         q.handle_ewma_ms = ewma(q.handle_ewma_ms, handle);
                     }
                     self.agent_changed(agent);
                 }
-                if let Phase::Offered(list) = &c.phase {
+                if let Phase::Offered(list) = &phase {
                     for a in list.to_vec() {
                         if let Some(ag) = self.agent_mut(a) {
                             ag.remove_item(*contact);
@@ -273,15 +273,13 @@ impl Engine {
                         self.agent_changed(a);
                     }
                 }
-                if let Phase::Dialling(a) = c.phase {
+                if let Phase::Dialling(a) = phase {
                     if let Some(ag) = self.agent_mut(a) {
                         ag.remove_item(*contact);
                     }
                     self.agent_changed(a);
                 }
-                if c.callback.is_some()
-                    && let Some(q) = self.queue_mut(c.queue)
-                {
+                if callback && let Some(q) = self.queue_mut(queue) {
                     q.callbacks_outstanding = q.callbacks_outstanding.saturating_sub(1);
                 }
             }
@@ -733,21 +731,17 @@ impl Engine {
         let Phase::Waiting(cref) = c.phase else { return };
         c.phase = Phase::Transit;
         let (qid, slot, key) = (c.queue, c.channel.slot(), c.key());
-        match cref {
-            ClassRef::Preferred(a) => {
-                if let Some(ag) = self.agent_mut(a) {
-                    ag.preferred_waiting.remove(&(slot, key));
-                }
-            }
-            ClassRef::Class(i) => {
-                if let Some(q) = self.queue_mut(qid)
-                    && let Some(class) = q.classes.get_mut(i)
-                {
-                    class.set.remove(&key);
-                }
-            }
+        if let ClassRef::Preferred(a) = cref
+            && let Some(ag) = self.agent_mut(a)
+        {
+            ag.preferred_waiting.remove(&(slot, key));
         }
         if let Some(q) = self.queue_mut(qid) {
+            if let ClassRef::Class(i) = cref
+                && let Some(class) = q.classes.get_mut(i)
+            {
+                class.set.remove(&key);
+            }
             q.waiting = q.waiting.saturating_sub(1);
         }
     }
@@ -756,7 +750,6 @@ impl Engine {
     pub(super) fn ready_key(&self, queue: QueueId, a: &Agent) -> ReadyKey {
         let id = a.cfg.id;
         let Some(q) = self.queue(queue) else { return (0, 0, id) };
-        let position = a.cfg.queues.iter().find(|m| m.queue == queue).map_or(0, |m| u64::from(m.position));
         match q.cfg.strategy {
             Strategy::LongestIdle => (a.idle_since.0, 0, id),
             Strategy::FewestContacts => (a.handled, a.idle_since.0, id),
@@ -765,7 +758,10 @@ impl Engine {
             | Strategy::TopDown
             | Strategy::Random
             | Strategy::WeightedRandom
-            | Strategy::RingAll => (position, 0, id),
+            | Strategy::RingAll => {
+                let position = a.cfg.queues.iter().find(|m| m.queue == queue).map_or(0, |m| u64::from(m.position));
+                (position, 0, id)
+            }
         }
     }
 
@@ -791,25 +787,44 @@ impl Engine {
 
     fn reindex(&mut self, id: AgentId) {
         let Some(a) = self.agent(id) else { return };
-        // Fastest path: not indexed and still cannot be (busy, not ready).
-        if a.indexed.is_empty() && (a.presence != Presence::Ready || Slot::ALL.iter().all(|s| !a.has_room(*s))) {
+        let ready = a.presence == Presence::Ready;
+        let room = Slot::ALL.map(|s| ready && a.has_room(s));
+        if room == [false; 3] {
+            // Fast path: cannot be indexed (busy, not ready); leave every index.
+            if a.indexed.is_empty() {
+                return;
+            }
+            let mut old = self.agent_mut(id).map(|a| std::mem::take(&mut a.indexed)).unwrap_or_default();
+            for (q, s, k) in &old {
+                if let Some(q) = self.queue_mut(*q) {
+                    q.ready[s.index()].remove(k);
+                }
+            }
+            // Keep the buffer for the agent's next entries.
+            old.clear();
+            if let Some(a) = self.agent_mut(id) {
+                a.indexed = old;
+            }
             return;
         }
         // Fast path: compare the wanted entries with the current ones without
         // building a list (most changes do not move the agent in the indexes).
+        // An agent in no index (just freed) skips the comparison.
         let mut n = 0;
-        let mut same = true;
-        'outer: for slot in Slot::ALL {
-            if !a.indexable(slot) {
-                continue;
-            }
-            for m in &a.cfg.queues {
-                if self.queue(m.queue).is_some() {
-                    if a.indexed.get(n) != Some(&(m.queue, slot, self.ready_key(m.queue, a))) {
-                        same = false;
-                        break 'outer;
+        let mut same = !a.indexed.is_empty();
+        if same {
+            'outer: for slot in Slot::ALL {
+                if !room[slot.index()] {
+                    continue;
+                }
+                for m in &a.cfg.queues {
+                    if self.queue(m.queue).is_some() {
+                        if a.indexed.get(n) != Some(&(m.queue, slot, self.ready_key(m.queue, a))) {
+                            same = false;
+                            break 'outer;
+                        }
+                        n += 1;
                     }
-                    n += 1;
                 }
             }
         }
@@ -820,7 +835,7 @@ impl Engine {
         desired.clear();
         let Some(a) = self.agent(id) else { return };
         for slot in Slot::ALL {
-            if !a.indexable(slot) {
+            if !room[slot.index()] {
                 continue;
             }
             for m in &a.cfg.queues {

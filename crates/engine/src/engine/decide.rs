@@ -132,8 +132,10 @@ impl Engine {
         self.flush_index();
         self.indexed_upto = 0;
         let mut list = std::mem::take(&mut self.touched);
-        list.sort_unstable();
-        list.dedup();
+        if list.len() > 1 {
+            list.sort_unstable();
+            list.dedup();
+        }
         for id in &list {
             let Some(a) = self.agent(*id) else { continue };
             let (to, reason) = a.derived_state();
@@ -285,7 +287,7 @@ impl Engine {
         }
     }
 
-    fn arrive(&mut self, now: Time, spec: ContactSpec, out: &mut Vec<Output>) -> Result<(), EngineError> {
+    fn arrive(&mut self, now: Time, mut spec: ContactSpec, out: &mut Vec<Output>) -> Result<(), EngineError> {
         if self.contacts.contains_key(&spec.id) {
             return Err(EngineError::DuplicateContact(spec.id));
         }
@@ -298,7 +300,6 @@ impl Engine {
                 r.skill, r.min_level
             )));
         }
-        let mut spec = spec;
         let details = spec.take_details();
         let (id, queue) = (spec.id, spec.queue);
         let ev = Event::ContactArrived {

@@ -4,6 +4,7 @@
 //! events rebuilds exactly the same state.
 
 mod apply;
+mod contacts;
 mod decide;
 mod state;
 mod views;
@@ -13,10 +14,11 @@ pub use views::*;
 use crate::config::{EngineConfig, Settings};
 use crate::error::EngineError;
 use crate::event::{Event, EventRecord, SCHEMA_VERSION};
-use crate::ids::{AgentId, ContactId, Time};
+use crate::ids::{AgentId, Time};
 use crate::input::Input;
 use crate::output::Output;
-use state::{Agent, Cond, CondId, Contact, FastMap, Interner, Queue, Timer};
+use contacts::Contacts;
+use state::{Agent, Cond, CondId, FastMap, Interner, Queue, Timer};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 
@@ -26,7 +28,7 @@ pub struct Engine {
     seq: u64,
     queues: Vec<Option<Queue>>,
     agents: Vec<Option<Agent>>,
-    contacts: FastMap<ContactId, Contact>,
+    contacts: Contacts,
     skills: Interner,
     teams: Interner,
     attrs: Interner,
@@ -54,7 +56,7 @@ impl Engine {
             seq: 0,
             queues: Vec::new(),
             agents: Vec::new(),
-            contacts: FastMap::default(),
+            contacts: Contacts::default(),
             skills: Interner::default(),
             teams: Interner::default(),
             attrs: Interner::default(),
@@ -163,8 +165,11 @@ impl Engine {
     fn emit(&mut self, at: Time, event: Event, out: &mut Vec<Output>) {
         debug_assert!(at >= self.clock, "event time goes back");
         self.seq += 1;
-        self.apply(at, &event);
+        // Build the record in place and apply it from there: one move of the event.
         out.push(Output::Event(EventRecord { v: SCHEMA_VERSION, seq: self.seq, at, event }));
+        if let Some(Output::Event(rec)) = out.last() {
+            self.apply(at, &rec.event);
+        }
     }
 
     fn schedule(&mut self, at: Time, timer: Timer) {

@@ -274,10 +274,12 @@ pub(crate) struct Item {
     pub phase: ItemPhase,
 }
 
-/// A sorted set in a ring buffer. Fits the availability index: agents
-/// usually enter at the back (they have just become free) and leave at the
-/// front (the longest idle is offered first), so both ends are O(1), and a
-/// set that empties and fills again does not allocate, unlike a B-tree.
+/// A sorted set in a ring buffer. Fits the availability index and the
+/// waiting classes: entries usually enter at the back (an agent just freed,
+/// a contact just arrived) and leave at the front (the longest idle agent,
+/// the oldest contact), so both ends are O(1), and a set that empties and
+/// fills again does not allocate, unlike a B-tree. Elsewhere an insert or
+/// removal moves the shorter side (cheap at contact-center queue lengths).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct SortedDeque<T> {
     items: VecDeque<T>,
@@ -285,6 +287,11 @@ pub(crate) struct SortedDeque<T> {
 
 impl<T: Ord + Copy> SortedDeque<T> {
     pub(crate) fn insert(&mut self, x: T) -> bool {
+        // Fast path: most entries are the newest (largest key).
+        if self.items.back().is_none_or(|b| *b < x) {
+            self.items.push_back(x);
+            return true;
+        }
         let i = self.items.partition_point(|y| *y < x);
         if self.items.get(i) == Some(&x) {
             return false;
@@ -294,6 +301,11 @@ impl<T: Ord + Copy> SortedDeque<T> {
     }
 
     pub(crate) fn remove(&mut self, x: &T) -> bool {
+        // Fast path: most removals take the head (the best candidate).
+        if self.items.front() == Some(x) {
+            self.items.pop_front();
+            return true;
+        }
         let i = self.items.partition_point(|y| y < x);
         if self.items.get(i) == Some(x) {
             self.items.remove(i);
@@ -301,6 +313,10 @@ impl<T: Ord + Copy> SortedDeque<T> {
         } else {
             false
         }
+    }
+
+    pub(crate) fn contains(&self, x: &T) -> bool {
+        self.items.binary_search(x).is_ok()
     }
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
@@ -403,7 +419,8 @@ impl Agent {
 
     pub(crate) fn remove_item(&mut self, contact: ContactId) -> Option<Item> {
         let pos = self.items.iter().position(|i| i.contact == contact)?;
-        Some(self.items.remove(pos))
+        // Usually the only item: pop, without shifting the rest.
+        if pos + 1 == self.items.len() { self.items.pop() } else { Some(self.items.remove(pos)) }
     }
 
     /// The global state derived from presence and items.
@@ -444,7 +461,7 @@ impl Agent {
 pub(crate) struct Class {
     pub cond: CondId,
     pub slot: Slot,
-    pub set: BTreeSet<WaitKey>,
+    pub set: SortedDeque<WaitKey>,
 }
 
 /// A compiled step of a queue's own routing (before a contact's requirements).
@@ -502,7 +519,7 @@ impl Queue {
         if let Some(i) = self.classes.iter().position(|c| c.cond == cond && c.slot == slot) {
             return i;
         }
-        self.classes.push(Class { cond, slot, set: BTreeSet::new() });
+        self.classes.push(Class { cond, slot, set: SortedDeque::default() });
         self.classes.len() - 1
     }
 }
