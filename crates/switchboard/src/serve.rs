@@ -94,10 +94,14 @@ async fn open(location: &Location) -> Result<Store> {
     Store::open(location).await.with_context(|| format!("opening the store at {location:?}"))
 }
 
-async fn bind(listen: &str) -> Result<tokio::net::TcpListener> {
-    let addr: std::net::SocketAddr = listen
+fn parse_listen(listen: &str) -> Result<std::net::SocketAddr> {
+    let addr = listen
         .parse()
         .map_err(|_| UsageError(format!("--listen {listen:?}: expected ADDR:PORT such as 127.0.0.1:8080")))?;
+    Ok(addr)
+}
+
+async fn bind(addr: std::net::SocketAddr) -> Result<tokio::net::TcpListener> {
     tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))
 }
 
@@ -116,6 +120,7 @@ pub fn run_serve(args: ServeArgs) -> Result<()> {
         None => FileConfig::default(),
     };
     let r = resolve(args.common, file, "switchboard-data")?;
+    let addr = parse_listen(&r.listen)?;
     runtime()?.block_on(async move {
         let store = open(&r.location).await?;
         if store.users(None).await?.is_empty() {
@@ -135,7 +140,7 @@ pub fn run_serve(args: ServeArgs) -> Result<()> {
             ))?;
         }
         let app = AppState::start(store, LiveOptions::default()).await?;
-        let listener = bind(&r.listen).await?;
+        let listener = bind(addr).await?;
         let addr = listener.local_addr()?;
         crate::emit(&format!("Switchboard listening on http://{addr}/ (API document: /api/openapi.json)\n"))?;
         web::serve(listener, app, shutdown_signal()).await?;
@@ -152,6 +157,7 @@ pub fn run_demo(args: DemoArgs) -> Result<()> {
         return Err(UsageError("--agents: at most 2000".into()).into());
     }
     let r = resolve(args.common, FileConfig::default(), "switchboard-demo")?;
+    let addr = parse_listen(&r.listen)?;
     if args.fresh
         && let Location::DataDir(dir) = &r.location
         && dir.join(store::SQLITE_FILE).exists()
@@ -164,7 +170,7 @@ pub fn run_demo(args: DemoArgs) -> Result<()> {
         let seeded = web::demo::seed(&store, &opts).await.map_err(|e| anyhow::anyhow!("seeding the demo: {e}"))?;
         let app: Arc<AppState> = AppState::start(store, LiveOptions::default()).await?;
         web::demo::simulate(app.clone(), opts.clone()).await;
-        let listener = bind(&r.listen).await?;
+        let listener = bind(addr).await?;
         let addr = listener.local_addr()?;
         crate::emit(&format!(
             "Switchboard demo {} at http://{addr}/\n\

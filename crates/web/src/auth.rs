@@ -51,12 +51,62 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     }
 }
 
-/// [`hash_password`] on the blocking pool.
+/// Threads that hash and verify passwords. Each Argon2 run takes 19 MiB;
+/// on tokio's blocking pool (hundreds of threads, each with its own malloc
+/// arena) a burst of logins left gigabytes resident. Two fixed threads keep
+/// it to two reused buffers and bound the CPU a login storm can take.
+const HASH_THREADS: usize = 2;
+
+type HashJob = Box<dyn FnOnce() + Send>;
+
+static HASHERS: std::sync::LazyLock<Option<std::sync::Mutex<std::sync::mpsc::Sender<HashJob>>>> =
+    std::sync::LazyLock::new(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<HashJob>();
+        let rx = Arc::new(std::sync::Mutex::new(rx));
+        for i in 0..HASH_THREADS {
+            let rx = rx.clone();
+            let spawned = std::thread::Builder::new().name(format!("argon2-{i}")).spawn(move || {
+                loop {
+                    let job = match rx.lock() {
+                        Ok(r) => r.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                }
+            });
+            if let Err(e) = spawned {
+                tracing::error!("password hashing thread: {e}");
+                return None;
+            }
+        }
+        Some(std::sync::Mutex::new(tx))
+    });
+
+/// Run `f` on the password threads.
+async fn on_hasher<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let job: HashJob = Box::new(move || {
+        let _ = tx.send(f());
+    });
+    let sent = HASHERS.as_ref().and_then(|h| h.lock().ok().map(|s| s.send(job).is_ok())).unwrap_or(false);
+    if !sent {
+        return Err(ApiError::internal("password hashing", "no hashing thread"));
+    }
+    rx.await.map_err(|e| ApiError::internal("password hashing", e))
+}
+
+/// [`hash_password`] on the password threads.
 pub async fn hash_password_async(password: String) -> ApiResult<String> {
     check_password_rules(&password)?;
-    tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| ApiError::internal("password hashing", e))?
+    on_hasher(move || hash_password(&password)).await?
+}
+
+/// [`verify_password`] on the password threads.
+pub async fn verify_password_async(password: String, hash: String) -> ApiResult<bool> {
+    on_hasher(move || verify_password(&password, &hash)).await
 }
 
 /// The rules a new password must meet.
@@ -118,8 +168,7 @@ pub async fn login(state: &AppState, login: &str, password: &str) -> ApiResult<L
     let at = now();
     let Some(user) = state.store.user_by_login(login).await? else {
         // Spend the same time as a real check so logins cannot be probed by timing.
-        let pw = password.to_string();
-        let _ = tokio::task::spawn_blocking(move || verify_password(&pw, DUMMY_HASH)).await;
+        let _ = verify_password_async(password.to_string(), DUMMY_HASH.to_string()).await;
         return Ok(LoginOutcome::BadCredentials);
     };
     if let Some(until) = user.locked_until
@@ -127,10 +176,7 @@ pub async fn login(state: &AppState, login: &str, password: &str) -> ApiResult<L
     {
         return Ok(LoginOutcome::Locked(until));
     }
-    let (pw, hash) = (password.to_string(), user.password_hash.clone());
-    let good = tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
-        .await
-        .map_err(|e| ApiError::internal("password check", e))?;
+    let good = verify_password_async(password.to_string(), user.password_hash.clone()).await?;
     if !good {
         let lock = (user.failed_logins + 1 >= MAX_FAILED_LOGINS).then_some(Time(at.0 + LOCK_MS));
         let user = state.store.record_login_failure(user.id, lock).await?;

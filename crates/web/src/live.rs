@@ -470,12 +470,13 @@ impl Publisher {
         let (store, live, http) = (self.store.clone(), self.live.clone(), self.http.clone());
         tokio::spawn(async move {
             let actor = format!("agent:{}", agent.0);
-            let mut pop = pop::build(&store, &wc, queue_name, &actor).await;
+            let mut pop = pop::build(&store, &wc, queue_name).await;
             let customer = pop.customer.as_ref().map(|c| c.id.clone());
             let hook = live.order_hook();
             pop.orders_pending = hook.is_some() && customer.is_some();
-            let msg = OfferMsg { contact, agent, deadline, channel: wc.channel, pop };
-            live.hub().send_agent(agent, AgentMsg::Offer(Arc::new(msg)));
+            let msg = Arc::new(OfferMsg { contact, agent, deadline, channel: wc.channel, pop });
+            live.hub().send_agent(agent, AgentMsg::Offer(msg.clone()));
+            pop::audit_read(&store, &msg.pop, &actor).await;
             if let (Some(url), Some(customer)) = (hook, customer) {
                 // Always answer a pending pop: `null` when the hook failed.
                 let orders = pop::fetch_orders(&http, &url, &customer).await.unwrap_or(serde_json::Value::Null);

@@ -84,8 +84,8 @@ pub struct ScreenPop {
     pub orders_pending: bool,
 }
 
-/// Build the pop for `agent` (the customer read is audited as theirs).
-pub async fn build(store: &Store, c: &WebContact, queue_name: String, actor: &str) -> ScreenPop {
+/// Build the pop (audit it with [`audit_read`] once shown).
+pub async fn build(store: &Store, c: &WebContact, queue_name: String) -> ScreenPop {
     let d = c.details.as_deref();
     let contact = PopContact {
         id: c.id,
@@ -110,20 +110,24 @@ pub async fn build(store: &Store, c: &WebContact, queue_name: String, actor: &st
             Ok(h) => history = h,
             Err(e) => tracing::warn!("screen-pop: history of {id}: {e}"),
         }
-        if customer.is_some() {
-            let entry = NewAuditEntry {
-                actor: actor.to_string(),
-                action: "customer.read".into(),
-                record_type: "customer".into(),
-                record_id: id.to_string(),
-                detail: Some(serde_json::json!({ "via": "screen-pop", "contact": c.id })),
-            };
-            if let Err(e) = store.audit(&entry).await {
-                tracing::error!("audit of a screen-pop read failed: {e}");
-            }
-        }
     }
     ScreenPop { contact, customer, history, orders: None, orders_pending: false }
+}
+
+/// Audit the customer read of a pop shown to `actor` (after it was sent:
+/// the audit write shares the database's writer and must not delay the pop).
+pub async fn audit_read(store: &Store, pop: &ScreenPop, actor: &str) {
+    let Some(customer) = &pop.customer else { return };
+    let entry = NewAuditEntry {
+        actor: actor.to_string(),
+        action: "customer.read".into(),
+        record_type: "customer".into(),
+        record_id: customer.id.clone(),
+        detail: Some(serde_json::json!({ "via": "screen-pop", "contact": pop.contact.id })),
+    };
+    if let Err(e) = store.audit(&entry).await {
+        tracing::error!("audit of a screen-pop read failed: {e}");
+    }
 }
 
 /// Ask the order-history hook about a customer: `GET url?customer_id=ID`,
