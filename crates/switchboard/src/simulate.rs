@@ -102,6 +102,12 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
 
+    /// Leave out the engine's KPI fold (the per-queue tables of the text
+    /// output, `queues` in JSON): faster for very long runs. The
+    /// simulator's own figures remain.
+    #[arg(long)]
+    no_kpi_report: bool,
+
     /// The digital twin's inputs and what-ifs (boxed: most runs have none).
     #[command(flatten)]
     twin: Box<TwinArgs>,
@@ -144,6 +150,17 @@ pub struct TwinArgs {
     /// Digital twin what-if: multiply every volume of the forecast.
     #[arg(long, value_name = "F", requires = "forecast", value_parser = positive)]
     volume_factor: Option<f64>,
+
+    /// Digital twin: also write the planner's HTML report (forecast vs
+    /// history, required vs scheduled agents, predicted service level per
+    /// interval; inline SVG, no scripts) to FILE.
+    #[arg(long, value_name = "FILE", requires = "forecast")]
+    html: Option<PathBuf>,
+
+    /// Digital twin: the history CSV the forecast was made from, for the
+    /// report's forecast-vs-history chart.
+    #[arg(long, value_name = "FILE", requires = "html")]
+    history: Option<PathBuf>,
 
     /// Digital twin: share of scheduled agents not on the phones (breaks
     /// aside), a fraction or a percentage; headcount × (1 − F), rounded.
@@ -289,6 +306,8 @@ fn build(s: &Scenario, from_flags: bool, source: &str) -> Result<Model> {
 /// What the twin simulated (for the report).
 struct TwinRun {
     info: twin_files::DayInfo,
+    forecast_rows: twin_files::Forecast,
+    coverage: twin_files::Coverage,
     forecast: String,
     staffing: String,
     staffing_kind: &'static str,
@@ -324,6 +343,7 @@ fn twin_scenario(args: &Args, routing: &Scenario, source: &str) -> Result<Option
         }
     };
     let staffing = staffing.map_err(UsageError)?;
+    let coverage = if args.twin.html.is_some() { twin_files::read_coverage(&read(spath)?) } else { Default::default() };
     let sname = spath.display().to_string();
     let (day, info) = twin_files::build_day(&fname, &forecast, &sname, &staffing, args.twin.day).map_err(UsageError)?;
     let mut what_if = WhatIf {
@@ -342,6 +362,8 @@ fn twin_scenario(args: &Args, routing: &Scenario, source: &str) -> Result<Option
     let s = twin::day_scenario(routing, &day, &what_if).map_err(|e| UsageError(format!("{source}: {e}")))?;
     let run = TwinRun {
         info,
+        forecast_rows: forecast,
+        coverage,
         forecast: fname,
         staffing: sname,
         staffing_kind: kind,
@@ -354,7 +376,7 @@ fn twin_scenario(args: &Args, routing: &Scenario, source: &str) -> Result<Option
 /// Every replication, with the engine's KPI fold, and progress on stderr
 /// (a counter on a terminal; otherwise a log line per replication once the
 /// run takes more than two seconds).
-fn run_all(model: &Model) -> Result<SimOutcome> {
+fn run_all(model: &Model, kpi_report: bool) -> Result<SimOutcome> {
     let reps = model.replications;
     let interactive = std::io::stderr().is_terminal();
     let started = Instant::now();
@@ -362,9 +384,14 @@ fn run_all(model: &Model) -> Result<SimOutcome> {
     let mut reports = Vec::with_capacity(reps as usize);
     for r in 0..reps {
         let seed = model.seed.wrapping_add(u64::from(r));
-        let (res, fold) = sim::run_replication(model, seed, sim::kpi::fold_for(model)).context("simulation failed")?;
-        runs.push(res);
-        reports.push(fold.report());
+        if kpi_report {
+            let (res, fold) =
+                sim::run_replication(model, seed, sim::kpi::fold_for(model)).context("simulation failed")?;
+            runs.push(res);
+            reports.push(fold.report());
+        } else {
+            runs.push(sim::run_replication(model, seed, ()).context("simulation failed")?.0);
+        }
         if reps > 1 {
             if interactive {
                 eprint!("\rsimulate: replication {}/{reps}", r + 1);
@@ -399,7 +426,7 @@ pub fn run(args: Args) -> Result<()> {
         sim::clock(model.end_ms)
     );
     let started = Instant::now();
-    let outcome = run_all(&model)?;
+    let outcome = run_all(&model, !args.no_kpi_report)?;
     let elapsed = started.elapsed().as_secs_f64();
     let arrivals: u64 = outcome.replications.iter().map(|r| r.arrivals).sum();
     let events: u64 = outcome.replications.iter().map(|r| r.events).sum();
@@ -411,6 +438,9 @@ pub fn run(args: Args) -> Result<()> {
         "simulation done"
     );
     let twin = twin.map(|(_, t)| t);
+    if let (Some(t), Some(path)) = (&twin, &args.twin.html) {
+        write_report(&args, &model, &outcome, t, &source, path)?;
+    }
     let text = match (args.format, &twin) {
         (Format::Text, Some(t)) => render_twin_text(&model, &outcome, t, &source),
         (Format::Text, None) => render_text(&model, &outcome),
@@ -418,6 +448,62 @@ pub fn run(args: Args) -> Result<()> {
         (Format::Csv, _) => render_csv(&outcome),
     };
     crate::emit(&text)
+}
+
+fn write_report(
+    args: &Args,
+    model: &Model,
+    o: &SimOutcome,
+    t: &TwinRun,
+    source: &str,
+    path: &std::path::Path,
+) -> Result<()> {
+    let history = match &args.twin.history {
+        Some(h) => {
+            let name = h.display().to_string();
+            Some(twin_files::read_forecast(&name, &read(h)?).map_err(UsageError)?.rows)
+        }
+        None => None,
+    };
+    let get = |name: &str| o.estimates.iter().find(|(n, _)| *n == name).map(|(_, e)| *e).unwrap_or_default();
+    let pm = |e: sim::Estimate, scale: f64| format!("{:.1} ± {:.1}", e.mean * scale, e.half_width * scale);
+    let r = o.replications.len();
+    let estimates = twin::interval_estimates(o);
+    let report = crate::wfm::report::Report {
+        lines: vec![
+            format!(
+                "{} {}, {}–{}: forecast {}, {} {}, routing {source}.",
+                ::wfm::forecast::format_date(t.info.date),
+                ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][::wfm::forecast::weekday(t.info.date)],
+                sim::clock(model.start_ms),
+                sim::clock(model.end_ms),
+                t.forecast,
+                t.staffing_kind,
+                t.staffing
+            ),
+            format!(
+                "{r} replications from seed {} through the routing engine; service level = answered within {} s / \
+                 offered; ± is the 95 % confidence half-width over replications.",
+                model.seed, o.sl_threshold_seconds
+            ),
+            format!("What-if: {}.", what_if_text(&t.what_if)),
+        ],
+        history: history.as_deref(),
+        forecast: &t.forecast_rows.rows,
+        interval_minutes: t.forecast_rows.interval_minutes,
+        date: t.info.date,
+        coverage: &t.coverage,
+        estimates: &estimates,
+        day: vec![
+            ("contacts per replication".into(), format!("{:.0}", o.totals.offered as f64 / r.max(1) as f64)),
+            ("service level %".into(), pm(get("service_level"), 100.0)),
+            ("ASA s".into(), pm(get("asa_seconds"), 1.0)),
+            ("abandoned %".into(), pm(get("abandon_rate"), 100.0)),
+            ("occupancy %".into(), pm(get("occupancy"), 100.0)),
+        ],
+    };
+    std::fs::write(path, crate::wfm::report::render(&report))
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
 }
 
 fn what_if_text(w: &WhatIf) -> String {

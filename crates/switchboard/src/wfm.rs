@@ -3,6 +3,7 @@
 //! the least staffing that meets a target service level.
 
 pub(crate) mod plan;
+pub(crate) mod report;
 mod schedule;
 pub(crate) mod twin;
 

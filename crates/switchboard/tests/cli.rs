@@ -642,6 +642,9 @@ fn twin_predicts_per_interval_with_confidence_intervals() {
     assert!((rows[3]["agents"]["mean"].as_f64().unwrap() - 14.0).abs() < 0.01);
     let (mean, _) = sl(&v);
     assert!(mean > 0.8 && mean < 1.0, "{mean}");
+    assert!(v["queues"].is_array(), "the engine's KPI per queue");
+    let lean = twin_json(&["--no-kpi-report"], &files);
+    assert!(lean["queues"].is_null() && sl(&lean) == sl(&v), "same figures without the engine's KPI fold");
     // Text: the interval table with ± and the day's line; CSV: one row per interval.
     let (f, p, r) = &files;
     let ok = |args: &[&str]| {
@@ -774,5 +777,46 @@ fn twin_bad_inputs_exit_2_naming_the_problem() {
     // What-if flags need a forecast.
     let out = switchboard(&["simulate", "--scenario", &r, "--add-agents", "2"]);
     assert_eq!(out.status.code(), Some(2));
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn twin_html_report_has_the_three_charts() {
+    let dir = scratch("twin-html");
+    let (f, p, r) = twin_files(&dir);
+    // The forecast doubles as history here (same CSV format).
+    let html = dir.join("report.html");
+    let out = switchboard(&[
+        "simulate",
+        "--scenario",
+        &r,
+        "--forecast",
+        &f,
+        "--plan",
+        &p,
+        "--html",
+        html.to_str().unwrap(),
+        "--history",
+        &f,
+        "--format",
+        "csv",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert_eq!(page.matches("<svg").count(), 3, "three charts");
+    for needle in [
+        "Forecast vs history",
+        "history (offered)",
+        "Required vs scheduled agents",
+        "on the phones (twin)",
+        "Predicted service level",
+        "twin: predicted SL",
+        "Erlang (plan)",
+        "11:30–12:00",
+    ] {
+        assert!(page.contains(needle), "{needle} missing");
+    }
+    assert!(!page.contains("<script") && !page.contains("<link"), "self-contained");
     std::fs::remove_dir_all(dir).ok();
 }

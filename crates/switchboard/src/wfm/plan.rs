@@ -2,7 +2,7 @@
 //! history, a forecast with its back-test, and a staffing plan — all
 //! through the CSV format `interval_start,queue,offered,aht_seconds`.
 
-mod html;
+pub(crate) mod html;
 
 use super::{non_negative, positive, share, shrinkage};
 use crate::UsageError;

@@ -63,6 +63,81 @@ pub enum Staffing {
     Schedule(Vec<ScheduledShift>, Option<u32>),
 }
 
+/// Per interval of a staffing file, what the report charts: (day or
+/// weekday, minute, required, scheduled, Erlang's predicted service level).
+#[derive(Clone, Debug, Default)]
+pub struct Coverage {
+    /// Plan rows by (date, minute), summed over queues: (required,
+    /// scheduled, Σ offered × SL, Σ offered).
+    pub by_date: BTreeMap<(i64, u32), (f64, f64, f64, f64)>,
+    /// Schedule coverage by (weekday, minute): (required, scheduled).
+    pub by_weekday: BTreeMap<(usize, u32), (f64, f64)>,
+}
+
+/// Reads the coverage (required and scheduled agents per interval) of a
+/// staffing file for the report; anything missing is left out.
+pub fn read_coverage(text: &str) -> Coverage {
+    let mut c = Coverage::default();
+    if is_json(text) {
+        let Ok(Value::Object(doc)) = serde_json::from_str::<Value>(text.trim_start_matches('\u{feff}')) else {
+            return c;
+        };
+        if let Some(Value::Array(rows)) = doc.get("coverage") {
+            for r in rows {
+                let (Some(d), Some(m), Some(req), Some(sch)) =
+                    (r["day"].as_u64(), r["start_minute"].as_u64(), r["required"].as_f64(), r["scheduled"].as_f64())
+                else {
+                    continue;
+                };
+                c.by_weekday.insert((d as usize, m as u32), (req, sch));
+            }
+        }
+        if let Some(Value::Array(rows)) = doc.get("intervals") {
+            for r in rows {
+                let Some(Ok((day, minute))) = r["interval_start"].as_str().map(parse_instant) else { continue };
+                let e = c.by_date.entry((day, minute)).or_default();
+                let offered = r["offered"].as_f64().unwrap_or(0.0);
+                e.0 += r["required_agents"].as_f64().unwrap_or(0.0);
+                e.1 += r["scheduled_agents"].as_f64().unwrap_or(0.0);
+                e.2 += offered * r["service_level"].as_f64().unwrap_or(0.0);
+                e.3 += offered;
+            }
+        }
+        return c;
+    }
+    let text = text.trim_start_matches('\u{feff}');
+    let mut header: Option<Vec<&str>> = None;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() {
+            header = None;
+            continue;
+        }
+        let f: Vec<&str> = line.split(',').map(str::trim).collect();
+        let Some(h) = &header else {
+            header = Some(f);
+            continue;
+        };
+        let col = |n: &str| h.iter().position(|c| *c == n).and_then(|i| f.get(i)).copied();
+        let num = |n: &str| col(n).and_then(|v| v.parse::<f64>().ok());
+        if let (Some(d), Some(start), Some(req), Some(sch)) =
+            (col("day"), col("start"), num("required"), num("scheduled"))
+            && let (Some(d), Some(m)) = (DAY_NAMES.iter().position(|x| *x == d), parse_hm(start))
+        {
+            c.by_weekday.insert((d, m), (req, sch));
+        }
+        if let Some(Ok((day, minute))) = col("interval_start").map(parse_instant) {
+            let e = c.by_date.entry((day, minute)).or_default();
+            let offered = num("offered").unwrap_or(0.0);
+            e.0 += num("required_agents").unwrap_or(0.0);
+            e.1 += num("scheduled_agents").unwrap_or(0.0);
+            e.2 += offered * num("service_level").unwrap_or(0.0);
+            e.3 += offered;
+        }
+    }
+    c
+}
+
 fn is_json(text: &str) -> bool {
     text.trim_start_matches('\u{feff}').trim_start().starts_with('{')
 }
