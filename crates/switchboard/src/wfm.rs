@@ -5,6 +5,7 @@
 pub(crate) mod plan;
 pub(crate) mod report;
 mod schedule;
+mod stored;
 pub(crate) mod twin;
 
 use crate::UsageError;
@@ -49,6 +50,9 @@ pub enum Args {
     /// runs; prints the timings and the results as JSON (used by
     /// bench/pyworkforce.sh).
     Bench(BenchArgs),
+    /// Interval history (CSV: interval_start,queue,offered,aht_seconds) from the server's event log, to forecast
+    /// from real traffic.
+    ExportHistory(stored::ExportArgs),
 }
 
 /// Flags of `wfm bench`.
@@ -214,6 +218,7 @@ pub fn run(args: Args) -> Result<()> {
         Args::Staff(a) => plan::staff(a),
         Args::Schedule(a) => schedule::run(a),
         Args::Bench(a) => bench(a),
+        Args::ExportHistory(a) => stored::run(a),
     }
 }
 
