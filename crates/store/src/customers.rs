@@ -464,6 +464,46 @@ impl CustomerStore for Store {
         })
     }
 
+    async fn search_customers(&self, text: &str, limit: usize) -> Result<Vec<Customer>> {
+        let text = text.trim().to_lowercase();
+        if text.is_empty() {
+            return Ok(Vec::new());
+        }
+        let limit = crate::events::clamp_limit(limit, 1000);
+        // LIKE with the wildcards of the text escaped: a substring search,
+        // which for Chinese (no spaces, no case) is what people expect.
+        let escaped: String = text
+            .chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        let pattern = format!("%{escaped}%");
+        let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+        let phone_pattern = if digits.len() >= 4 { format!("%{digits}%") } else { String::from("\u{1}") };
+        let cast = match self.backend() {
+            crate::Backend::Sqlite => "",
+            crate::Backend::Postgres => "::text",
+        };
+        let sql = format!(
+            "SELECT {CUSTOMER_COLUMNS} FROM customers WHERE lower(name) LIKE $1 ESCAPE '\\' \
+             OR lower(id) LIKE $1 ESCAPE '\\' OR lower(emails{cast}) LIKE $1 ESCAPE '\\' \
+             OR lower(attributes{cast}) LIKE $1 ESCAPE '\\' \
+             OR id IN (SELECT customer_id FROM customer_phones WHERE phone LIKE $2) \
+             ORDER BY updated_at DESC, id LIMIT $3"
+        );
+        with_db!(&self.db, pool => {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(&pattern)
+                .bind(&phone_pattern)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(customer_from_row).collect()
+        })
+    }
+
     async fn list_customers(&self, after: Option<&str>, limit: usize) -> Result<Page<Customer>> {
         let limit = crate::events::clamp_limit(limit, 1000);
         let sql = format!("SELECT {CUSTOMER_COLUMNS} FROM customers WHERE id > $1 ORDER BY id LIMIT $2");

@@ -169,6 +169,11 @@ pub trait CustomerStore: Send + Sync {
     /// Customers with this phone number (normalised before the lookup), most
     /// recently updated first; empty for a number that cannot be normalised.
     fn customers_by_phone(&self, number: &str) -> impl Future<Output = Result<Vec<Customer>>> + Send;
+    /// Customers whose name, id, e-mail or attributes contain `text`
+    /// (case-insensitive for ASCII; any script, Chinese included), or whose
+    /// phone number contains its digits (at least four); most recently
+    /// updated first, at most `limit` (1..=1000).
+    fn search_customers(&self, text: &str, limit: usize) -> impl Future<Output = Result<Vec<Customer>>> + Send;
     /// Customers by id, `limit` (1..=1000) at a time, after the cursor `after`.
     fn list_customers(&self, after: Option<&str>, limit: usize) -> impl Future<Output = Result<Page<Customer>>> + Send;
     /// How many customers are stored.

@@ -209,3 +209,34 @@ pub async fn contact_records_and_history(db: &TestDb) {
     assert!(s.customer_history("cu", None, 10).await.unwrap().is_empty());
     s.close().await;
 }
+
+pub async fn search_by_text(db: &TestDb) {
+    let s = db.open().await;
+    let mut attrs = serde_json::Map::new();
+    attrs.insert("city".into(), "上海".into());
+    let zh = CustomerData {
+        name: "王伟".into(),
+        phones: vec!["+8613812345678".into()],
+        emails: vec!["Wang.Wei@Example.com".into()],
+        segment: CustomerSegment::Vip,
+        attributes: attrs,
+    };
+    s.create_customer(Some("c-zh"), &zh).await.unwrap();
+    s.create_customer(
+        Some("c-en"),
+        &data("Anna 50%_off Smith", &["+15550001"], &["anna@example.org"], CustomerSegment::New),
+    )
+    .await
+    .unwrap();
+    let ids = |v: Vec<store::Customer>| v.into_iter().map(|c| c.id).collect::<Vec<_>>();
+    assert_eq!(ids(s.search_customers("王", 10).await.unwrap()), ["c-zh"], "a Chinese character");
+    assert_eq!(ids(s.search_customers("上海", 10).await.unwrap()), ["c-zh"], "an attribute");
+    assert_eq!(ids(s.search_customers("wang.wei@", 10).await.unwrap()), ["c-zh"], "e-mail, any case");
+    assert_eq!(ids(s.search_customers("SMITH", 10).await.unwrap()), ["c-en"], "name, any case");
+    assert_eq!(ids(s.search_customers("12345678", 10).await.unwrap()), ["c-zh"], "phone digits");
+    assert_eq!(ids(s.search_customers("50%_", 10).await.unwrap()), ["c-en"], "wildcards are literal");
+    assert!(s.search_customers("%%", 10).await.unwrap().is_empty(), "% is not a wildcard");
+    assert!(s.search_customers("  ", 10).await.unwrap().is_empty());
+    assert_eq!(s.search_customers("example", 1).await.unwrap().len(), 1, "limit");
+    s.close().await;
+}

@@ -55,7 +55,7 @@ conformance! {
     config: [settings_queues_agents, engine_config_replaced_whole, snapshot_latest_wins],
     restart: [engine_run_replays_after_reopen],
     accounts: [teams_crud, users_crud, login_failures_and_lock],
-    customers: [customer_crud_and_validation, lookup_by_phone, paged_listing, contact_records_and_history],
+    customers: [customer_crud_and_validation, lookup_by_phone, paged_listing, contact_records_and_history, search_by_text],
     csv: [import_reports_bad_rows_and_stores_good_ones, import_updates_by_id, export_round_trips, bad_header_stores_nothing],
     audit: [append_and_query],
     sessions: [sessions_lifecycle, documents_round_trip],

@@ -37,7 +37,7 @@ pub fn routes() -> Vec<Route> {
             "/api/customers/search",
             CUSTOMER_READERS,
             c,
-            "Customers with a phone number",
+            "Find customers by phone number (phone=) or by text in name, id, e-mail, attributes or phone digits (q=; Chinese works)",
             None,
             Some("Customers"),
             get(search),
@@ -142,7 +142,14 @@ async fn list(State(app): State<Arc<AppState>>, caller: Caller, Q(q): Q<ListQuer
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SearchQuery {
-    phone: String,
+    /// Exact phone number (normalised), as a caller-id lookup.
+    #[serde(default)]
+    phone: Option<String>,
+    /// Text in the name, id, e-mail or attributes, or phone digits.
+    #[serde(default)]
+    q: Option<String>,
+    #[serde(default)]
+    limit: Option<usize>,
 }
 
 async fn search(
@@ -150,9 +157,20 @@ async fn search(
     caller: Caller,
     Q(q): Q<SearchQuery>,
 ) -> ApiResult<Json<Vec<Customer>>> {
-    let found = app.store.customers_by_phone(&q.phone).await?;
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::invalid("limit: 1 to 1000"));
+    }
+    let (found, via) = match (&q.phone, &q.q) {
+        (Some(phone), None) => (app.store.customers_by_phone(phone).await?, "phone search"),
+        (None, Some(text)) if text.trim().chars().count() >= 2 || !text.trim().is_ascii() => {
+            (app.store.search_customers(text, limit).await?, "text search")
+        }
+        (None, Some(_)) => return Err(ApiError::invalid("q: at least two characters (or one Chinese character)")),
+        _ => return Err(ApiError::invalid("give either phone or q")),
+    };
     for c in &found {
-        audit(&app, &caller, "customer.read", "customer", &c.id, Some(json!({ "via": "phone search" }))).await;
+        audit(&app, &caller, "customer.read", "customer", &c.id, Some(json!({ "via": via }))).await;
     }
     Ok(Json(found.into_iter().map(|c| shown(&caller, c)).collect()))
 }

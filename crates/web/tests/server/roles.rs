@@ -68,6 +68,14 @@ async fn agents_see_customers_masked_and_reads_are_audited() {
     let found =
         s.get(&format!("/api/customers/search?phone={}", web::demo::demo_phone(2).replace('+', "%2B")), &agent).await;
     assert_eq!(found[0]["id"], "cust-0002");
+    // Text search: a Chinese name part, masked for agents, audited.
+    let name = web::demo::customer(4).name;
+    let part: String = name.chars().take(1).collect();
+    let hits = s.get(&format!("/api/customers/search?q={}", urlencode(&part)), &agent).await;
+    assert!(hits.as_array().unwrap().iter().any(|c| c["id"] == "cust-0004"), "{part}: {hits}");
+    assert!(hits.as_array().unwrap().iter().all(|c| c["phones"][0].as_str().unwrap().contains('*')));
+    let (status, _) = s.call(Method::GET, "/api/customers/search?q=a", Some(&agent), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
 
     let q = AuditQuery {
         record_type: Some("customer".into()),
@@ -129,4 +137,8 @@ async fn logout_ends_the_session() {
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, body) = s.call(Method::GET, "/api/me", Some(&t), None).await;
     assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthenticated")));
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
