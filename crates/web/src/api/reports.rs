@@ -15,7 +15,6 @@ use engine::kpi::{AgentCounts, AgentFigures, QueueCounts, QueueFigures};
 use engine::{AgentId, QueueId, Time};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 /// Routes of this module.
@@ -126,21 +125,47 @@ fn opt(v: Option<f64>) -> String {
     v.map(|x| format!("{x:.4}")).unwrap_or_default()
 }
 
+/// Sum interval rows `(key, start, counts)` into buckets of the range's
+/// interval length, keeping the rows that start within the range.
+fn buckets<K: Ord, C: Default>(
+    r: &Range,
+    rows: impl IntoIterator<Item = (K, Time, C)>,
+    add: impl Fn(&mut C, &C),
+) -> BTreeMap<(K, u64), C> {
+    let mut sums: BTreeMap<(K, u64), C> = BTreeMap::new();
+    for (key, start, counts) in rows {
+        if start >= r.from && start < r.to {
+            let bucket = start.0 / r.interval_ms * r.interval_ms;
+            add(sums.entry((key, bucket)).or_default(), &counts);
+        }
+    }
+    sums
+}
+
+/// The KPI fold's report now.
+fn report(app: &AppState) -> engine::kpi::KpiReport {
+    app.live.with_kpi(|k| {
+        k.fold.finish(crate::auth::now());
+        k.fold.report()
+    })
+}
+
+/// A CSV body: the header line, then one line per row of fields.
+fn csv(header: &str, rows: impl Iterator<Item = Vec<String>>) -> String {
+    let mut out = format!("{header}\n");
+    for fields in rows {
+        out.push_str(&fields.join(","));
+        out.push('\n');
+    }
+    out
+}
+
 async fn queues(State(app): State<Arc<AppState>>, _caller: Caller, Q(q): Q<ReportQuery>) -> ApiResult<Response> {
     let r = range(&app, &q)?;
     let names: BTreeMap<QueueId, String> =
         app.live.read(|e, _, now| e.queue_views(now).into_iter().map(|q| (q.id, q.name)).collect()).await?;
-    let mut sums: BTreeMap<(QueueId, u64), QueueCounts> = BTreeMap::new();
-    app.live.with_kpi(|k| {
-        k.fold.finish(crate::auth::now());
-        for row in k.fold.report().intervals {
-            if row.start >= r.from && row.start < r.to {
-                let bucket = row.start.0 / r.interval_ms * r.interval_ms;
-                sums.entry((row.queue, bucket)).or_default().add(&row.counts);
-            }
-        }
-    });
-    let rows: Vec<QueueRowOut> = sums
+    let rows = report(&app).intervals.into_iter().map(|row| (row.queue, row.start, row.counts));
+    let rows: Vec<QueueRowOut> = buckets(&r, rows, QueueCounts::add)
         .into_iter()
         .map(|((queue, start), counts)| QueueRowOut {
             name: names.get(&queue).cloned().unwrap_or_default(),
@@ -154,45 +179,33 @@ async fn queues(State(app): State<Arc<AppState>>, _caller: Caller, Q(q): Q<Repor
     if !r.csv {
         return Ok(Json(rows).into_response());
     }
-    let mut out = String::from(
-        "queue,name,start,end,offered,answered,abandoned,service_level,asa_seconds,abandon_rate,aht_seconds,longest_wait_seconds\n",
-    );
-    for x in &rows {
-        let _ = writeln!(
-            out,
-            "{},{},{},{},{},{},{},{},{},{},{},{:.1}",
-            x.queue.0,
+    let header = "queue,name,start,end,offered,answered,abandoned,service_level,asa_seconds,abandon_rate,aht_seconds,\
+                  longest_wait_seconds";
+    let lines = rows.iter().map(|x| {
+        vec![
+            x.queue.0.to_string(),
             store::csv_field(&x.name),
-            x.start.0,
-            x.end.0,
-            x.counts.offered,
-            x.counts.answered,
-            x.counts.abandoned,
+            x.start.0.to_string(),
+            x.end.0.to_string(),
+            x.counts.offered.to_string(),
+            x.counts.answered.to_string(),
+            x.counts.abandoned.to_string(),
             opt(x.figures.sl.service_level),
             opt(x.figures.asa_seconds),
             opt(x.figures.abandon_rate),
             opt(x.figures.aht_seconds),
-            x.figures.longest_wait_seconds
-        );
-    }
-    Ok(csv_response("queues.csv", out))
+            format!("{:.1}", x.figures.longest_wait_seconds),
+        ]
+    });
+    Ok(csv_response("queues.csv", csv(header, lines)))
 }
 
 async fn agents(State(app): State<Arc<AppState>>, _caller: Caller, Q(q): Q<ReportQuery>) -> ApiResult<Response> {
     let r = range(&app, &q)?;
     let names: BTreeMap<AgentId, String> =
         app.live.read(|e, _, _| e.agent_views().into_iter().map(|a| (a.id, a.name)).collect()).await?;
-    let mut sums: BTreeMap<(AgentId, u64), AgentCounts> = BTreeMap::new();
-    app.live.with_kpi(|k| {
-        k.fold.finish(crate::auth::now());
-        for row in k.fold.report().agent_intervals {
-            if row.start >= r.from && row.start < r.to {
-                let bucket = row.start.0 / r.interval_ms * r.interval_ms;
-                sums.entry((row.agent, bucket)).or_default().add(&row.counts);
-            }
-        }
-    });
-    let rows: Vec<AgentRowOut> = sums
+    let rows = report(&app).agent_intervals.into_iter().map(|row| (row.agent, row.start, row.counts));
+    let rows: Vec<AgentRowOut> = buckets(&r, rows, AgentCounts::add)
         .into_iter()
         .map(|((agent, start), counts)| AgentRowOut {
             name: names.get(&agent).cloned().unwrap_or_default(),
@@ -206,28 +219,24 @@ async fn agents(State(app): State<Arc<AppState>>, _caller: Caller, Q(q): Q<Repor
     if !r.csv {
         return Ok(Json(rows).into_response());
     }
-    let mut out = String::from(
-        "agent,name,start,end,offers,answered,missed,rejected,handled,aht_seconds,occupancy,utilisation\n",
-    );
-    for x in &rows {
-        let _ = writeln!(
-            out,
-            "{},{},{},{},{},{},{},{},{},{},{},{}",
-            x.agent.0,
+    let header = "agent,name,start,end,offers,answered,missed,rejected,handled,aht_seconds,occupancy,utilisation";
+    let lines = rows.iter().map(|x| {
+        vec![
+            x.agent.0.to_string(),
             store::csv_field(&x.name),
-            x.start.0,
-            x.end.0,
-            x.counts.offers,
-            x.counts.answered,
-            x.counts.missed,
-            x.counts.rejected,
-            x.counts.handled,
+            x.start.0.to_string(),
+            x.end.0.to_string(),
+            x.counts.offers.to_string(),
+            x.counts.answered.to_string(),
+            x.counts.missed.to_string(),
+            x.counts.rejected.to_string(),
+            x.counts.handled.to_string(),
             opt(x.figures.aht_seconds),
             opt(x.figures.occupancy),
-            opt(x.figures.utilisation)
-        );
-    }
-    Ok(csv_response("agents.csv", out))
+            opt(x.figures.utilisation),
+        ]
+    });
+    Ok(csv_response("agents.csv", csv(header, lines)))
 }
 
 fn csv_response(name: &str, body: String) -> Response {

@@ -124,4 +124,25 @@ async fn offer_pop_accept_transfer_wrap_up() {
     let rows = s.get("/api/reports/queues?interval=60", &sup).await;
     let offered: u64 = rows.as_array().unwrap().iter().map(|r| r["offered"].as_u64().unwrap()).sum();
     assert!(offered >= 2, "queue 1 and the transfer into queue 2: {rows}");
+    for (kind, header, name) in [
+        ("queues", "queue,name,start,end,offered,", "Sales 销售"),
+        ("agents", "agent,name,start,end,offers,", "Bo Chen 陈波"),
+    ] {
+        let resp = s
+            .client
+            .get(format!("{}/api/reports/{kind}?interval=30&format=csv", s.base))
+            .bearer_auth(&sup)
+            .send()
+            .await
+            .unwrap();
+        assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+        let text = resp.text().await.unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with(header), "{text}");
+        assert!(lines.iter().skip(1).any(|l| l.contains(name)), "{text}");
+        let columns = lines[0].split(',').count();
+        assert!(lines.iter().all(|l| l.split(',').count() == columns), "{text}");
+    }
+    let (status, _) = s.call(Method::GET, "/api/reports/queues?interval=7", Some(&sup), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
 }
