@@ -86,6 +86,7 @@ impl AppState {
             live_http: reqwest::Client::new(),
         });
         state.webhooks.configure(&state.store, &state.live, &desk.webhooks).await;
+        tokio::spawn(purge_sessions(state.store.clone()));
         Ok(state)
     }
 
@@ -125,6 +126,25 @@ async fn board_loop(live: Live, tx: watch::Sender<Arc<Board>>) {
             }
         }
         tokio::time::sleep(BOARD_EVERY).await;
+    }
+}
+
+/// How often expired and idle sessions are deleted (they are refused on
+/// use anyway; this keeps the table small).
+pub const SESSION_PURGE_EVERY: Duration = Duration::from_secs(600);
+
+async fn purge_sessions(store: Store) {
+    use store::SessionStore;
+    let mut tick = tokio::time::interval(SESSION_PURGE_EVERY);
+    loop {
+        tick.tick().await;
+        let now = auth::now();
+        let idle_before = engine::Time(now.0.saturating_sub(auth::SESSION_IDLE_MS));
+        match store.purge_sessions(idle_before, now).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!("purged {n} expired sessions"),
+            Err(e) => tracing::warn!("purging sessions: {e}"),
+        }
     }
 }
 

@@ -142,3 +142,35 @@ async fn logout_ends_the_session() {
 fn urlencode(s: &str) -> String {
     s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_and_expired_sessions_are_refused_and_removed() {
+    use store::{AccountStore, Session, SessionStore};
+    let s = start().await;
+    let user = s.app.store.user_by_login("planner").await.unwrap().unwrap();
+    let now = web::auth::now().0;
+    let cases = [
+        ("idle", now - web::auth::SESSION_IDLE_MS - 1_000, now + 3_600_000),
+        ("expired", now - 1_000, now - 1),
+        ("fresh", now - 1_000, now + 3_600_000),
+    ];
+    for (name, last_seen, expires) in cases {
+        let token = web::auth::new_token().unwrap();
+        let hash = web::auth::token_hash(&token);
+        let session = Session {
+            token_hash: hash.clone(),
+            user_id: user.id,
+            created_at: engine::Time(last_seen),
+            last_seen: engine::Time(last_seen),
+            expires_at: engine::Time(expires),
+        };
+        s.app.store.create_session(&session).await.unwrap();
+        let (status, _) = s.call(Method::GET, "/api/me", Some(&token), None).await;
+        if name == "fresh" {
+            assert_eq!(status, StatusCode::OK, "{name}");
+        } else {
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{name}");
+            assert!(s.app.store.session(&hash).await.unwrap().is_none(), "{name} session removed");
+        }
+    }
+}
