@@ -177,11 +177,32 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// Serve on an already-bound listener until `shutdown` resolves.
+/// How long requests in flight may finish after a shutdown signal. Live
+/// update streams never finish by themselves, so they are cut after this.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+/// Serve on an already-bound listener until `shutdown` resolves, then let
+/// requests in flight finish for at most [`SHUTDOWN_GRACE`].
 pub async fn serve(
     listener: TcpListener,
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
+        let _ = stop_rx.await;
+    });
+    let mut server = std::pin::pin!(server.into_future());
+    tokio::select! {
+        r = &mut server => return r,
+        () = shutdown => {}
+    }
+    let _ = stop_tx.send(());
+    match tokio::time::timeout(SHUTDOWN_GRACE, server).await {
+        Ok(r) => r,
+        Err(_) => {
+            tracing::info!("closing the live connections still open");
+            Ok(())
+        }
+    }
 }
