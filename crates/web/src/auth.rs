@@ -286,14 +286,6 @@ impl Caller {
     pub fn role(&self) -> Role {
         self.user.role
     }
-    /// Fails with 403 unless the user has one of `roles`.
-    pub fn require(&self, roles: &[Role]) -> ApiResult<()> {
-        if roles.contains(&self.user.role) {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(format!("the {} role may not do this", self.user.role)))
-        }
-    }
     /// The engine agent this user works as; 409 when the account has none.
     pub fn agent(&self) -> ApiResult<engine::AgentId> {
         self.user

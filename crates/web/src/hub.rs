@@ -7,7 +7,7 @@
 //! with 500 agents connected, a batch wakes only the connections it concerns.
 
 use crate::pop::ScreenPop;
-use engine::{AgentId, AgentView, Channel, Command, ContactId, EventRecord, Time};
+use engine::{AgentId, AgentView, Channel, ContactId, EventRecord, Time};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -58,13 +58,11 @@ pub enum AgentMsg {
     Event(Arc<EventRecord>),
 }
 
-/// A committed batch of engine output.
+/// A committed batch of engine events.
 #[derive(Debug, Default)]
 pub struct Published {
     /// Events, in order, all on disk.
     pub records: Vec<Arc<EventRecord>>,
-    /// Commands the engine gave with them.
-    pub commands: Vec<Command>,
 }
 
 /// The subscriber registry.
@@ -92,11 +90,6 @@ impl Hub {
         self.all.subscribe()
     }
 
-    /// How many agent connections are open.
-    pub fn agent_connections(&self) -> usize {
-        self.agents.lock().unwrap_or_else(PoisonError::into_inner).values().map(Vec::len).sum()
-    }
-
     /// Send to every connection of `agent`; connections that are gone or
     /// too far behind are dropped.
     pub fn send_agent(&self, agent: AgentId, msg: AgentMsg) {
@@ -107,11 +100,6 @@ impl Hub {
                 map.remove(&agent);
             }
         }
-    }
-
-    /// Whether anyone listens for `agent`.
-    pub fn has_agent(&self, agent: AgentId) -> bool {
-        self.agents.lock().unwrap_or_else(PoisonError::into_inner).contains_key(&agent)
     }
 
     /// Broadcast a committed batch.

@@ -56,7 +56,7 @@ pub struct AppState {
     pub board: watch::Receiver<Arc<Board>>,
     webhooks: webhooks::Webhooks,
     /// HTTP client for hooks called while answering a request.
-    pub live_http: reqwest::Client,
+    pub http: reqwest::Client,
 }
 
 impl AppState {
@@ -73,8 +73,7 @@ impl AppState {
         };
         live.set_order_hook(desk.order_hook_url.clone());
         records::spawn(store.clone(), &live).await;
-        let first =
-            board::compute(&live).await.map_err(|e| StartError::Store(store::StoreError::Invalid(e.message)))?;
+        let first = board::compute(&live).await.map_err(|e| StartError::Driver(e.message))?;
         let (board_tx, board_rx) = watch::channel(first);
         tokio::spawn(board_loop(live.clone(), board_tx));
         let state = Arc::new(AppState {
@@ -83,7 +82,7 @@ impl AppState {
             desk: RwLock::new(desk.clone()),
             board: board_rx,
             webhooks: webhooks::Webhooks::default(),
-            live_http: reqwest::Client::new(),
+            http: reqwest::Client::new(),
         });
         state.webhooks.configure(&state.store, &state.live, &desk.webhooks).await;
         tokio::spawn(purge_sessions(state.store.clone()));

@@ -24,8 +24,7 @@ use crate::hub::{AgentMsg, Hub, OfferMsg, Published};
 use crate::pop::{self, WebContact};
 use engine::kpi::{IntervalFold, KpiConfig, LiveWindow};
 use engine::{
-    AgentId, Command, ContactId, ContactSpec, DialOutcome, Engine, EngineError, Event, EventRecord, Input, Output,
-    QueueId, Time,
+    AgentId, Command, ContactId, ContactSpec, DialOutcome, Engine, EngineError, Event, EventRecord, Input, Output, Time,
 };
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -111,7 +110,8 @@ impl Live {
                 engine.apply_record(rec);
                 fold.apply(rec);
                 window.apply(rec);
-                track_contact(&mut contacts, &mut max_contact, rec);
+                max_contact = max_contact.max(rec.event.contact().map_or(0, |c| c.0));
+                track_contact(&mut contacts, rec);
             }
             replayed += page.len() as u64;
             if page.len() < MAX_PAGE {
@@ -219,6 +219,9 @@ pub enum StartError {
     /// The stored configuration is refused by the engine.
     #[error("engine: {0}")]
     Engine(#[from] EngineError),
+    /// The driver stopped while starting.
+    #[error("engine driver: {0}")]
+    Driver(String),
 }
 
 fn unavailable() -> ApiError {
@@ -230,10 +233,9 @@ fn unavailable() -> ApiError {
 }
 
 /// Keep the driver's contact table in step with the log.
-fn track_contact(contacts: &mut HashMap<ContactId, WebContact>, max: &mut u64, rec: &EventRecord) {
+fn track_contact(contacts: &mut HashMap<ContactId, WebContact>, rec: &EventRecord) {
     match &rec.event {
         Event::ContactArrived { contact, queue, channel, priority, segment, details, .. } => {
-            *max = (*max).max(contact.0);
             contacts.insert(
                 *contact,
                 WebContact {
@@ -373,8 +375,7 @@ impl Actor {
                     if let Some(a) = rec.event.agent() {
                         touched.insert(a);
                     }
-                    let mut seen = 0;
-                    track_contact(&mut self.contacts, &mut seen, rec);
+                    track_contact(&mut self.contacts, rec);
                     records.push(rec.clone());
                 }
                 Output::Command(c) => commands.push(c.clone()),
@@ -459,7 +460,7 @@ impl Publisher {
         for (agent, contact, deadline, wc, queue_name) in b.offers {
             self.spawn_pop(agent, contact, deadline, wc, queue_name);
         }
-        hub.publish(Arc::new(Published { records, commands: b.commands }));
+        hub.publish(Arc::new(Published { records }));
         if let Some((r, applied)) = b.reply {
             let _ = r.send(Ok(applied));
         }
@@ -484,9 +485,4 @@ impl Publisher {
             }
         });
     }
-}
-
-/// The queue a contact is in, for handlers that check an agent's rights.
-pub fn contact_queue(contacts: &HashMap<ContactId, WebContact>, id: ContactId) -> Option<QueueId> {
-    contacts.get(&id).map(|c| c.queue)
 }

@@ -205,7 +205,7 @@ async fn get_pop(State(app): State<Arc<AppState>>, caller: Caller, P(id): P<u64>
     let mut p = pop::build(&app.store, &wc, queue_name).await;
     pop::audit_read(&app.store, &p, &caller.actor()).await;
     if let (Some(url), Some(customer)) = (app.desk().order_hook_url, p.customer.as_ref().map(|c| c.id.clone())) {
-        p.orders = pop::fetch_orders(&app.live_http, &url, &customer).await;
+        p.orders = pop::fetch_orders(&app.http, &url, &customer).await;
     }
     if caller.role() == Role::Qa
         && let Some(c) = &mut p.customer
