@@ -1,0 +1,1 @@
+//! IVR flows and post-call surveys (pure: no I/O, no clock).

@@ -1,0 +1,1 @@
+//! Media primitives for voice calls (pure: no sockets, no clock).
