@@ -15,6 +15,7 @@
 
 pub mod dtmf;
 pub mod g711;
+pub mod playout;
 pub mod recorder;
 pub mod rtp;
 pub mod stats;
@@ -23,6 +24,7 @@ pub mod wav;
 
 pub use dtmf::{DtmfEvent, DtmfReceiver};
 pub use g711::Codec;
+pub use playout::{PlayToken, Player};
 pub use recorder::{RecordingInfo, StereoRecorder};
 pub use rtp::{RtpError, RtpHeader, RtpSender};
 pub use stats::{Level, QualityReport, RtpReport, RtpStats};

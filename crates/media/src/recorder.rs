@@ -53,7 +53,7 @@ pub struct RecordingInfo {
     pub frames: u64,
     /// Duration in milliseconds (end − start).
     pub duration_ms: u64,
-    /// Audio samples placed per channel (the rest of each channel is silence).
+    /// Audio samples placed per channel (a duplicate packet counts again; the rest is silence).
     pub samples: [u64; 2],
     /// Samples per channel that arrived too late to be placed (already written out).
     pub late_samples: [u64; 2],

@@ -1,6 +1,6 @@
 //! Parsers never panic on arbitrary bytes.
 
-use media::{dtmf, rtp};
+use media::{dtmf, rtp, wav};
 use proptest::prelude::*;
 
 proptest! {
@@ -41,5 +41,40 @@ proptest! {
         let mut rx = dtmf::DtmfReceiver::default();
         let h = rtp::RtpHeader { payload_type: 101, ..Default::default() };
         let _ = rx.on_packet(&h, &bytes);
+    }
+
+    #[test]
+    fn wav_readers_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+        let _ = wav::read_wav_mono_8k(&bytes[..]);
+        let _ = wav::read_wav(&bytes[..]);
+        let _ = wav::read_wav_info(&bytes[..]);
+    }
+
+    #[test]
+    fn wav_readers_never_panic_on_plausible_headers(
+        tag in prop_oneof![Just(1u16), Just(6), Just(7), Just(3), Just(0xFFFE), any::<u16>()],
+        channels in 0u16..4,
+        rate in prop_oneof![Just(8000u32), any::<u32>()],
+        bits in prop_oneof![Just(16u16), Just(8), any::<u16>()],
+        fmt_len in prop_oneof![Just(16u32), Just(18), Just(40), any::<u32>()],
+        data_len in prop_oneof![Just(0u32), Just(u32::MAX), 0u32..64, any::<u32>()],
+        tail in proptest::collection::vec(any::<u8>(), 0..64),
+    ) {
+        let mut v = b"RIFF\0\0\0\0WAVEfmt ".to_vec();
+        v.extend_from_slice(&fmt_len.to_le_bytes());
+        v.extend_from_slice(&tag.to_le_bytes());
+        v.extend_from_slice(&channels.to_le_bytes());
+        v.extend_from_slice(&rate.to_le_bytes());
+        v.extend_from_slice(&[0; 6]);
+        v.extend_from_slice(&bits.to_le_bytes());
+        if fmt_len > 16 && fmt_len < 64 {
+            v.extend(std::iter::repeat_n(0u8, fmt_len as usize - 16));
+        }
+        v.extend_from_slice(b"data");
+        v.extend_from_slice(&data_len.to_le_bytes());
+        v.extend_from_slice(&tail);
+        let _ = wav::read_wav_mono_8k(&v[..]);
+        let _ = wav::read_wav(&v[..]);
+        let _ = wav::read_wav_info(&v[..]);
     }
 }
