@@ -39,9 +39,14 @@ pub const REANCHOR_AHEAD_MS: i64 = 1000;
 /// A packet placed more than this ahead of its arrival (but within [`REANCHOR_AHEAD_MS`])
 /// pulls the anchor back to this offset (sender clock running fast).
 pub const NUDGE_AHEAD_MS: i64 = 400;
-/// Packets too late to place for this long (arrival time) re-anchor their channel.
-pub const REANCHOR_LATE_MS: u64 = 1000;
+/// Packets too late to place for this long (arrival time) re-anchor their channel. A burst
+/// of stale packets after a network stall arrives within a few milliseconds and is dropped;
+/// a sender whose timestamps fell behind for good (resuming after hold without advancing
+/// them) is re-anchored after this much audio.
+pub const REANCHOR_LATE_MS: u64 = 300;
 
+/// A packet late by at most this many frames shifts its channel's anchor instead of losing samples.
+const DRIFT_SLIP_FRAMES: i64 = 16;
 const FRAMES_PER_MS: i64 = (RATE / 1000) as i64;
 /// Frames converted and written per `write_all`.
 const WRITE_CHUNK_FRAMES: usize = 1024;
@@ -135,6 +140,8 @@ impl<W: Write + Seek> StereoRecorder<W> {
         }
         let arrival = self.frames_at(arrival_ms);
         self.now = self.now.max(arrival);
+        // Write out what left the window first: a packet is placeable iff it is still open.
+        self.flush_to(self.now - self.window_frames);
         let len = pcm.len() as i64;
         let ch = &mut self.channels[channel];
         let mut pos = match ch.anchor {
@@ -150,9 +157,9 @@ impl<W: Write + Seek> StereoRecorder<W> {
         }
         if pos < self.written {
             let late_by = self.written - pos;
-            if ch.anchor.is_none() || late_by <= len.max(1) {
-                // First packet, or a small slip (drift, a packet just past the window): shift
-                // the anchor so the packet starts at the first open frame.
+            if ch.anchor.is_none() || late_by <= DRIFT_SLIP_FRAMES {
+                // First packet, or a slip of a few samples (the sender's clock slower than
+                // ours): shift the anchor so the packet starts at the first open frame.
                 pos = self.written;
             } else {
                 let since = *ch.late_since.get_or_insert(arrival_ms);
@@ -163,7 +170,6 @@ impl<W: Write + Seek> StereoRecorder<W> {
                     let dropped = late_by.min(len);
                     ch.late_samples += dropped as u64;
                     if dropped == len {
-                        self.flush_to(self.now - self.window_frames);
                         return;
                     }
                     // The tail is still open: the part before `written` is lost.
@@ -184,7 +190,6 @@ impl<W: Write + Seek> StereoRecorder<W> {
                 slot[channel] = s;
             }
         }
-        self.flush_to(self.now - self.window_frames);
     }
 
     /// Tells the recorder time has passed (call it on the media tick): writes out everything
@@ -376,13 +381,18 @@ mod tests {
         rec.push(CALLER, 520, 900_000_160, &[4; 160]);
         // A straggler from before the jump arrives 600 ms late: dropped (already written).
         rec.push(CALLER, 620, 1320, &[9; 160]);
+        // A 380 ms stall, then its packets in one burst: those older than the window are
+        // dropped, the rest placed, no re-anchoring.
+        for k in 0..20 {
+            rec.push(CALLER, 900, 900_000_320 + 160 * k, &[8; 160]);
+        }
         // Explicit re-anchor for a new SSRC whose timestamps happen to be close.
         rec.reanchor(CALLER);
         rec.push(CALLER, 1000, 900_000_320, &[5; 160]);
         let (info, s) = finish(rec, 1200);
         assert_eq!(info.frames, 9600);
         assert_eq!(info.reanchors, [2, 0]);
-        assert_eq!(info.late_samples, [160, 0]);
+        assert_eq!(info.late_samples, [160 + 8 * 160, 0]);
         let c = channel(&s, CALLER);
         assert!(c[0..160].iter().all(|&x| x == 1));
         assert!(c[160..320].iter().all(|&x| x == 2));
@@ -390,6 +400,8 @@ mod tests {
         assert!(c[4000..4160].iter().all(|&x| x == 3));
         assert!(c[4160..4320].iter().all(|&x| x == 4));
         assert!(c[8000..8160].iter().all(|&x| x == 5));
+        assert!(c[4320..5600].iter().all(|&x| x == 0));
+        assert!(c[5600..7360].iter().all(|&x| x == 8));
         assert!(!c.contains(&9));
     }
 
@@ -403,10 +415,10 @@ mod tests {
         }
         let (info, s) = finish(rec, 5000);
         assert_eq!(info.reanchors, [1, 0]);
-        assert_eq!(info.late_samples[0], 50 * 160);
-        // The run of late packets re-anchored after 1 s of arrivals: the rest is recorded.
+        assert_eq!(info.late_samples[0], 15 * 160);
+        // The run of late packets re-anchored after 300 ms of arrivals: the rest is recorded.
         let c = channel(&s, CALLER);
-        assert_eq!(c.iter().filter(|&&x| x == 2).count(), 10 * 160);
+        assert_eq!(c.iter().filter(|&&x| x == 2).count(), 45 * 160);
 
         // Sender clock 1 % slow (158 samples per 20 ms): absorbed by nudges, nothing dropped.
         let mut rec = StereoRecorder::new(Cursor::new(Vec::new()), 0);
@@ -418,6 +430,29 @@ mod tests {
         assert_eq!(info.late_samples[1], 0);
         assert_eq!(info.samples[1], 316_000);
         assert_eq!(channel(&s, AGENT).iter().filter(|&&x| x == 3).count(), 316_000);
+    }
+
+    #[test]
+    fn fast_sender_clock_and_hold_without_timestamp_advance() {
+        // Sender clock 1 % fast (162 samples per 20 ms) for 60 s: held at most 400 ms ahead.
+        let mut rec = StereoRecorder::new(Cursor::new(Vec::new()), 0);
+        let mut max_mem = 0;
+        for i in 0..3000u32 {
+            rec.push(CALLER, u64::from(i) * 20, i * 162, &[4; 162]);
+            max_mem = max_mem.max(rec.memory_bytes());
+        }
+        assert!(max_mem <= 32 * 1024, "memory {max_mem}");
+        // Then hold: 10 s without packets, and the sender resumes without advancing its timestamps.
+        for i in 0..50u32 {
+            rec.push(CALLER, 70_000 + u64::from(i) * 20, (3000 + i) * 162, &[6; 162]);
+        }
+        let (info, s) = finish(rec, 72_000);
+        assert_eq!(info.reanchors, [1, 0]);
+        let c = channel(&s, CALLER);
+        assert!(c[..480_000].iter().all(|&x| x == 4), "no gap while drifting");
+        // Re-anchored after 300 ms: the rest of the resumed audio is recorded at its arrival.
+        assert!(c[562_400..568_000].iter().all(|&x| x == 6));
+        assert!(c[560_000..562_400].iter().all(|&x| x == 0) && c[568_100..].iter().all(|&x| x == 0));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //!
 //! [`parse`] accepts anything a peer may send (CSRC lists, header extensions,
 //! padding) and never panics: every malformed packet is an [`RtpError`].
-//! [`write`] always writes the plain 12-byte header (no CSRC, no extension).
+//! [`write()`] always writes the plain 12-byte header (no CSRC, no extension).
 
 use thiserror::Error;
 
