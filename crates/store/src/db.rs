@@ -234,6 +234,7 @@ pub(crate) trait DbRow {
     fn text(&self, col: &str) -> Result<String>;
     fn opt_text(&self, col: &str) -> Result<Option<String>>;
     fn boolean(&self, col: &str) -> Result<bool>;
+    fn float(&self, col: &str) -> Result<f64>;
     fn json<T: DeserializeOwned>(&self, col: &str) -> Result<T>;
     fn opt_json<T: DeserializeOwned>(&self, col: &str) -> Result<Option<T>>;
 
@@ -280,6 +281,9 @@ macro_rules! impl_db_row {
             }
             fn boolean(&self, col: &str) -> Result<bool> {
                 self.try_get::<bool, _>(col).map_err(|e| corrupt(col, e))
+            }
+            fn float(&self, col: &str) -> Result<f64> {
+                self.try_get::<f64, _>(col).map_err(|e| corrupt(col, e))
             }
             fn json<T: DeserializeOwned>(&self, col: &str) -> Result<T> {
                 self.try_get::<Json<T>, _>(col).map(|j| j.0).map_err(|e| corrupt(col, e))

@@ -2,7 +2,8 @@
 //!
 //! Persistence for the server: the event log (append-only, group commit),
 //! the engine's configuration and latest snapshot, accounts (users, teams),
-//! customers, contact records with wrap-up, and the audit log.
+//! customers, contact records with wrap-up, the audit log, and the
+//! telephony records (survey answers, IVR node visits, calls).
 //!
 //! **Backends.** SQLite in WAL mode in a data directory by default (nothing
 //! to install), PostgreSQL when given a URL. One migrations folder per
@@ -11,7 +12,7 @@
 //!
 //! **Shape.** The interface is a small set of traits — [`EventLog`],
 //! [`ConfigStore`], [`AccountStore`], [`CustomerStore`], [`AuditLog`],
-//! together [`Storage`] — and one implementation, [`Store`]. A `Store` holds
+//! [`SessionStore`], [`DocumentStore`], [`VoiceStore`], together [`Storage`] — and one implementation, [`Store`]. A `Store` holds
 //! one *typed* pool (`SqlitePool` or `PgPool`, never `AnyPool`), chosen at run
 //! time by [`Location`]; its methods are written once and compiled per
 //! backend (`with_db!`), and differ only where SQL must (DDL, the bulk event
@@ -50,6 +51,7 @@ mod db;
 mod error;
 mod events;
 mod sessions;
+mod voice;
 
 pub use accounts::{NewUser, Role, Team, User};
 pub use audit::{AuditEntry, AuditQuery, NewAuditEntry};
@@ -62,6 +64,7 @@ pub use db::{Backend, Location, SQLITE_FILE, Store};
 pub use error::{Result, StoreError};
 pub use events::{EventQuery, MAX_GROUP_ROWS, MAX_PAGE, WriterStats};
 pub use sessions::Session;
+pub use voice::{CallRecord, IvrNodeStatsRow, IvrVisit, SurveyAnswer, SurveyFilter, SurveySummaryRow};
 
 use engine::{
     AgentConfig, AgentId, ContactId, Engine, EngineConfig, EngineSnapshot, EventRecord, QueueConfig, QueueId, Settings,
@@ -260,9 +263,72 @@ pub trait DocumentStore: Send + Sync {
     fn document(&self, name: &str) -> impl Future<Output = Result<Option<serde_json::Value>>> + Send;
 }
 
+/// Telephony records for the `voice` crate: post-call surveys, IVR node
+/// visits and the call log. Times are ms since the Unix epoch.
+pub trait VoiceStore: Send + Sync {
+    /// Store survey answers in one transaction (all or nothing; scores must
+    /// be 1..=5). Each caller's anti-fatigue time moves to their latest
+    /// answer (see [`VoiceStore::last_survey_at`]).
+    fn add_survey_answers(&self, answers: &[SurveyAnswer]) -> impl Future<Output = Result<()>> + Send;
+    /// Answers matching the filter, newest first (by `at`, then by insertion),
+    /// at most `limit` (clamped to 1..=1000).
+    fn survey_answers(
+        &self,
+        filter: &SurveyFilter,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<SurveyAnswer>>> + Send;
+    /// When this caller (as given, e.g. a normalised number) was last offered
+    /// a survey or answered one; `None` if never.
+    fn last_survey_at(&self, caller: &str) -> impl Future<Output = Result<Option<i64>>> + Send;
+    /// Record that the caller was offered a survey at `at` (upsert; never
+    /// moves the time back), so one who hung up on it is not asked again
+    /// within the anti-fatigue period.
+    fn note_survey_offered(&self, caller: &str, at: i64) -> impl Future<Output = Result<()>> + Send;
+    /// Per (agent, queue, question) of the filtered answers: count, mean
+    /// score and how many gave each score, computed in SQL. Sorted by agent,
+    /// queue (each with `None` last), then question.
+    fn survey_summary(&self, filter: &SurveyFilter) -> impl Future<Output = Result<Vec<SurveySummaryRow>>> + Send;
+
+    /// Store IVR node visits in one transaction (all or nothing).
+    fn add_ivr_visits(&self, visits: &[IvrVisit]) -> impl Future<Output = Result<()>> + Send;
+    /// Per (version, node) of a flow, over the visits entered in
+    /// `since..until` (ms, `until` excluded): visits, drops, visits per
+    /// outcome, and the total and mean time spent by the visits whose
+    /// `left_at` is known. Sorted by version, then node.
+    fn ivr_node_stats(
+        &self,
+        flow: &str,
+        since: i64,
+        until: i64,
+    ) -> impl Future<Output = Result<Vec<IvrNodeStatsRow>>> + Send;
+
+    /// Insert a call, or replace every field of the stored call with this id
+    /// (a call is written when it starts and again when it ends).
+    fn put_call(&self, call: &CallRecord) -> impl Future<Output = Result<()>> + Send;
+    /// A call by id.
+    fn call(&self, call: &str) -> impl Future<Output = Result<Option<CallRecord>>> + Send;
+    /// The calls of a contact, oldest first.
+    fn calls_of_contact(&self, contact: u64) -> impl Future<Output = Result<Vec<CallRecord>>> + Send;
+    /// Calls started strictly before `before` (all when `None`), newest first
+    /// (ties by call id, descending), `limit` at a time (clamped to
+    /// 1..=1000). For the next page pass the last call's `started_at`: a full
+    /// page also carries every call sharing that start time (so it may be a
+    /// little longer than `limit`), and none is skipped.
+    fn calls(&self, before: Option<i64>, limit: usize) -> impl Future<Output = Result<Vec<CallRecord>>> + Send;
+}
+
 /// Everything the server needs from storage.
 pub trait Storage:
-    EventLog + ConfigStore + AccountStore + CustomerStore + AuditLog + SessionStore + DocumentStore + Clone + 'static
+    EventLog
+    + ConfigStore
+    + AccountStore
+    + CustomerStore
+    + AuditLog
+    + SessionStore
+    + DocumentStore
+    + VoiceStore
+    + Clone
+    + 'static
 {
 }
 
@@ -274,6 +340,7 @@ impl<T> Storage for T where
         + AuditLog
         + SessionStore
         + DocumentStore
+        + VoiceStore
         + Clone
         + 'static
 {
