@@ -17,11 +17,11 @@ use serde_json::Value;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
-/// Nodes one event may pass through before the session gives up (a cycle
-/// in an unvalidated flow must not spin forever).
+/// Most visits one event may add: passing through more nodes without
+/// waiting ends the call (a cycle in an unvalidated flow must not spin).
 pub const MAX_STEPS_PER_EVENT: usize = 64;
-/// Node visits in one call before the session gives up (a caller who never
-/// presses a key in a flow whose failure path loops back).
+/// Most visits in one call (a silent caller in a flow whose failure path
+/// loops back must not hold the line forever).
 pub const MAX_VISITS: usize = 500;
 /// Keys kept as type-ahead.
 pub const TYPE_AHEAD: usize = 32;
@@ -353,6 +353,12 @@ struct Current {
     entry: String,
 }
 
+impl Current {
+    fn new(id: NodeId, kind: NodeKind, now: u64) -> Current {
+        Current { id, kind, entered_ms: now, timeouts: 0, invalid: 0, failures: 0, entry: String::new() }
+    }
+}
+
 /// One call going through a flow.
 #[derive(Debug)]
 pub struct Session {
@@ -519,12 +525,20 @@ impl Session {
         let mut steps = 0;
         while let Some(id) = next.take() {
             steps += 1;
-            if steps > MAX_STEPS_PER_EVENT {
-                self.abort(format!("more than {MAX_STEPS_PER_EVENT} nodes without waiting, at `{id}`"), out);
-                return;
-            }
-            if self.visits.len() >= MAX_VISITS {
-                self.abort(format!("more than {MAX_VISITS} nodes in one call"), out);
+            let limit = if steps >= MAX_STEPS_PER_EVENT {
+                Some(format!("more than {MAX_STEPS_PER_EVENT} nodes without waiting for the caller"))
+            } else if self.visits.len() + 1 >= MAX_VISITS {
+                Some(format!("more than {MAX_VISITS} nodes in one call"))
+            } else {
+                None
+            };
+            if let Some(message) = limit {
+                // Record the abort on the node the call was about to enter,
+                // so statistics show where flows spin.
+                if let Some(node) = self.flow.nodes.get(&id) {
+                    self.current = Some(Current::new(id, node.kind(), self.now));
+                }
+                self.abort(message, out);
                 return;
             }
             next = self.enter(id, out);
@@ -584,15 +598,7 @@ impl Session {
             self.abort(format!("node `{id}` does not exist"), out);
             return None;
         };
-        self.current = Some(Current {
-            id,
-            kind: node.kind(),
-            entered_ms: self.now,
-            timeouts: 0,
-            invalid: 0,
-            failures: 0,
-            entry: String::new(),
-        });
+        self.current = Some(Current::new(id, node.kind(), self.now));
         match node {
             Node::Play { prompts, next } => self.play_then(prompts, Then::Go(next.clone(), Outcome::Next), out),
             Node::Menu { .. } | Node::Collect { .. } | Node::CallbackOffer { .. } => self.present(&[], out),
