@@ -1,5 +1,7 @@
 //! The sample hotline end to end through the interpreter, the survey,
 //! spoken numbers, flow JSON and validation, and a property test.
+// Test helpers outside #[test] functions unwrap too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use ivr::session::{MAX_STEPS_PER_EVENT, MAX_VISITS};
 use ivr::*;
