@@ -180,7 +180,8 @@ pub enum Node {
         /// Where to go when the retries are used up.
         on_failure: NodeId,
     },
-    /// Branch on the opening hours at the current time.
+    /// Branch on the opening hours at the current time: the flow's
+    /// calendar, else the session's; with neither, open.
     Hours {
         /// Next node when open.
         open: NodeId,
@@ -844,7 +845,8 @@ impl Flow {
     }
 
     /// Every problem of the flow at once; `known_queue` tells which ACD
-    /// queue ids exist.
+    /// queue ids exist. (A menu key or node name given twice is refused
+    /// earlier, by [`Flow::from_json`].)
     pub fn validate(&self, known_queue: impl Fn(u32) -> bool) -> Vec<Problem> {
         let mut out = Vec::new();
         if !self.nodes.contains_key(&self.start) {

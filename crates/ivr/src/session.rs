@@ -6,7 +6,16 @@
 //! waits for (a time-out that raced a key press, the end of a playback that
 //! was stopped) is ignored, so the consumer never has to reason about races.
 //! At most one playback, one timer and one lookup are outstanding at a time:
-//! a new `StartTimer` replaces the previous timer.
+//! a new `StartTimer` replaces the previous timer. After `StopPlayback` or
+//! `CancelTimer` the session no longer expects the matching event (sending
+//! it anyway is harmless).
+//!
+//! Keys pressed while a non-interruptible prompt plays (a `play` node, the
+//! answer of a lookup) are kept as type-ahead and answer the next menu,
+//! collect or callback offer without its prompt; an invalid key drops the
+//! rest of the type-ahead. The session never passes through more than
+//! [`MAX_STEPS_PER_EVENT`] nodes on one event nor [`MAX_VISITS`] in one
+//! call: beyond, it records an [`Incident`] and hangs up.
 
 use crate::calendar::Calendar;
 use crate::flow::{self, Flow, Node, NodeId, NodeKind, Prompt, TransferTarget};
@@ -128,7 +137,10 @@ pub enum Action {
         queue: Option<u32>,
     },
     /// Transfer the call. The IVR is over.
-    Transfer(TransferTarget),
+    Transfer {
+        /// Where to.
+        to: TransferTarget,
+    },
     /// Survey only: the answer to one question (`None`: no valid answer).
     Answer {
         /// Question id.
@@ -644,7 +656,7 @@ impl Session {
             }
             Node::Voicemail { prompt, .. } => self.play_then(prompt, Then::Record, out),
             Node::Transfer { to, prompts } => {
-                self.play_then(prompts, Then::Finish(Action::Transfer(to.clone()), Outcome::Transferred), out)
+                self.play_then(prompts, Then::Finish(Action::Transfer { to: to.clone() }, Outcome::Transferred), out)
             }
             Node::Hangup { prompts } => self.play_then(prompts, Then::Finish(Action::Hangup, Outcome::Ended), out),
         }

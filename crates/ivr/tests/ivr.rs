@@ -577,6 +577,12 @@ fn json_errors_are_clear() {
     assert!(matches!(err, FlowError::Json { line: 1, .. }), "{err}");
     let err = Flow::from_json(r#"{"name":"x","version":1,"start":"a","nodes":{},"colour":"red"}"#).unwrap_err();
     assert!(err.to_string().contains("colour"), "{err}");
+    let err = Flow::from_json(
+        r#"{"name":"x","version":1,"start":"a","nodes":{"a":{"type":"hangup","prompts":[],"nxt":"b"}}}"#,
+    )
+    .unwrap_err();
+    assert_eq!(err, FlowError::Node { node: "a".into(), message: err.to_string()["node `a`: ".len()..].into() });
+    assert!(err.to_string().contains("nxt"), "{err}");
     let err = Flow::from_json(r#"{"name":"x","version":1,"start":"a","nodes":{"a":{"type":"dance"}}}"#).unwrap_err();
     assert!(err.to_string().starts_with("node `a`") && err.to_string().contains("dance"), "{err}");
     let err = Flow::from_json(r#"{"name":"x","version":1,"start":"a","nodes":{"a":{"type":"play","prompts":[]}}}"#)
@@ -717,6 +723,34 @@ fn validation_of_single_mistakes() {
         },
         "unreachable",
     );
+}
+
+#[test]
+fn actions_serialise_for_logs_and_sessions_cross_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Session>();
+    send_sync::<SurveySession>();
+    let a = Action::Transfer { to: TransferTarget::Sip("sip:desk@example.com".into()) };
+    assert_eq!(serde_json::to_value(&a).unwrap(), json!({"action": "transfer", "to": {"sip": "sip:desk@example.com"}}));
+    let c = Call::start(OPEN);
+    let v = serde_json::to_value(&c.last[0]).unwrap();
+    assert_eq!(v["action"], "play");
+    assert_eq!(v["sounds"][0], json!({"clip": {"lang": "zh", "name": "welcome"}}));
+    assert_eq!(serde_json::to_value(Action::Hangup).unwrap(), json!({"action": "hangup"}));
+}
+
+#[test]
+fn transfer_node() {
+    let flow = Flow::from_json(
+        r#"{"name":"t","version":1,"start":"x","language":"en","nodes":{
+            "x":{"type":"transfer","to":{"agent":"alice"},"prompts":[{"clip":"transferring"},{"silence_ms":300}]}}}"#,
+    )
+    .unwrap();
+    assert!(flow.validate(|_| true).is_empty());
+    let mut c = Call::with_flow(flow, 0);
+    assert!(matches!(&c.last[0], Action::Play { sounds, .. } if sounds[1] == Sound::Silence { ms: 300 }));
+    assert_eq!(c.played(), [Action::Transfer { to: TransferTarget::Agent("alice".into()) }]);
+    assert_eq!(c.outcome("x"), Outcome::Transferred);
 }
 
 // ---- the survey ----
