@@ -97,12 +97,21 @@ pub struct RtpStats {
     max_gap_ms: u64,
     first_arrival_ms: Option<u64>,
     last_arrival_ms: Option<u64>,
+    /// Payload type left out of the jitter estimate (telephone-event).
+    no_jitter_pt: Option<u8>,
 }
 
 impl RtpStats {
     /// Empty statistics.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Leaves packets of `payload_type` (the negotiated telephone-event type) out of the
+    /// jitter estimate: DTMF packets repeat their event's start timestamp, which would read
+    /// as jitter. They still count for sequence numbers, loss and the other counters.
+    pub fn exclude_from_jitter(&mut self, payload_type: Option<u8>) {
+        self.no_jitter_pt = payload_type;
     }
 
     /// Counts one received packet (without payload bytes; see [`on_packet_bytes`](Self::on_packet_bytes)).
@@ -125,7 +134,9 @@ impl RtpStats {
         if restarted {
             self.previous = None;
         }
-        self.update_jitter(header.timestamp, arrival_ms, clock_rate);
+        if self.no_jitter_pt != Some(header.payload_type) {
+            self.update_jitter(header.timestamp, arrival_ms, clock_rate);
+        }
     }
 
     /// Sequence accounting (RFC 3550 A.1, with a duplicate window). Returns true on a new source.
@@ -280,12 +291,13 @@ pub struct LevelReport {
 /// Audio level meter over a whole call: overall RMS and a count of voiced 20 ms frames.
 #[derive(Clone, Debug)]
 pub struct Level {
-    threshold_dbfs: f64,
+    /// Sum of squares a 160-sample frame must exceed to count as voiced.
+    frame_threshold: u64,
     samples: u64,
-    sum_squares: f64,
+    sum_squares: u128,
     frames: u64,
     voiced_frames: u64,
-    frame_sum: f64,
+    frame_sum: u64,
     frame_fill: usize,
     peak: u16,
 }
@@ -300,37 +312,46 @@ impl Default for Level {
 impl Level {
     /// A meter counting frames above `threshold_dbfs` as voiced.
     pub fn new(threshold_dbfs: f64) -> Self {
+        let threshold = 10f64.powf(threshold_dbfs / 10.0) * 32768.0 * 32768.0 * FRAME_SAMPLES as f64;
         Level {
-            threshold_dbfs,
+            // Saturating float → int conversion; a frame's sum of squares is below 2^38.
+            frame_threshold: threshold.max(0.0) as u64,
             samples: 0,
-            sum_squares: 0.0,
+            sum_squares: 0,
             frames: 0,
             voiced_frames: 0,
-            frame_sum: 0.0,
+            frame_sum: 0,
             frame_fill: 0,
             peak: 0,
         }
     }
 
     /// Meters samples (any block size; frames are cut every 160 samples across calls).
-    pub fn on_samples(&mut self, pcm: &[i16]) {
-        let frame_threshold = 10f64.powf(self.threshold_dbfs / 10.0) * 32768.0 * 32768.0 * FRAME_SAMPLES as f64;
-        for &s in pcm {
-            let sq = f64::from(s) * f64::from(s);
-            self.sum_squares += sq;
-            self.frame_sum += sq;
-            self.peak = self.peak.max(s.unsigned_abs());
-            self.frame_fill += 1;
+    pub fn on_samples(&mut self, mut pcm: &[i16]) {
+        self.samples += pcm.len() as u64;
+        while !pcm.is_empty() {
+            let n = (FRAME_SAMPLES - self.frame_fill).min(pcm.len());
+            let (part, rest) = pcm.split_at(n);
+            let mut sum = 0u64;
+            let mut peak = self.peak;
+            for &s in part {
+                sum += (i32::from(s) * i32::from(s)) as u64;
+                peak = peak.max(s.unsigned_abs());
+            }
+            self.peak = peak;
+            self.frame_sum += sum;
+            self.sum_squares += u128::from(sum);
+            self.frame_fill += n;
             if self.frame_fill == FRAME_SAMPLES {
                 self.frames += 1;
-                if self.frame_sum > frame_threshold {
+                if self.frame_sum > self.frame_threshold {
                     self.voiced_frames += 1;
                 }
-                self.frame_sum = 0.0;
+                self.frame_sum = 0;
                 self.frame_fill = 0;
             }
+            pcm = rest;
         }
-        self.samples += pcm.len() as u64;
     }
 
     /// Frames above the threshold so far.
@@ -340,7 +361,7 @@ impl Level {
 
     /// The measurements now.
     pub fn report(&self) -> LevelReport {
-        let mean = if self.samples == 0 { 0.0 } else { self.sum_squares / self.samples as f64 };
+        let mean = if self.samples == 0 { 0.0 } else { self.sum_squares as f64 / self.samples as f64 };
         LevelReport {
             samples: self.samples,
             frames: self.frames,
@@ -488,6 +509,24 @@ mod tests {
         st.on_packet(&RtpHeader { ssrc: 9, ..h(35001, 480) }, 2060, 8000);
         let r = st.snapshot();
         assert_eq!((r.source_changes, r.expected, r.lost), (2, 8, 1));
+    }
+
+    #[test]
+    fn dtmf_packets_can_be_left_out_of_jitter() {
+        let run = |exclude: bool| {
+            let mut st = RtpStats::new();
+            st.exclude_from_jitter(exclude.then_some(101));
+            for i in 0..100u16 {
+                // Packets 40–49 are a key press: all carry the event's start timestamp.
+                let (pt, ts) = if (40..50).contains(&i) { (101, 40 * 160) } else { (0, u32::from(i) * 160) };
+                st.on_packet(&RtpHeader { payload_type: pt, ..h(i, ts) }, u64::from(i) * 20, 8000);
+            }
+            st.snapshot()
+        };
+        let (with, without) = (run(false), run(true));
+        assert!(with.max_jitter_ms > 10.0);
+        assert_eq!(without.max_jitter_ms, 0.0);
+        assert_eq!((without.expected, without.lost), (100, 0));
     }
 
     #[test]

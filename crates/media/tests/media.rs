@@ -284,3 +284,31 @@ fn playout_to_rtp_with_completion_tokens() {
     assert!(decoded[2400..3200].iter().all(|&x| x.abs() <= 8), "the pause (A-law zero is ±8)");
     assert!(rms_dbfs(&decoded[5600..]) > -40.0, "music on hold after the queue");
 }
+
+/// Rough cost of the receive path per packet (run with `--ignored --nocapture`, in release).
+#[test]
+#[ignore = "timing, not a check"]
+fn receive_path_throughput() {
+    let pcm = tones::sine(440.0, 20, 0.5);
+    let mut tx = RtpSender::new(1, 0, 0);
+    let mut rec = StereoRecorder::new(Cursor::new(Vec::with_capacity(1 << 26)), 0);
+    let mut stats = RtpStats::new();
+    let mut level = Level::default();
+    let (mut payload, mut pkt, mut out) = (Vec::new(), Vec::new(), Vec::new());
+    let n = 200_000u64;
+    let t = std::time::Instant::now();
+    for i in 0..n {
+        payload.clear();
+        pkt.clear();
+        out.clear();
+        Codec::Pcmu.encode(&pcm, &mut payload);
+        tx.next_packet(0, &payload, 160, false, &mut pkt);
+        let (h, p) = rtp::parse(&pkt).expect("valid");
+        stats.on_packet_bytes(&h, p.len(), i * 20, 8000);
+        Codec::Pcmu.decode(p, &mut out);
+        level.on_samples(&out);
+        rec.push((i % 2) as usize, i * 10, h.timestamp, &out);
+    }
+    let per = t.elapsed().as_nanos() as f64 / n as f64;
+    eprintln!("encode + RTP + parse + stats + decode + level + record: {per:.0} ns per 20 ms packet");
+}
