@@ -18,6 +18,7 @@ mod events;
 mod perf;
 mod restart;
 mod sessions;
+mod voice;
 
 /// For every listed test function `module::name(&TestDb)`, a test
 /// `sqlite::module::name` and a test `postgres::module::name`.
@@ -59,4 +60,14 @@ conformance! {
     csv: [import_reports_bad_rows_and_stores_good_ones, import_updates_by_id, export_round_trips, bad_header_stores_nothing],
     audit: [append_and_query],
     sessions: [sessions_lifecycle, documents_round_trip],
+    voice: [
+        survey_answers_round_trip_and_filters,
+        survey_answers_are_all_or_nothing,
+        survey_offers_anti_fatigue,
+        survey_summary_math,
+        ivr_node_stats_aggregate,
+        calls_put_replace_and_lookup,
+        calls_newest_first_pagination,
+        voice_records_survive_reopen,
+    ],
 }
