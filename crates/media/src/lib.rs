@@ -13,6 +13,69 @@
 //! * [`recorder`] — the two-channel call recorder ([`StereoRecorder`]).
 //! * [`playout`] — the sending side: prompts, silences and music on hold as 20 ms frames ([`Player`]).
 
+//!
+//! # One leg's media task, in outline
+//!
+//! ```
+//! use std::io::Cursor;
+//! use std::sync::Arc;
+//! use media::{Codec, DtmfReceiver, Level, Player, QualityReport, RtpSender, RtpStats, StereoRecorder};
+//! use media::{recorder::CALLER, rtp, tones};
+//!
+//! let codec = Codec::Pcmu;
+//! let mut stats = RtpStats::new();
+//! stats.exclude_from_jitter(Some(101));
+//! let (mut rx_level, mut tx_level) = (Level::default(), Level::default());
+//! let mut dtmf = DtmfReceiver::new(101);
+//! let mut recorder = StereoRecorder::new(Cursor::new(Vec::new()), 0);
+//! let mut player = Player::new();
+//! let mut sender = RtpSender::new(0x1234_5678, 1, 0);
+//! let welcome = player.enqueue(Arc::from(tones::beep(200, 440.0)));
+//!
+//! // A datagram arrives (here: one we make up) at 20 ms on the task's clock.
+//! let mut datagram = Vec::new();
+//! let mut peer = RtpSender::new(42, 7, 1000);
+//! peer.next_packet(0, &[0xFF; 160], 160, true, &mut datagram);
+//! let now_ms = 20;
+//! if !rtp::is_rtcp(&datagram) {
+//!     if let Ok((header, payload)) = rtp::parse(&datagram) {
+//!         stats.on_packet_bytes(&header, payload.len(), now_ms, 8000);
+//!         if let Some(key) = dtmf.on_packet(&header, payload) {
+//!             println!("pressed {key}");
+//!         } else if let Some(c) = Codec::from_payload_type(header.payload_type) {
+//!             let mut pcm = Vec::new();
+//!             c.decode(payload, &mut pcm);
+//!             rx_level.on_samples(&pcm);
+//!             recorder.push(CALLER, now_ms, header.timestamp, &pcm);
+//!         }
+//!     }
+//! }
+//!
+//! // Every 20 ms tick: one frame out, completions to the IVR, the recorder told the time.
+//! let mut frame = [0i16; 160];
+//! for tick in 1..=10 {
+//!     if player.next_frame(&mut frame) {
+//!         tx_level.on_samples(&frame);
+//!         let mut payload = Vec::new();
+//!         codec.encode(&frame, &mut payload);
+//!         let mut out = Vec::new();
+//!         sender.next_packet(codec.payload_type(), &payload, 160, false, &mut out);
+//!         // socket.send(&out) …
+//!     } else {
+//!         sender.skip(160); // keep the timestamp running through pauses
+//!     }
+//!     for token in player.finished_tokens() {
+//!         assert_eq!(token, welcome); // → PlaybackDone
+//!     }
+//!     recorder.tick(tick * 20);
+//! }
+//!
+//! let quality = QualityReport::new(&stats, &rx_level, 10, &tx_level);
+//! assert!(quality.one_way()); // the made-up caller sent only silence
+//! let info = recorder.finish(200).expect("recording");
+//! assert_eq!(info.frames, 1600);
+//! ```
+
 pub mod dtmf;
 pub mod g711;
 pub mod playout;
