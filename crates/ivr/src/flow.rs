@@ -665,7 +665,7 @@ pub enum ProblemKind {
     /// A malformed template.
     BadTemplate {
         /// What is wrong.
-        message: String,
+        detail: String,
     },
     /// An empty or non-HTTP lookup URL.
     BadUrl {
@@ -695,7 +695,7 @@ pub enum ProblemKind {
     /// The calendar is wrong.
     BadCalendar {
         /// What is wrong.
-        message: String,
+        detail: String,
     },
     /// A survey without questions.
     NoQuestions,
@@ -731,13 +731,13 @@ impl fmt::Display for ProblemKind {
                 nodes.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" → ")
             ),
             ProblemKind::UnknownClip { clip } => write!(f, "clip {clip:?} is not in the prompt catalog"),
-            ProblemKind::BadTemplate { message } => f.write_str(message),
+            ProblemKind::BadTemplate { detail } => f.write_str(detail),
             ProblemKind::BadUrl { url } => write!(f, "url {url:?}: expected http://host/…"),
             ProblemKind::UnknownQueue { queue } => write!(f, "queue {queue} does not exist"),
             ProblemKind::BadLanguage { value } => write!(f, "language {value:?}: expected zh or en"),
             ProblemKind::Zero { field } => write!(f, "{field} must be more than 0"),
             ProblemKind::BadTransfer { target } => write!(f, "transfer target {target:?} cannot be dialled"),
-            ProblemKind::BadCalendar { message } => write!(f, "calendar: {message}"),
+            ProblemKind::BadCalendar { detail } => write!(f, "calendar: {detail}"),
             ProblemKind::NoQuestions => write!(f, "the survey has no questions"),
             ProblemKind::DuplicateQuestion => write!(f, "two questions have this id"),
             ProblemKind::ScoreRange { min, max } => write!(f, "scores {min}–{max}: need keys 0–9 with min ≤ max"),
@@ -801,8 +801,8 @@ pub(crate) fn check_prompts(prompts: &[Prompt], at: &Option<String>, field: &str
             Say::Silence(_) => {}
         }
         for t in templates {
-            if let Err(message) = template::check(t) {
-                push(ProblemKind::BadTemplate { message: format!("{field}: {message}") });
+            if let Err(e) = template::check(t) {
+                push(ProblemKind::BadTemplate { detail: format!("{field}: {e}") });
             }
         }
     }
@@ -853,8 +853,8 @@ impl Flow {
             out.push(Problem { node: None, kind: ProblemKind::MissingStart { start: self.start.0.clone() } });
         }
         if let Some(cal) = &self.calendar {
-            for message in cal.problems() {
-                out.push(Problem { node: None, kind: ProblemKind::BadCalendar { message } });
+            for detail in cal.problems() {
+                out.push(Problem { node: None, kind: ProblemKind::BadCalendar { detail } });
             }
         }
         for (id, node) in &self.nodes {
@@ -964,8 +964,8 @@ impl Flow {
             Node::Play { .. } | Node::Hours { .. } | Node::Hangup { .. } => {}
         }
         for (field, t) in templates {
-            if let Err(message) = template::check(t) {
-                push(ProblemKind::BadTemplate { message: format!("{field}: {message}") });
+            if let Err(e) = template::check(t) {
+                push(ProblemKind::BadTemplate { detail: format!("{field}: {e}") });
             }
         }
         for (field, prompts) in node.prompt_lists() {

@@ -680,8 +680,11 @@ fn validation_reports_every_problem_at_once() {
     assert!(kinds.contains(&"missing_start".to_string()));
     assert!(kinds.iter().filter(|k| *k == "unreachable").count() == f.nodes.len());
     // Problems serialise for the browser with a message.
-    let v = serde_json::to_value(&problems[0]).unwrap();
-    assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()));
+    for p in &problems {
+        let text = serde_json::to_string(p).unwrap();
+        assert_eq!(text.matches("\"message\"").count(), 1, "{text}");
+        assert_eq!(serde_json::to_value(p).unwrap()["message"], p.to_string());
+    }
 }
 
 #[test]
