@@ -1014,7 +1014,9 @@ proptest! {
         let track = |acts: &[Action], ids: &mut Vec<u64>| {
             for a in acts {
                 match a {
-                    Action::Play { id, .. } | Action::StartTimer { id, .. } | Action::Lookup { id, .. } => ids.push(*id),
+                    Action::Play { id, .. } | Action::StartTimer { id, .. } | Action::Lookup { id, .. } => {
+                        ids.push(*id)
+                    }
                     _ => {}
                 }
             }
@@ -1031,7 +1033,10 @@ proptest! {
                     0 | 1 => IvrEvent::PlaybackDone { id },
                     2 | 3 => IvrEvent::Digit(b"0123456789*#xA1 "[key as usize] as char),
                     4 => IvrEvent::Timeout { id },
-                    5 => IvrEvent::LookupDone { id, result: if key % 2 == 0 { Ok(json!({"status": "shipped", "days": key})) } else { Err("down".into()) } },
+                    5 => {
+                        let result = if key % 2 == 0 { Ok(json!({"status": "shipped", "days": key})) } else { Err("down".into()) };
+                        IvrEvent::LookupDone { id, result }
+                    }
                     6 => IvrEvent::VoicemailDone,
                     _ => IvrEvent::LookupDone { id, result: Ok(json!(key)) },
                 }
@@ -1068,5 +1073,94 @@ proptest! {
         for w in s.visits().windows(2) {
             prop_assert!(w[0].left_ms <= w[1].entered_ms);
         }
+    }
+}
+
+/// What a well-behaved voice layer has outstanding.
+#[derive(Default)]
+struct Outstanding {
+    play: Option<u64>,
+    timer: Option<u64>,
+    lookup: Option<u64>,
+    recording: bool,
+    ended: bool,
+}
+
+impl Outstanding {
+    fn absorb(&mut self, acts: &[Action]) {
+        for a in acts {
+            match a {
+                Action::Play { id, .. } => self.play = Some(*id),
+                Action::StopPlayback => self.play = None,
+                Action::StartTimer { id, .. } => self.timer = Some(*id),
+                Action::CancelTimer => self.timer = None,
+                Action::Lookup { id, .. } => self.lookup = Some(*id),
+                Action::Voicemail { .. } => self.recording = true,
+                Action::Queue { .. } | Action::Transfer { .. } | Action::Hangup => self.ended = true,
+                Action::Answer { .. } => {}
+            }
+        }
+    }
+
+    /// The media side completes whatever is outstanding.
+    fn complete(&mut self) -> Option<IvrEvent> {
+        if let Some(id) = self.play.take() {
+            Some(IvrEvent::PlaybackDone { id })
+        } else if std::mem::take(&mut self.recording) {
+            Some(IvrEvent::VoicemailDone)
+        } else if let Some(id) = self.lookup.take() {
+            Some(IvrEvent::LookupDone { id, result: Err("timeout".into()) })
+        } else {
+            self.timer.take().map(|id| IvrEvent::Timeout { id })
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+    /// A well-behaved voice layer (always echoing the outstanding ids) and a
+    /// caller pressing random keys: every call ends (queue, transfer, hang-up
+    /// or voicemail) and nothing is asked of a finished session.
+    #[test]
+    fn a_cooperative_voice_layer_always_reaches_an_end(
+        open in any::<bool>(),
+        moves in prop::collection::vec((0u8..6, 0usize..12, any::<bool>()), 0..200),
+    ) {
+        let start = if open { OPEN } else { CLOSED };
+        let (mut s, first) = Session::start(Arc::new(Flow::sample()), Context::default(), start);
+        let mut o = Outstanding::default();
+        o.absorb(&first);
+        let mut t = start;
+        // The caller's moves first, then silence until the call ends.
+        let silence = std::iter::repeat_n((0u8, 0usize, false), 2_000);
+        for (kind, key, ok) in moves.into_iter().chain(silence) {
+            if s.is_finished() {
+                break;
+            }
+            t += 700;
+            let event = match kind {
+                1 | 2 => IvrEvent::Digit(b"0123456789*#"[key] as char),
+                3 if o.lookup.is_some() => IvrEvent::LookupDone {
+                    id: o.lookup.take().unwrap_or_default(),
+                    result: if ok { Ok(json!({"status": "processing", "days": key})) } else { Err("down".into()) },
+                },
+                _ => match o.complete() {
+                    Some(e) => e,
+                    None => {
+                        prop_assert!(false, "the session waits for nothing in {:?}", s.current());
+                        unreachable!()
+                    }
+                },
+            };
+            let acts = s.handle(t, event);
+            o.absorb(&acts);
+        }
+        prop_assert!(s.is_finished());
+        prop_assert!(o.ended);
+        prop_assert!(s.incidents().is_empty(), "{:?}", s.incidents());
+        let last = s.visits().last().map(|v| v.outcome.clone());
+        let ends = matches!(last, Some(Outcome::Queued | Outcome::Ended | Outcome::Transferred | Outcome::Recorded));
+        prop_assert!(ends, "{:?}", last);
+        prop_assert!(s.handle(t + 1, IvrEvent::Digit('1')).is_empty());
     }
 }
