@@ -267,6 +267,24 @@ mod tests {
     }
 
     #[test]
+    fn west_of_greenwich_and_holidays_in_local_dates() {
+        // New York in winter: UTC-5. Monday 2026-11-23 03:00 UTC is still
+        // Sunday 22:00 there.
+        let cal = Calendar {
+            utc_offset_minutes: -300,
+            days: vec![DayHours { day: Weekday::Sun, open: TimeOfDay(20 * 60), close: TimeOfDay(1440) }],
+            holidays: vec![Date::parse("2026-11-23").unwrap()],
+        };
+        let t = 20_780 * DAY_MS + 3 * 3_600_000;
+        assert_eq!(cal.local(t), (Weekday::Sun, Date::parse("2026-11-22").unwrap(), 22 * 60));
+        assert!(cal.is_open(t));
+        // The holiday is Monday local time, which has no hours anyway; on
+        // Sunday 23:59 local it is still open.
+        assert!(cal.is_open(t + 119 * 60_000));
+        assert!(!cal.is_open(t + 120 * 60_000));
+    }
+
+    #[test]
     fn parses_the_desk_settings_shape() {
         let cal: Calendar = serde_json::from_str(
             r#"{"utc_offset_minutes":480,"days":[{"day":"sat","open":"09:00","close":"24:00"}],"holidays":["2026-10-01"]}"#,

@@ -1038,3 +1038,38 @@ impl Flow {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_module_example_parses_and_validates() {
+        let doc = include_str!("flow.rs");
+        let start = doc.find("//! ```json").unwrap() + "//! ```json".len();
+        let end = start + doc[start..].find("//! ```").unwrap();
+        let json: String = doc[start..end].lines().map(|l| l.trim_start_matches("//!")).collect::<Vec<_>>().join("\n");
+        let flow = Flow::from_json(&json).unwrap();
+        assert_eq!(flow.validate(|q| q == 1), Vec::new());
+        assert_eq!(flow.node("main").map(Node::kind), Some(NodeKind::Menu));
+    }
+
+    #[test]
+    fn prompt_items_round_trip() {
+        for item in [
+            r#"{"clip":"welcome"}"#,
+            r#"{"clip":"status-{result.status}","fallback":"status-unknown"}"#,
+            r#"{"number":"{result.days}","unit":"day","when":"{result.days}"}"#,
+            r#"{"digits":"{account}","lang":"en"}"#,
+            r#"{"silence_ms":500}"#,
+        ] {
+            let p: Prompt = serde_json::from_str(item).unwrap();
+            assert_eq!(serde_json::to_string(&p).unwrap(), item);
+        }
+        for bad in
+            [r#"{}"#, r#"{"clip":"a","unit":"day"}"#, r#"{"number":"1","fallback":"x"}"#, r#"{"clip":"a","x":1}"#]
+        {
+            assert!(serde_json::from_str::<Prompt>(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -53,7 +53,7 @@ pub fn duration(seconds: u64, lang: Lang) -> Vec<Clip> {
         let s = seconds.div_ceil(10).max(1) * 10;
         return quantity(s, "second", lang);
     }
-    let mut minutes = (seconds + 30) / 60;
+    let mut minutes = seconds.saturating_add(30) / 60;
     if minutes >= 10 {
         minutes = (minutes + 2) / 5 * 5;
     }
@@ -75,6 +75,23 @@ pub fn position(n: u64, lang: Lang) -> Vec<Clip> {
     let mut out = vec![Clip::new(lang, "caller-number")];
     out.extend(number(n, lang));
     out.push(Clip::new(lang, "in-line"));
+    out
+}
+
+/// The periodic announcement to a waiting caller: "You are caller number
+/// 3 in the queue. Your expected wait is about 4 minutes." Either part may
+/// be left out; with neither, "please hold".
+pub fn queue_update(position: Option<u64>, wait_seconds: Option<u64>, lang: Lang) -> Vec<Clip> {
+    let mut out = Vec::new();
+    if let Some(p) = position.filter(|&p| p > 0) {
+        out.extend(self::position(p, lang));
+    }
+    if let Some(w) = wait_seconds {
+        out.extend(expected_wait(w, lang));
+    }
+    if out.is_empty() {
+        out.push(Clip::new(lang, "please-hold"));
+    }
     out
 }
 

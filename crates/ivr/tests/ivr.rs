@@ -950,6 +950,12 @@ fn digits_durations_and_positions() {
     assert_eq!(text(speak::position(3, Lang::En), Lang::En), "You are caller number three in the queue.");
     assert_eq!(text(speak::position(2, Lang::Zh), Lang::Zh), "您是第二位等候的来电。");
     assert_eq!(text(speak::quantity(2, "day", Lang::Zh), Lang::Zh), "两天");
+    assert_eq!(
+        text(speak::queue_update(Some(4), Some(300), Lang::En), Lang::En),
+        "You are caller number four in the queue. Your expected wait is about five minutes"
+    );
+    assert_eq!(text(speak::queue_update(None, Some(20), Lang::Zh), Lang::Zh), "预计等待时间大约为二十秒");
+    assert_eq!(speak::queue_update(None, None, Lang::Zh), [Clip::new(Lang::Zh, "please-hold")]);
 }
 
 #[test]
@@ -963,6 +969,7 @@ fn every_clip_spoken_is_in_the_catalog() {
             all.extend(speak::position(n, lang));
             all.extend(speak::duration(n % 100_000, lang));
             all.extend(speak::expected_wait(n % 10_000, lang));
+            all.extend(speak::queue_update(Some(n), Some(n), lang));
             for unit in ["day", "minute", "second", "hour"] {
                 all.extend(speak::quantity(n % 50, unit, lang));
             }
@@ -1162,5 +1169,22 @@ proptest! {
         let ends = matches!(last, Some(Outcome::Queued | Outcome::Ended | Outcome::Transferred | Outcome::Recorded));
         prop_assert!(ends, "{:?}", last);
         prop_assert!(s.handle(t + 1, IvrEvent::Digit('1')).is_empty());
+    }
+}
+
+proptest! {
+    /// Any number, duration or position is speakable with catalog clips.
+    #[test]
+    fn any_number_is_speakable(n in any::<u64>(), zh in any::<bool>()) {
+        let lang = if zh { Lang::Zh } else { Lang::En };
+        let mut clips = speak::number(n, lang);
+        clips.extend(speak::duration(n, lang));
+        clips.extend(speak::queue_update(Some(n), Some(n), lang));
+        clips.extend(speak::digits(&n.to_string(), lang));
+        prop_assert!(!clips.is_empty());
+        for c in clips {
+            prop_assert!(prompts::is_known(&c.name), "{}", c.name);
+            prop_assert_eq!(c.lang, lang);
+        }
     }
 }
