@@ -538,9 +538,9 @@ impl Session {
         while let Some(id) = next.take() {
             steps += 1;
             let limit = if steps >= MAX_STEPS_PER_EVENT {
-                Some(format!("more than {MAX_STEPS_PER_EVENT} nodes without waiting for the caller"))
+                Some(format!("{MAX_STEPS_PER_EVENT} nodes on one event without waiting for the caller"))
             } else if self.visits.len() + 1 >= MAX_VISITS {
-                Some(format!("more than {MAX_VISITS} nodes in one call"))
+                Some(format!("{MAX_VISITS} nodes in one call"))
             } else {
                 None
             };
