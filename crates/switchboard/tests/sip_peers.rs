@@ -153,3 +153,81 @@ fn baresip_registers_dials_and_hangs_up_over_ctrl_tcp() {
     drop(agent);
     let _ = registrar.stop();
 }
+
+#[test]
+fn sipp_load_scenario_sends_speech_and_dtmf_to_baresip() {
+    if peers::require(&[Peer::Sipp, Peer::Baresip]).is_err() {
+        return;
+    }
+    let mut agent = Baresip::start(BaresipOptions::default()).unwrap();
+    let scenario = peers::sip_dir().join("uac_load.xml");
+    let target = format!("127.0.0.1:{}", agent.sip_port());
+    let r = peers::sipp(
+        &["-sf", scenario.to_str().unwrap(), &target, "-s", "agent1", "-m", "1", "-d", "500", "-timeout", "40s"],
+        Duration::from_secs(50),
+    )
+    .unwrap();
+    let ctx = format!("{}\n{}", peers::tail(&r.output, 30), r.errors);
+    assert_eq!((r.code, r.successful, r.failed), (Some(0), 1, 0), "{ctx}");
+    agent.wait_log("terminated", Duration::from_secs(5)).unwrap();
+    assert_eq!(agent.dtmf_received(), "1", "the pcap's RFC 4733 digit");
+    agent.stop().unwrap();
+    let recs = agent.recordings();
+    assert_eq!(recs.len(), 1, "{recs:?}");
+    let levels = peers::read_wav(&recs[0]).unwrap().rms_dbfs_per_second();
+    // g711a.pcap is 7 s of speech: most seconds are well above silence.
+    assert!(levels.iter().filter(|&&db| db > -40.0).count() >= 5, "agent heard {levels:?}");
+}
+
+/// `tests/sip/malformed.xml` against `tests/sip/conformant_uas.py`, a
+/// stand-in that answers as RFC 3261 wants: the scenario passes, so its
+/// expectations are right and it ends by itself.
+#[test]
+fn malformed_scenario_passes_against_a_conforming_responder() {
+    if peers::require(&[Peer::Sipp]).is_err() {
+        return;
+    }
+    let port = peers::free_udp_port();
+    let mut responder = std::process::Command::new("python3")
+        .arg(peers::sip_dir().join("conformant_uas.py"))
+        .args([&port.to_string(), "60"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for its "listening" line.
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(responder.stdout.take().unwrap()), &mut line).unwrap();
+    assert!(line.contains("listening"), "{line}");
+    let started = Instant::now();
+    let scenario = peers::sip_dir().join("malformed.xml");
+    let target = format!("127.0.0.1:{port}");
+    let r = peers::sipp(
+        &["-sf", scenario.to_str().unwrap(), &target, "-s", "100", "-m", "1", "-timeout", "60s"],
+        Duration::from_secs(70),
+    )
+    .unwrap();
+    let _ = responder.kill();
+    let _ = responder.wait();
+    assert_eq!((r.code, r.successful, r.failed), (Some(0), 1, 0), "{}\n{}", peers::tail(&r.output, 50), r.errors);
+    assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
+}
+
+/// With nothing listening, the malformed-message scenario fails (no 481 to
+/// its BYE) and stops by itself, well within its bound.
+#[test]
+fn malformed_scenario_ends_by_itself_against_silence() {
+    if peers::require(&[Peer::Sipp]).is_err() {
+        return;
+    }
+    let port = peers::free_udp_port();
+    let started = Instant::now();
+    let scenario = peers::sip_dir().join("malformed.xml");
+    let target = format!("127.0.0.1:{port}");
+    let r = peers::sipp(
+        &["-sf", scenario.to_str().unwrap(), &target, "-s", "100", "-m", "1", "-timeout", "60s"],
+        Duration::from_secs(70),
+    )
+    .unwrap();
+    assert_eq!((r.code, r.successful, r.failed), (Some(1), 0, 1), "{}", peers::tail(&r.output, 50));
+    assert!(started.elapsed() < Duration::from_secs(30), "took {:?}", started.elapsed());
+}

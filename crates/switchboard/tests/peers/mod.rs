@@ -709,16 +709,26 @@ impl Baresip {
         Ok(n)
     }
 
-    /// DTMF digits it received (RFC 4733 events, in order), from its log.
+    /// DTMF digits it received (RFC 4733 events, in order), from its log:
+    /// one per key press, whether baresip logged its start (`end=0`), its
+    /// end (`end=1`) or both.
     pub fn dtmf_received(&self) -> String {
-        self.log()
-            .split("received event: '")
-            .skip(1)
-            .filter_map(|r| {
-                let (digit, rest) = r.split_once('\'')?;
-                rest.trim_start().starts_with("(end=1)").then(|| digit.to_string())
-            })
-            .collect()
+        let mut digits = String::new();
+        let mut open: Option<String> = None;
+        for r in self.log().split("received event: '").skip(1) {
+            let Some((digit, rest)) = r.split_once('\'') else { continue };
+            let end = rest.trim_start().starts_with("(end=1)");
+            if !end {
+                digits.push_str(digit);
+                open = Some(digit.to_string());
+            } else {
+                if open.as_deref() != Some(digit) {
+                    digits.push_str(digit);
+                }
+                open = None;
+            }
+        }
+        digits
     }
 
     /// WAV files of what it heard, one per call, oldest first
