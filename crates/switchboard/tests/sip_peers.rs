@@ -122,15 +122,9 @@ fn baresip_registers_dials_and_hangs_up_over_ctrl_tcp() {
     }
     let sip = peers::sip_dir();
     // A registrar (SIPp, tests/sip/uas_register.xml) for the agent's phone.
-    let registrar = SippProc::spawn(&[
-        "-sf",
-        sip.join("uas_register.xml").to_str().unwrap(),
-        "-m",
-        "1",
-        "-timeout",
-        "20s",
-    ])
-    .unwrap();
+    let registrar =
+        SippProc::spawn(&["-sf", sip.join("uas_register.xml").to_str().unwrap(), "-m", "1", "-timeout", "20s"])
+            .unwrap();
     let agent = Baresip::start(BaresipOptions {
         registrar: Some(format!("127.0.0.1:{}", registrar.port)),
         auth_pass: Some("secret".into()),

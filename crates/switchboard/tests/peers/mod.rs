@@ -127,13 +127,7 @@ pub fn pjsua_python() -> PathBuf {
 }
 
 fn runs(program: &str, args: &[&str]) -> bool {
-    Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
+    Command::new(program).args(args).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok()
 }
 
 /// Why `peer` cannot be used here, or `None` when it can.
@@ -967,7 +961,7 @@ impl SippProc {
         let stats_text = read_lossy(&self.dir.join("stat.csv"));
         let mut lines = stats_text.lines().filter(|l| !l.trim().is_empty());
         let header: Vec<&str> = lines.next().unwrap_or_default().split(';').collect();
-        let last: Vec<&str> = lines.last().unwrap_or_default().split(';').collect();
+        let last: Vec<&str> = lines.next_back().unwrap_or_default().split(';').collect();
         let stats: BTreeMap<String, String> =
             header.iter().zip(last.iter()).map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let num = |k: &str| stats.get(k).and_then(|v| v.trim().parse().ok()).unwrap_or(0);
