@@ -225,3 +225,83 @@ fn malformed_scenario_ends_by_itself_against_silence() {
     assert_eq!((r.code, r.successful, r.failed), (Some(1), 0, 1), "{}", peers::tail(&r.output, 50));
     assert!(started.elapsed() < Duration::from_secs(30), "took {:?}", started.elapsed());
 }
+
+/// `--play` a WAV and `wait_until_bye`: the phone hangs up after 2 s and
+/// the caller reports the remote BYE.
+#[test]
+fn pjsip_plays_a_file_and_sees_the_remote_hangup() {
+    if peers::require(&[Peer::Pjsua, Peer::Baresip]).is_err() {
+        return;
+    }
+    let agent = Baresip::start(BaresipOptions::default()).unwrap();
+    let dir = peers::temp_dir("pjcall-play");
+    let prompt = dir.join("caller-600hz.wav");
+    peers::write_tone_wav(&prompt, 8000, 600.0, 1.5, 0.3).unwrap(); // looped by pjcall
+    let call = PjCall::spawn(&[
+        "--target",
+        &agent.uri(),
+        "--play",
+        prompt.to_str().unwrap(),
+        "--steps",
+        "wait_until_bye:20",
+        "--timeout",
+        "30",
+    ])
+    .unwrap();
+    agent.wait_log("Call established", Duration::from_secs(10)).unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    agent.command("hangup", "").unwrap();
+    let r = call.wait(Duration::from_secs(40)).unwrap();
+    let ctx = format!("{r:?}\n{}", peers::tail(&r.log, 30));
+    assert!(r.answered, "{ctx}");
+    assert_eq!(r.end_reason.as_deref(), Some("remote_bye"), "{ctx}");
+    let talk = r.ended_at_s.unwrap() - r.answered_at_s.unwrap();
+    assert!((2.5..6.0).contains(&talk), "talked {talk:.1} s: {ctx}");
+    assert!(r.max_rx_dbfs() > -40.0, "{ctx}");
+    agent.wait_log("terminated", Duration::from_secs(5)).unwrap();
+    let mut agent = agent;
+    agent.stop().unwrap();
+    let wav = peers::read_wav(&agent.recordings()[0]).unwrap();
+    let hz = wav.tone_hz();
+    assert!((hz - 600.0).abs() < 30.0, "agent heard {hz:.0} Hz, not the caller's 600 Hz file");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A phone in manual answer mode: the first caller gives up while it rings
+/// (CANCEL), the second is accepted over ctrl_tcp after a second.
+#[test]
+fn pjsip_abandons_a_ringing_call_and_baresip_accepts_the_next() {
+    if peers::require(&[Peer::Pjsua, Peer::Baresip]).is_err() {
+        return;
+    }
+    let agent = Baresip::start(BaresipOptions { answermode: "manual".into(), ..Default::default() }).unwrap();
+    let r =
+        peers::pjcall(&["--target", &agent.uri(), "--steps-start", "invite", "--steps", "wait:1.5;hangup"]).unwrap();
+    assert!(!r.answered, "{r:?}");
+    assert_eq!(r.end_reason.as_deref(), Some("local_hangup"), "{r:?}");
+    assert_eq!(r.last_status, Some(487), "CANCELled INVITE ends with 487: {r:?}");
+    agent.wait_log("session closed", Duration::from_secs(5)).unwrap();
+    agent.wait_no_calls(Duration::from_secs(5)).unwrap();
+
+    let call = PjCall::spawn(&[
+        "--target",
+        &agent.uri(),
+        "--steps-start",
+        "invite",
+        "--steps",
+        "wait_answered:15;wait:1;hangup",
+        "--timeout",
+        "30",
+    ])
+    .unwrap();
+    let end = Instant::now() + Duration::from_secs(10);
+    while agent.log().matches("Incoming call").count() < 2 && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    agent.command("accept", "").unwrap();
+    let r = call.wait(Duration::from_secs(40)).unwrap();
+    assert!(r.answered, "{r:?}");
+    assert!(r.answered_at_s.unwrap() >= 0.9, "answered at {:?}", r.answered_at_s);
+    assert_eq!(r.end_reason.as_deref(), Some("local_hangup"), "{r:?}");
+}

@@ -703,6 +703,20 @@ impl Baresip {
         Ok(n)
     }
 
+    /// Waits until it has no call (after a hang-up, BYE or CANCEL).
+    pub fn wait_no_calls(&self, timeout: Duration) -> Result<()> {
+        let end = Instant::now() + timeout;
+        loop {
+            if self.active_calls()? == 0 {
+                return Ok(());
+            }
+            if Instant::now() >= end {
+                bail!("baresip still has a call after {timeout:?}:\n{}", tail(&self.log(), 30));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// DTMF digits it received (RFC 4733 events, in order), from its log:
     /// one per key press, whether baresip logged its start (`end=0`), its
     /// end (`end=1`) or both.
