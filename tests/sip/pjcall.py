@@ -247,8 +247,11 @@ def main():
         acc = pj.Account()
         acc.create(acfg)
     except Exception as e:  # pj.Error and friends
-        result["error"] = f"cannot start: {getattr(e, 'info', lambda: e)() if hasattr(e, 'info') else e}"
+        result["error"] = f"cannot start: {e.info() if hasattr(e, 'info') else e}"
         result["end_reason"] = "error"
+        if tmp_record:
+            os.unlink(tmp_record)
+            result["record"] = None
         emit(result, args.json)
         os._exit(2)
 
@@ -381,7 +384,11 @@ def main():
                 call.hangup(pj.CallOpParam(True))
             except Exception:
                 pass
-            run_until(lambda: state["disconnected"], time.monotonic() + 5)
+            # Up to 5 s for the BYE/CANCEL to be answered, even past --timeout
+            # (the watchdog still bounds the process).
+            until = time.monotonic() + 5
+            while not state["disconnected"] and time.monotonic() < until:
+                pump(10)
 
     # Close the media ports first so the WAV header is complete.
     for k in ("player", "tone"):
