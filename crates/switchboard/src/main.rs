@@ -63,9 +63,10 @@ pub fn emit(text: &str) -> anyhow::Result<()> {
 
 fn init_logging(verbose: u8) {
     use tracing_subscriber::EnvFilter;
+    // The SIP stack logs every message at info: keep it to warnings unless asked.
     let default = match verbose {
-        0 => "info",
-        1 => "debug",
+        0 => "info,rsipstack=warn",
+        1 => "debug,rsipstack=info",
         _ => "trace",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));

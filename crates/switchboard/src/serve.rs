@@ -24,6 +24,32 @@ pub struct Common {
     /// PostgreSQL URL (postgres://user:pass@host:port/db) instead of SQLite.
     #[arg(long, value_name = "URL")]
     database_url: Option<String>,
+    #[command(flatten)]
+    voice: VoiceArgs,
+}
+
+/// Telephony options.
+#[derive(Debug, clap::Args)]
+pub struct VoiceArgs {
+    /// SIP address (UDP and TCP) for trunks and agents' phones [default:
+    /// 127.0.0.1:5060; if that is taken the server runs without telephony].
+    #[arg(long, value_name = "ADDR:PORT")]
+    sip: Option<String>,
+    /// Run without telephony.
+    #[arg(long, conflicts_with = "sip")]
+    no_sip: bool,
+    /// RTP port range, e.g. 30000-30999 [default: any free port].
+    #[arg(long, value_name = "LOW-HIGH")]
+    rtp_ports: Option<String>,
+    /// Address announced in SDP and Contact headers [default: the SIP address].
+    #[arg(long, value_name = "IP")]
+    advertise: Option<std::net::IpAddr>,
+    /// Prompt directory (`<lang>/<name>.wav`) [default: <data dir>/prompts].
+    #[arg(long, value_name = "DIR")]
+    prompts: Option<PathBuf>,
+    /// Recordings and voicemail [default: <data dir>/recordings].
+    #[arg(long, value_name = "DIR")]
+    recordings: Option<PathBuf>,
 }
 
 /// Run the server.
@@ -65,6 +91,74 @@ struct FileConfig {
 struct Resolved {
     listen: String,
     location: Location,
+    voice: Option<(voice::VoiceConfig, bool)>,
+}
+
+/// Telephony configuration from the flags; `bool`: the address was asked
+/// for explicitly (then failing to bind it is an error).
+fn resolve_voice(v: VoiceArgs, location: &Location) -> Result<Option<(voice::VoiceConfig, bool)>> {
+    if v.no_sip {
+        return Ok(None);
+    }
+    let explicit = v.sip.is_some();
+    let raw = v.sip.unwrap_or_else(|| "127.0.0.1:5060".into());
+    let sip =
+        raw.parse().map_err(|_| UsageError(format!("--sip {raw:?}: expected ADDR:PORT such as 127.0.0.1:5060")))?;
+    let rtp_ports = match v.rtp_ports {
+        None => None,
+        Some(r) => {
+            let parsed = r
+                .split_once('-')
+                .and_then(|(a, b)| Some((a.trim().parse::<u16>().ok()?, b.trim().parse::<u16>().ok()?)));
+            match parsed {
+                Some((lo, hi)) if lo > 0 && lo <= hi => Some((lo, hi)),
+                _ => return Err(UsageError(format!("--rtp-ports {r:?}: expected LOW-HIGH such as 30000-30999")).into()),
+            }
+        }
+    };
+    let base = match location {
+        Location::DataDir(d) => d.clone(),
+        _ => PathBuf::from("switchboard-media"),
+    };
+    Ok(Some((
+        voice::VoiceConfig {
+            sip,
+            advertise: v.advertise,
+            rtp_ports,
+            prompts_dir: v.prompts.unwrap_or_else(|| base.join("prompts")),
+            recordings_dir: v.recordings.unwrap_or_else(|| base.join("recordings")),
+        },
+        explicit,
+    )))
+}
+
+/// Start telephony next to the web server; prompts are generated in the
+/// background on first start when espeak-ng and sox are installed.
+async fn start_voice(app: &Arc<AppState>, voice: Option<(voice::VoiceConfig, bool)>) -> Result<Option<voice::Voice>> {
+    let Some((config, explicit)) = voice else { return Ok(None) };
+    let sip = config.sip;
+    let v = match voice::Voice::start(app.clone(), config).await {
+        Ok(v) => v,
+        Err(e) if !explicit => {
+            crate::emit(&format!("Telephony off: SIP {sip}: {e} (give --sip ADDR:PORT, or --no-sip)\n"))?;
+            return Ok(None);
+        }
+        Err(e) => return Err(anyhow::anyhow!("SIP {sip}: {e}")),
+    };
+    let dir = v.prompts().dir().to_path_buf();
+    if !voice::prompts::complete(&dir) {
+        let v2 = v.clone();
+        tokio::spawn(async move {
+            match voice::prompts::generate(&dir, false).await {
+                Ok(n) => {
+                    tracing::info!(written = n, dir = %dir.display(), "prompts generated");
+                    v2.prompts().reload();
+                }
+                Err(e) => tracing::warn!("prompts not generated ({e}); missing clips play as a beep"),
+            }
+        });
+    }
+    Ok(Some(v))
 }
 
 fn resolve(common: Common, file: FileConfig, default_dir: &str) -> Result<Resolved> {
@@ -73,6 +167,7 @@ fn resolve(common: Common, file: FileConfig, default_dir: &str) -> Result<Resolv
         common.listen.or_else(|| env("SWITCHBOARD_LISTEN")).or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".into());
     let url = common.database_url.or_else(|| env("SWITCHBOARD_DATABASE_URL")).or(file.database_url);
     let dir = common.data_dir.or_else(|| env("SWITCHBOARD_DATA_DIR").map(PathBuf::from)).or(file.data_dir);
+    let voice_args = common.voice;
     let location = match (url, dir) {
         (Some(_), Some(_)) => {
             return Err(UsageError("give either a database URL or a data directory, not both".into()).into());
@@ -83,7 +178,8 @@ fn resolve(common: Common, file: FileConfig, default_dir: &str) -> Result<Resolv
         },
         (None, dir) => Location::DataDir(dir.unwrap_or_else(|| PathBuf::from(default_dir))),
     };
-    Ok(Resolved { listen, location })
+    let voice = resolve_voice(voice_args, &location)?;
+    Ok(Resolved { listen, location, voice })
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -142,7 +238,11 @@ pub fn run_serve(args: ServeArgs) -> Result<()> {
         let app = AppState::start(store, LiveOptions::default()).await?;
         let listener = bind(addr).await?;
         let addr = listener.local_addr()?;
+        let voice = start_voice(&app, r.voice).await?;
         crate::emit(&format!("Switchboard listening on http://{addr}/ (API document: /api/openapi.json)\n"))?;
+        if let Some(v) = &voice {
+            crate::emit(&format!("SIP on {} (UDP and TCP)\n", v.sip_addr()))?;
+        }
         web::serve(listener, app, shutdown_signal()).await?;
         Ok(())
     })
@@ -168,10 +268,23 @@ pub fn run_demo(args: DemoArgs) -> Result<()> {
     runtime()?.block_on(async move {
         let store = open(&r.location).await?;
         let seeded = web::demo::seed(&store, &opts).await.map_err(|e| anyhow::anyhow!("seeding the demo: {e}"))?;
-        let app: Arc<AppState> = AppState::start(store, LiveOptions::default()).await?;
-        web::demo::simulate(app.clone(), opts.clone()).await;
         let listener = bind(addr).await?;
         let addr = listener.local_addr()?;
+        if seeded {
+            // Telephony settings before the engine starts taking calls; the
+            // sample IVR's self-service looks up this server's demo orders.
+            voice::demo_settings().save(&store).await?;
+            voice::demo_flows(&format!("http://{addr}")).save(&store).await?;
+        }
+        let app: Arc<AppState> = AppState::start(store, LiveOptions::default()).await?;
+        web::demo::simulate(app.clone(), opts.clone()).await;
+        let voice = start_voice(&app, r.voice).await?;
+        if let Some(v) = &voice {
+            crate::emit(&format!(
+                "SIP on {sip} (UDP and TCP): dial sip:100@{sip} for the hotline; phones register as agent1 / agent2 (password `{DEMO_PASSWORD}`)\n",
+                sip = v.sip_addr()
+            ))?;
+        }
         crate::emit(&format!(
             "Switchboard demo {} at http://{addr}/\n\
              Sign in (password `{DEMO_PASSWORD}` for all):\n  \

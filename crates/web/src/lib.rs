@@ -24,6 +24,7 @@ pub mod openapi;
 pub mod pop;
 pub mod records;
 pub mod routes;
+pub mod telephony;
 pub mod webhooks;
 
 use axum::Router;
@@ -57,6 +58,7 @@ pub struct AppState {
     webhooks: webhooks::Webhooks,
     /// HTTP client for hooks called while answering a request.
     pub http: reqwest::Client,
+    telephony: std::sync::OnceLock<Arc<dyn telephony::Telephony>>,
 }
 
 impl AppState {
@@ -83,10 +85,21 @@ impl AppState {
             board: board_rx,
             webhooks: webhooks::Webhooks::default(),
             http: reqwest::Client::new(),
+            telephony: std::sync::OnceLock::new(),
         });
         state.webhooks.configure(&state.store, &state.live, &desk.webhooks).await;
         tokio::spawn(purge_sessions(state.store.clone()));
         Ok(state)
+    }
+
+    /// Install the telephony layer (once).
+    pub fn set_telephony(&self, t: Arc<dyn telephony::Telephony>) {
+        let _ = self.telephony.set(t);
+    }
+
+    /// The telephony layer, when it runs.
+    pub fn telephony(&self) -> Option<&Arc<dyn telephony::Telephony>> {
+        self.telephony.get()
     }
 
     /// The current desk settings.

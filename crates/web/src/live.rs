@@ -67,9 +67,25 @@ struct Inner {
     committed: watch::Sender<u64>,
     failed: AtomicBool,
     order_hook: RwLock<Option<String>>,
-    /// Answer callback dials of web contacts at once (no telephony yet).
+    /// Answer callback dials of web contacts at once (they have no call to place).
     auto_connect_callbacks: bool,
+    /// The telephony layer's feed of committed output, once it subscribed.
+    feed: Mutex<Option<mpsc::UnboundedSender<Arc<Feed>>>>,
 }
+
+/// Committed engine output for the telephony layer: one batch's events and
+/// the commands that came with them, in order, once they are on disk.
+#[derive(Debug, Default)]
+pub struct Feed {
+    /// The events.
+    pub records: Vec<Arc<EventRecord>>,
+    /// The commands (offers to ring, callbacks to dial, exits to carry out).
+    pub commands: Vec<Command>,
+}
+
+/// The attribute that marks a contact as a telephone call the telephony
+/// layer carries: its callbacks are really dialled, not connected at once.
+pub const TELEPHONY_ATTRIBUTE: &str = "sip_call";
 
 /// Options of the driver.
 #[derive(Clone, Debug)]
@@ -135,6 +151,7 @@ impl Live {
             failed: AtomicBool::new(false),
             order_hook: RwLock::new(None),
             auto_connect_callbacks: options.auto_connect_callbacks,
+            feed: Mutex::new(None),
         });
         let live = Live(inner);
         let actor = Actor {
@@ -203,6 +220,14 @@ impl Live {
     /// Set (or clear) the order-history hook URL.
     pub fn set_order_hook(&self, url: Option<String>) {
         *self.0.order_hook.write().unwrap_or_else(PoisonError::into_inner) = url;
+    }
+
+    /// Receive every committed batch from now on (the telephony layer; one
+    /// subscriber: a second call replaces the first).
+    pub fn subscribe_feed(&self) -> mpsc::UnboundedReceiver<Arc<Feed>> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        *self.0.feed.lock().unwrap_or_else(PoisonError::into_inner) = Some(tx);
+        rx
     }
 
     fn order_hook(&self) -> Option<String> {
@@ -343,7 +368,9 @@ impl Actor {
         if self.live.0.auto_connect_callbacks {
             let mut i = 0;
             while i < out.len() {
-                if let Output::Command(Command::DialCallback { contact, .. }) = &out[i] {
+                if let Output::Command(Command::DialCallback { contact, .. }) = &out[i]
+                    && !self.is_telephone_call(*contact)
+                {
                     let follow = Input::CallbackOutcome { contact: *contact, outcome: DialOutcome::Connected };
                     if let Err(e) = self.engine.handle(now, follow, &mut out) {
                         tracing::warn!("callback connect refused: {e}");
@@ -363,6 +390,13 @@ impl Actor {
                 }
             }
         }
+    }
+
+    fn is_telephone_call(&self, contact: ContactId) -> bool {
+        self.contacts
+            .get(&contact)
+            .and_then(|c| c.details.as_ref())
+            .is_some_and(|d| d.attributes.contains_key(TELEPHONY_ATTRIBUTE))
     }
 
     fn dispatch(&mut self, out: Vec<Output>, reply: Option<(oneshot::Sender<ApiResult<Applied>>, Applied)>) {
@@ -459,6 +493,12 @@ impl Publisher {
         }
         for (agent, contact, deadline, wc, queue_name) in b.offers {
             self.spawn_pop(agent, contact, deadline, wc, queue_name);
+        }
+        let feed = self.live.0.feed.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        if let Some(feed) = feed
+            && (!records.is_empty() || !b.commands.is_empty())
+        {
+            let _ = feed.send(Arc::new(Feed { records: records.clone(), commands: b.commands }));
         }
         hub.publish(Arc::new(Published { records }));
         if let Some((r, applied)) = b.reply {

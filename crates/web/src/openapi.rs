@@ -166,6 +166,38 @@ fn schemas() -> Map<String, Value> {
             &["not_ready_reasons", "wrap_up_codes"],
         ),
     );
+    put("VoiceStatus", free("enabled, sip (address), registered (device user → contact), calls (in progress)"));
+    put(
+        "VoiceSettings",
+        obj(
+            json!({ "devices": { "type": "array", "items": obj(json!({ "user": s, "password": s, "agent": n }), &["user", "password", "agent"]) }, "numbers": { "type": "array", "items": obj(json!({ "number": s, "flow": s }), &["number", "flow"]) }, "queue_media": obj(json!({ "announce_every_s": n, "announce_position": b, "announce_wait": b, "callback_key": s }), &[]), "record_calls": b, "survey": free("enabled, intro, questions [{id, prompt, min, max}], thanks, timeout_ms, retries, cooldown_days") }),
+            &[],
+        ),
+    );
+    put("Flows", json!({ "type": "array", "items": obj(json!({ "name": s, "version": n }), &["name", "version"]) }));
+    put(
+        "Flow",
+        free(
+            "an IVR flow: name, version, start, language, calendar, nodes {id: {type: play|menu|collect|hours|set|lookup|queue|callback_offer|voicemail|transfer|hangup, …}} (see crates/ivr/src/flow.rs)",
+        ),
+    );
+    put("FlowVersion", obj(json!({ "name": s, "version": n }), &["name", "version"]));
+    put(
+        "Call",
+        obj(
+            json!({ "call": s, "contact": n, "direction": s, "caller": s, "callee": s, "started_at": t, "answered_at": t, "ended_at": t, "end_reason": s, "agent": n, "recording": s, "recording_ms": n, "quality": free("per leg: rx_packets, rx_lost, loss_percent, jitter_ms, max_gap_ms, tx_packets, rx_level_dbfs, voiced_frames, one_way"), "voicemail": s }),
+            &["call", "direction", "caller", "callee", "started_at"],
+        ),
+    );
+    put("Calls", list("Call"));
+    put(
+        "SurveySummary",
+        json!({ "type": "array", "items": obj(json!({ "agent": n, "queue": n, "question": s, "count": n, "mean": { "type": "number" }, "scores": { "type": "array", "items": n, "description": "how many answered 1, 2, 3, 4, 5" } }), &["question", "count", "mean", "scores"]) }),
+    );
+    put(
+        "IvrNodeStats",
+        json!({ "type": "array", "items": obj(json!({ "version": n, "node": s, "kind": s, "entered": n, "dropped": n, "outcomes": { "type": "object", "additionalProperties": n }, "timed": n, "total_ms": n, "mean_ms": { "type": "number" } }), &["version", "node", "entered"]) }),
+    );
     put(
         "AuditEntries",
         json!({ "type": "array", "items": obj(json!({ "id": n, "at": t, "actor": s, "action": s, "record_type": s, "record_id": s, "detail": {} }), &[]) }),

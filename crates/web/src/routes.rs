@@ -82,6 +82,7 @@ pub fn table() -> Vec<Route> {
     t.extend(crate::api::customers::routes());
     t.extend(crate::api::reports::routes());
     t.extend(crate::api::admin::routes());
+    t.extend(crate::api::voice::routes());
     t
 }
 

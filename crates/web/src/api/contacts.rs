@@ -152,6 +152,34 @@ pub async fn inject(
     app.live.arrive(spec).await
 }
 
+/// The engine contact for a telephone call leaving the IVR: the customer
+/// found by the caller's number (if it is one), priority, language, problem
+/// type and the IVR's attributes.
+pub async fn call_spec(
+    app: &AppState,
+    queue: QueueId,
+    caller: Option<String>,
+    priority: i32,
+    attributes: BTreeMap<String, String>,
+) -> ApiResult<ContactSpec> {
+    let mut attributes = attributes;
+    let language = attributes.remove("language");
+    let problem_type = attributes.remove("problem_type");
+    // A SIP caller id need not be a phone number (`sip:alice@host`).
+    let caller = caller.filter(|c| store::normalise_phone(c).is_some());
+    let body = NewContact {
+        queue: queue.0,
+        channel: Some(Channel::Voice),
+        caller,
+        customer_id: None,
+        language,
+        problem_type,
+        priority: priority.clamp(-1000, 1000),
+        attributes,
+    };
+    Ok(spec_of(app, body).await?.0)
+}
+
 async fn list(State(app): State<Arc<AppState>>, _caller: Caller) -> ApiResult<Json<Vec<ContactView>>> {
     Ok(Json(app.live.read(|e, _, _| e.contact_views()).await?))
 }

@@ -7,6 +7,7 @@ pub mod customers;
 pub mod desk;
 pub mod reports;
 pub mod stream;
+pub mod voice;
 
 use crate::AppState;
 use crate::auth::Caller;

@@ -1,0 +1,57 @@
+//! Telephony as the web server sees it (the [`web::telephony::Telephony`]
+//! seam): values cross as JSON.
+
+use crate::server::Voice;
+use crate::settings::VoiceSettings;
+use serde_json::{Value, json};
+use web::telephony::{BoxFuture, Telephony};
+
+impl Telephony for Voice {
+    fn status(&self) -> Value {
+        let registered: Vec<Value> =
+            self.registered().into_iter().map(|(user, contact)| json!({ "user": user, "contact": contact })).collect();
+        json!({
+            "enabled": true,
+            "sip": self.sip_addr().to_string(),
+            "registered": registered,
+            "calls": self.active_calls(),
+        })
+    }
+
+    fn settings(&self) -> Value {
+        serde_json::to_value(&*Voice::settings(self)).unwrap_or(Value::Null)
+    }
+
+    fn set_settings(&self, settings: Value) -> BoxFuture<'_, Result<(), Vec<String>>> {
+        Box::pin(async move {
+            let s: VoiceSettings = serde_json::from_value(settings).map_err(|e| vec![e.to_string()])?;
+            Voice::set_settings(self, s).await
+        })
+    }
+
+    fn flows(&self) -> Value {
+        let list: Vec<Value> = Voice::flows(self)
+            .list()
+            .into_iter()
+            .map(|(name, version)| json!({ "name": name, "version": version }))
+            .collect();
+        json!(list)
+    }
+
+    fn flow(&self, name: &str, version: Option<u32>) -> Option<Value> {
+        let flows = Voice::flows(self);
+        let f = match version {
+            Some(v) => flows.version(name, v),
+            None => flows.current(name),
+        }?;
+        serde_json::to_value(&*f).ok()
+    }
+
+    fn save_flow(&self, name: String, flow: Value) -> BoxFuture<'_, Result<u32, Vec<String>>> {
+        Box::pin(async move {
+            let text = flow.to_string();
+            let flow = ivr::Flow::from_json(&text).map_err(|e| vec![e.to_string()])?;
+            Voice::save_flow(self, &name, flow).await
+        })
+    }
+}

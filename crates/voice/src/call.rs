@@ -1,0 +1,1136 @@
+//! One telephone call, from the caller's INVITE to the last BYE, run by one
+//! task: answer, walk the IVR, queue in the engine with music and
+//! announcements, ring the offered agent's phone, bridge and record, follow
+//! the agent's hold / transfer / hang-up (from the phone or the desktop),
+//! then the survey, and finally write the call's record, its IVR path and
+//! its media quality.
+//!
+//! The engine stays the only judge of routing and agent state: the call
+//! task reports what the phones did (answered, rejected, hung up) as engine
+//! inputs and acts on the engine's committed events and commands.
+
+use crate::leg::{Leg, LegEvent, LegReport, Piece};
+use crate::record::{self, SharedRecorder};
+use crate::sdp::{self, Direction};
+use crate::server::{self, Shared};
+use engine::{AgentId, ContactId, Event, EventRecord, ExitAction, Input, Party, QueueId};
+use ivr::{Action, IvrEvent, Lang, Session, Sound, SurveySession};
+use media::g711::Codec;
+use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver, TerminatedReason};
+use rsipstack::dialog::invitation::InviteOption;
+use rsipstack::dialog::invite_dialog::InviteDialog;
+use rsipstack::sip::prelude::HeadersExt;
+use rsipstack::sip::{Header, StatusCode};
+use rsipstack::transaction::transaction::Transaction;
+use std::collections::BTreeMap;
+use std::sync::{Arc, PoisonError};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+/// How long a caller waits for the ACK of our answer before we give up.
+const ACK_TIMEOUT: Duration = Duration::from_secs(32);
+/// Longest a call may last (a stuck peer cannot hold resources forever).
+const MAX_CALL: Duration = Duration::from_secs(4 * 3600);
+/// Pause between the end of the IVR and the first queue announcement.
+const FIRST_ANNOUNCEMENT: Duration = Duration::from_secs(2);
+
+/// What the server tells a call.
+#[derive(Debug)]
+pub(crate) enum CallMsg {
+    /// Ring this agent.
+    Offer(AgentId),
+    /// Stop ringing this agent.
+    CancelOffer(AgentId),
+    /// The contact left the queue without an agent.
+    Exit(ExitAction),
+    /// The caller became a callback: end the line.
+    ReleaseCaller,
+    /// Dial the callback (the agent is reserved).
+    DialCallback {
+        /// The reserved agent.
+        agent: AgentId,
+        /// Number to dial.
+        number: String,
+    },
+    /// A committed event of this contact.
+    Event(Arc<EventRecord>),
+}
+
+/// Which leg an event came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Side {
+    Caller,
+    Agent(u64),
+}
+
+#[derive(Debug)]
+enum Phase {
+    /// Answered; waiting for the ACK.
+    Answering,
+    Ivr(Box<Session>),
+    /// In the engine, waiting for an agent.
+    Queued,
+    /// Connected to an agent.
+    Connected {
+        agent: AgentId,
+        held: bool,
+    },
+    Survey(Box<SurveySession>),
+    /// Saying goodbye; hang up when the prompt ends.
+    Closing,
+    Voicemail,
+}
+
+/// The agent's phone leg.
+struct AgentLeg {
+    attempt: u64,
+    agent: AgentId,
+    dialog: InviteDialog,
+    leg: Leg,
+    answered: bool,
+}
+
+struct Call {
+    s: Arc<Shared>,
+    id: String,
+    dialog: InviteDialog,
+    leg: Leg,
+    codec: Codec,
+    caller: String,
+    dialled: String,
+    lang: Lang,
+    contact: Option<ContactId>,
+    phase: Phase,
+    agent: Option<AgentLeg>,
+    attempts: u64,
+    timer: Option<(u64, Instant)>,
+    announce_at: Option<Instant>,
+    last_position: Option<u32>,
+    last_wait_s: Option<u64>,
+    recorder: Option<SharedRecorder>,
+    voicemail: Option<SharedRecorder>,
+    voicemail_end: Option<Instant>,
+    record: store::CallRecord,
+    visits: Vec<ivr::Visit>,
+    flow: Option<(String, u32)>,
+    survey_answers: Vec<ivr::SurveyAnswer>,
+    survey_agent: Option<AgentId>,
+    survey_queue: Option<QueueId>,
+    queue: Option<QueueId>,
+    reports: Vec<(String, LegReport)>,
+    ended: bool,
+    leg_events: mpsc::UnboundedReceiver<(Side, LegEvent)>,
+    leg_tx: mpsc::UnboundedSender<(Side, LegEvent)>,
+    lookups: mpsc::UnboundedReceiver<(u64, Result<serde_json::Value, String>)>,
+    lookup_tx: mpsc::UnboundedSender<(u64, Result<serde_json::Value, String>)>,
+    agent_states: mpsc::UnboundedReceiver<(u64, Option<DialogState>)>,
+    agent_state_tx: mpsc::UnboundedSender<(u64, Option<DialogState>)>,
+    /// Where the server sends this call's engine output (registered under
+    /// the call id just before the contact enters the engine).
+    msg_tx: Option<mpsc::UnboundedSender<CallMsg>>,
+}
+
+fn user_of(uri: &rsipstack::sip::Uri) -> String {
+    uri.auth.as_ref().map(|a| a.user.clone()).unwrap_or_default()
+}
+
+/// Answer a new INVITE and run the call.
+pub(crate) async fn inbound(s: Arc<Shared>, mut tx: Transaction) {
+    let req = tx.original.clone();
+    let dialled = user_of(&req.uri);
+    let caller = req.from_header().ok().and_then(|f| f.uri().ok()).map(|u| user_of(&u)).unwrap_or_default();
+    let settings = s.settings();
+    let Some(number) = settings.numbers.iter().find(|n| n.number == dialled) else {
+        tracing::info!(%dialled, "call to an unknown number refused");
+        let _ = tx.reply(StatusCode::NotFound).await;
+        return;
+    };
+    let Some(flow) = s.flows().current(&number.flow) else {
+        let _ = tx.reply(StatusCode::ServiceUnavailable).await;
+        return;
+    };
+    // We answer with G.711 only; an INVITE without an offer is not supported.
+    let remote = match sdp::parse(&req.body) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::info!("INVITE refused: {e}");
+            let _ = tx.reply(StatusCode::NotAcceptableHere).await;
+            return;
+        }
+    };
+    let Some(codec) = remote.codec() else {
+        let _ = tx
+            .reply_with(
+                StatusCode::NotAcceptableHere,
+                vec![Header::Warning("304 switchboard \"only PCMU and PCMA\"".into())],
+                None,
+            )
+            .await;
+        return;
+    };
+    let socket = match s.rtp_socket().await {
+        Ok(sock) => sock,
+        Err(e) => {
+            tracing::error!("no RTP port for a call: {e}");
+            let _ = tx.reply(StatusCode::ServiceUnavailable).await;
+            return;
+        }
+    };
+    let (state_tx, states) = s.dialogs.new_dialog_state_channel();
+    let contact_uri = s.our_uri(&dialled).parse().ok();
+    let dialog = match s.dialogs.get_or_create_server_invite(&tx, state_tx, None, contact_uri) {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::info!("INVITE refused: {e}");
+            let _ = tx.reply(StatusCode::BadRequest).await;
+            return;
+        }
+    };
+    let (leg_tx, leg_events) = mpsc::unbounded_channel();
+    let leg = match Leg::start(socket, codec, Side::Caller, leg_tx.clone()) {
+        Ok(l) => l,
+        Err(_) => {
+            let _ = tx.reply(StatusCode::ServiceUnavailable).await;
+            return;
+        }
+    };
+    leg.set_remote(remote.rtp, codec, remote.dtmf_pt);
+    let local = std::net::SocketAddr::new(s.advertise, leg.local().port());
+    let answer = sdp::build(
+        local,
+        crate::leg::now_wall_ms(),
+        1,
+        &[codec],
+        remote.dtmf_pt.unwrap_or(sdp::DTMF_PT),
+        Direction::SendRecv,
+    );
+    let id = s.call_id();
+    let now = crate::leg::now_wall_ms() as i64;
+    let record = store::CallRecord {
+        call: id.clone(),
+        contact: None,
+        direction: "inbound".into(),
+        caller: caller.clone(),
+        callee: dialled.clone(),
+        started_at: now,
+        answered_at: Some(now),
+        ended_at: None,
+        end_reason: None,
+        agent: None,
+        recording: None,
+        recording_ms: None,
+        quality: None,
+        voicemail: None,
+    };
+    if let Err(e) = dialog.accept(Some(vec![Header::ContentType("application/sdp".into())]), Some(answer)) {
+        tracing::warn!("could not answer: {e}");
+        let _ = leg.close().await;
+        return;
+    }
+    let mut handler = dialog.clone();
+    tokio::spawn(async move {
+        let _ = handler.handle(&mut tx).await;
+    });
+    let (lookup_tx, lookups) = mpsc::unbounded_channel();
+    let (agent_state_tx, agent_states) = mpsc::unbounded_channel();
+    tracing::info!(call = %id, %caller, %dialled, codec = codec.name(), "call answered");
+    let call = Call {
+        s,
+        id,
+        dialog,
+        leg,
+        codec,
+        caller,
+        dialled,
+        lang: flow.language,
+        contact: None,
+        phase: Phase::Answering,
+        agent: None,
+        attempts: 0,
+        timer: None,
+        announce_at: None,
+        last_position: None,
+        last_wait_s: None,
+        recorder: None,
+        voicemail: None,
+        voicemail_end: None,
+        record,
+        visits: Vec::new(),
+        flow: Some((flow.name.clone(), flow.version)),
+        survey_answers: Vec::new(),
+        survey_agent: None,
+        survey_queue: None,
+        queue: None,
+        reports: Vec::new(),
+        ended: false,
+        leg_events,
+        leg_tx,
+        lookups,
+        lookup_tx,
+        agent_states,
+        agent_state_tx,
+        msg_tx: None,
+    };
+    call.run(states, flow).await;
+}
+
+/// Dial a callback for a contact whose caller's line already ended.
+pub(crate) async fn callback(s: Arc<Shared>, contact: ContactId, agent: AgentId, number: String) {
+    // Placing outbound calls needs a trunk; until one is configured the
+    // engine is told the dial failed (it retries per its policy, then gives up).
+    tracing::warn!(contact = contact.0, agent = agent.0, %number, "no outbound trunk configured: callback dial failed");
+    server::input(&s, Input::CallbackOutcome { contact, outcome: engine::DialOutcome::Failed }).await;
+}
+
+impl Call {
+    async fn run(mut self, mut states: DialogStateReceiver, flow: Arc<ivr::Flow>) {
+        self.s.active.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (msg_tx, mut msgs) = mpsc::unbounded_channel();
+        self.msg_tx = Some(msg_tx);
+        let deadline = Instant::now() + MAX_CALL;
+        let ack_deadline = Instant::now() + ACK_TIMEOUT;
+        let mut flow = Some(flow);
+        while !self.ended {
+            let timer = self.timer.map(|(_, at)| at);
+            let announce = self.announce_at;
+            let vm_end = self.voicemail_end;
+            let answering = matches!(self.phase, Phase::Answering);
+            tokio::select! {
+                st = states.recv() => match st {
+                    Some(DialogState::Confirmed(..)) if answering => {
+                        if let Some(f) = flow.take() {
+                            self.start_ivr(f).await;
+                        }
+                    }
+                    Some(DialogState::Terminated(_, reason)) => self.caller_gone(reason).await,
+                    Some(DialogState::Info(_, req, handle)) => {
+                        let _ = handle.reply(StatusCode::OK).await;
+                        if let Some(d) = info_digit(&req.body) {
+                            self.on_digit(d).await;
+                        }
+                    }
+                    Some(DialogState::Updated(_, req, handle)) => {
+                        let body = self.reoffer(&req.body, Side::Caller);
+                        let _ = handle.respond(StatusCode::OK, Some(vec![Header::ContentType("application/sdp".into())]), Some(body)).await;
+                    }
+                    Some(DialogState::Options(_, _, handle)) => {
+                        let _ = handle.reply(StatusCode::OK).await;
+                    }
+                    Some(DialogState::Refer(_, _, handle)) | Some(DialogState::Notify(_, _, handle)) | Some(DialogState::Message(_, _, handle)) | Some(DialogState::Publish(_, _, handle)) => {
+                        let _ = handle.reply(StatusCode::NotImplemented).await;
+                    }
+                    Some(_) => {}
+                    None => self.caller_gone(TerminatedReason::Timeout).await,
+                },
+                Some((side, ev)) = self.leg_events.recv() => self.on_leg(side, ev).await,
+                Some((id, result)) = self.lookups.recv() => self.ivr(IvrEvent::LookupDone { id, result }).await,
+                Some((attempt, st)) = self.agent_states.recv() => self.on_agent_state(attempt, st).await,
+                Some(msg) = msgs.recv() => self.on_msg(msg).await,
+                () = sleep_until(timer) => {
+                    if let Some((id, _)) = self.timer.take() {
+                        self.ivr(IvrEvent::Timeout { id }).await;
+                    }
+                }
+                () = sleep_until(announce) => self.announce().await,
+                () = sleep_until(vm_end) => self.end_voicemail().await,
+                () = tokio::time::sleep_until(ack_deadline), if answering => {
+                    tracing::info!(call = %self.id, "no ACK for our answer");
+                    self.hangup("no-ack").await;
+                }
+                () = tokio::time::sleep_until(deadline) => {
+                    tracing::warn!(call = %self.id, "call too long: ended");
+                    self.hangup("too-long").await;
+                }
+            }
+        }
+        self.finish().await;
+    }
+
+    // ----- IVR ------------------------------------------------------------
+
+    async fn start_ivr(&mut self, flow: Arc<ivr::Flow>) {
+        let mut attributes = BTreeMap::new();
+        attributes.insert("caller".to_string(), self.caller.clone());
+        attributes.insert("dialled".to_string(), self.dialled.clone());
+        let ctx = ivr::Context { calendar: None, attributes, language: None };
+        let (session, actions) = Session::start(flow, ctx, crate::leg::now_wall_ms());
+        self.phase = Phase::Ivr(Box::new(session));
+        self.actions(actions).await;
+    }
+
+    async fn ivr(&mut self, event: IvrEvent) {
+        let now = crate::leg::now_wall_ms();
+        let actions = match &mut self.phase {
+            Phase::Ivr(s) => {
+                let a = s.handle(now, event);
+                self.lang = s.language();
+                a
+            }
+            Phase::Survey(s) => s.handle(now, event),
+            _ => return,
+        };
+        self.actions(actions).await;
+    }
+
+    async fn actions(&mut self, actions: Vec<Action>) {
+        for a in actions {
+            match a {
+                Action::Play { id, sounds, .. } => self.leg.play(self.s.prompts.pieces(&sounds), id),
+                Action::StopPlayback => self.leg.stop_playing(),
+                Action::StartTimer { id, ms } => self.timer = Some((id, Instant::now() + Duration::from_millis(ms))),
+                Action::CancelTimer => self.timer = None,
+                Action::Lookup { id, url, timeout_ms } => {
+                    let (http, tx) = (self.s.app.http.clone(), self.lookup_tx.clone());
+                    tokio::spawn(async move {
+                        let r = lookup(&http, &url, timeout_ms).await;
+                        let _ = tx.send((id, r));
+                    });
+                }
+                Action::Queue { queue, priority, callback, language, attributes } => {
+                    self.lang = language;
+                    self.take_visits();
+                    self.enqueue(QueueId(queue), priority, callback, attributes).await;
+                }
+                Action::Voicemail { max_seconds, queue } => self.start_voicemail(max_seconds, queue),
+                Action::Transfer { to: target } => {
+                    self.take_visits();
+                    match target {
+                        ivr::TransferTarget::Queue(q) => self.enqueue(QueueId(q), 0, false, BTreeMap::new()).await,
+                        other => {
+                            tracing::warn!(call = %self.id, "IVR transfer to {other:?} is not supported; hanging up");
+                            self.goodbye().await;
+                        }
+                    }
+                }
+                Action::Answer { question, score } => {
+                    self.survey_answers.push(ivr::SurveyAnswer { question, score, at_ms: crate::leg::now_wall_ms() });
+                }
+                Action::Hangup => {
+                    self.take_visits();
+                    self.hangup("ivr-hangup").await;
+                    return;
+                }
+            }
+        }
+    }
+
+    fn take_visits(&mut self) {
+        if let Phase::Ivr(s) = &self.phase {
+            self.visits.extend(s.visits().iter().cloned());
+        }
+    }
+
+    async fn on_digit(&mut self, d: char) {
+        if self.voicemail_end.is_some() {
+            if d == '#' {
+                self.end_voicemail().await;
+            }
+            return;
+        }
+        match &self.phase {
+            Phase::Ivr(_) | Phase::Survey(_) => self.ivr(IvrEvent::Digit(d)).await,
+            Phase::Queued => {
+                if self.s.settings().queue_media.callback_key == Some(d)
+                    && let Some(contact) = self.contact
+                {
+                    let number = Some(self.caller.clone()).filter(|c| store::normalise_phone(c).is_some());
+                    if !server::input(&self.s, Input::RequestCallback { contact, number }).await {
+                        self.leg.play(self.clips(&["invalid"]), 0);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn start_voicemail(&mut self, max_seconds: u32, queue: Option<u32>) {
+        let path = self.s.config.recordings_dir.join("voicemail").join(format!("{}.wav", self.id));
+        match SharedRecorder::create(&path, crate::leg::now_wall_ms()) {
+            Ok(rec) => {
+                self.leg.record(Some((rec.clone(), record::CALLER)));
+                self.voicemail = Some(rec);
+                self.record.voicemail = Some(path.display().to_string());
+                self.queue = queue.map(QueueId);
+            }
+            Err(e) => tracing::error!("voicemail file {}: {e}", path.display()),
+        }
+        self.voicemail_end = Some(Instant::now() + Duration::from_secs(u64::from(max_seconds.max(1))));
+    }
+
+    /// The message is complete (`#`, or its time is up).
+    async fn end_voicemail(&mut self) {
+        self.voicemail_end = None;
+        if let Some(vm) = self.voicemail.take() {
+            self.leg.record(None);
+            if let Some(Err(e)) = vm.finish(crate::leg::now_wall_ms()) {
+                tracing::error!("voicemail {}: {e}", vm.path().display());
+            }
+        }
+        self.record.end_reason.get_or_insert_with(|| "voicemail".into());
+        if matches!(self.phase, Phase::Ivr(_)) {
+            self.ivr(IvrEvent::VoicemailDone).await;
+        } else {
+            self.leg.play(self.clips(&["voicemail-thanks"]), 0);
+            self.goodbye().await;
+        }
+    }
+
+    // ----- queue ----------------------------------------------------------
+
+    async fn enqueue(
+        &mut self,
+        queue: QueueId,
+        priority: i32,
+        callback: bool,
+        mut attributes: BTreeMap<String, String>,
+    ) {
+        attributes.insert(web::live::TELEPHONY_ATTRIBUTE.into(), self.id.clone());
+        attributes.insert("language".into(), self.lang.code().into());
+        attributes.entry("dialled".into()).or_insert_with(|| self.dialled.clone());
+        let caller = Some(self.caller.clone());
+        let spec = match web::api::contacts::call_spec(&self.s.app, queue, caller, priority, attributes).await {
+            Ok(spec) => spec,
+            Err(e) => {
+                tracing::error!(call = %self.id, "contact refused: {}", e.message);
+                self.goodbye().await;
+                return;
+            }
+        };
+        if let Some(tx) = self.msg_tx.clone() {
+            self.s.pending.lock().unwrap_or_else(PoisonError::into_inner).insert(self.id.clone(), tx);
+        }
+        let arrived = self.s.app.live.arrive(spec).await;
+        // The server may or may not have bound the contact from the feed
+        // yet: bind it here too before forgetting the pending entry.
+        if let (Ok(contact), Some(tx)) = (&arrived, self.msg_tx.clone()) {
+            self.s.calls.lock().unwrap_or_else(PoisonError::into_inner).insert(*contact, tx);
+        }
+        self.s.pending.lock().unwrap_or_else(PoisonError::into_inner).remove(&self.id);
+        match arrived {
+            Ok(contact) => {
+                tracing::info!(call = %self.id, contact = contact.0, queue = queue.0, "call queued");
+                self.contact = Some(contact);
+                self.record.contact = Some(contact.0);
+                self.queue = Some(queue);
+                self.phase = Phase::Queued;
+                self.put_record().await;
+                self.leg.play(self.clips(&["please-hold"]), 0);
+                self.leg.music(Some(self.s.prompts.music()));
+                self.announce_at = Some(Instant::now() + FIRST_ANNOUNCEMENT);
+                if callback {
+                    let number = Some(self.caller.clone()).filter(|c| store::normalise_phone(c).is_some());
+                    server::input(&self.s, Input::RequestCallback { contact, number }).await;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(call = %self.id, "queue refused the call: {}", e.message);
+                self.leg.play(self.clips(&["all-busy"]), 0);
+                self.goodbye().await;
+            }
+        }
+    }
+
+    fn clips(&self, names: &[&str]) -> Vec<Piece> {
+        names.iter().map(|n| Piece::Audio(self.s.prompts.clip(self.lang, n))).collect()
+    }
+
+    /// Announce position and expected wait when they improved (never the
+    /// same or a worse figure twice), then again after the period.
+    async fn announce(&mut self) {
+        self.announce_at = None;
+        let (Phase::Queued, Some(contact)) = (&self.phase, self.contact) else { return };
+        let media = self.s.settings().queue_media.clone();
+        let read = self.s.app.live.read(move |e, _, _| (e.queue_position(contact), e.expected_wait_ms(contact))).await;
+        let Ok((position, wait)) = read else { return };
+        let mut sounds: Vec<Sound> = Vec::new();
+        if media.announce_position
+            && let Some(p) = position
+            && self.last_position.is_none_or(|last| p < last)
+        {
+            sounds.extend(ivr::speak::position(u64::from(p), self.lang).into_iter().map(Sound::Clip));
+            self.last_position = Some(p);
+        }
+        if media.announce_wait
+            && let Some(ms) = wait
+        {
+            let secs = ms / 1000;
+            if self.last_wait_s.is_none_or(|last| secs + 30 <= last) {
+                sounds.push(Sound::Silence { ms: 300 });
+                sounds.extend(ivr::speak::expected_wait(secs, self.lang).into_iter().map(Sound::Clip));
+                self.last_wait_s = Some(secs);
+            }
+        }
+        if !sounds.is_empty() {
+            self.leg.play(self.s.prompts.pieces(&sounds), 0);
+        }
+        if media.announce_every_s > 0 {
+            self.announce_at = Some(Instant::now() + Duration::from_secs(u64::from(media.announce_every_s)));
+        }
+    }
+
+    // ----- agent leg ------------------------------------------------------
+
+    async fn on_msg(&mut self, msg: CallMsg) {
+        match msg {
+            CallMsg::Offer(agent) => self.ring_agent(agent).await,
+            CallMsg::CancelOffer(agent) => {
+                if let Some(a) = &self.agent
+                    && a.agent == agent
+                    && !a.answered
+                {
+                    let a = self.agent.take();
+                    if let Some(a) = a {
+                        let _ = a.dialog.cancel().await;
+                        self.close_leg(a.leg, "agent").await;
+                    }
+                }
+            }
+            CallMsg::Exit(action) => {
+                self.announce_at = None;
+                self.leg.music(None);
+                match action {
+                    ExitAction::Voicemail => {
+                        self.leg.stop_playing();
+                        self.phase = Phase::Voicemail;
+                        let mut intro = self.clips(&["voicemail-prompt"]);
+                        intro.push(Piece::Audio(media::tones::beep(300, 1000.0).into()));
+                        self.leg.play(intro, 0);
+                        self.start_voicemail(120, self.queue.map(|q| q.0));
+                    }
+                    _ => {
+                        self.leg.play(self.clips(&["all-busy"]), 0);
+                        self.goodbye().await;
+                    }
+                }
+            }
+            CallMsg::ReleaseCaller => {
+                self.announce_at = None;
+                self.leg.music(None);
+                self.leg.stop_playing();
+                self.record.end_reason = Some("callback".into());
+                self.leg.play(self.clips(&["callback-confirmed"]), 0);
+                self.goodbye().await;
+            }
+            CallMsg::DialCallback { agent, number } => {
+                // The caller is still on the line (a callback requested but
+                // not released): connect them to the agent right away.
+                tracing::info!(call = %self.id, agent = agent.0, %number, "callback reached the front while the caller waits");
+                if let Some(contact) = self.contact {
+                    server::input(&self.s, Input::CallbackOutcome { contact, outcome: engine::DialOutcome::Connected })
+                        .await;
+                }
+            }
+            CallMsg::Event(rec) => self.on_event(&rec).await,
+        }
+    }
+
+    async fn ring_agent(&mut self, agent: AgentId) {
+        let Some(target) = self.s.agent_phone(agent) else {
+            // No phone registered: the agent answers on the desktop.
+            return;
+        };
+        if let Some(old) = self.agent.take() {
+            let _ = old.dialog.cancel().await;
+            self.close_leg(old.leg, "agent").await;
+        }
+        let socket = match self.s.rtp_socket().await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!("no RTP port to ring an agent: {e}");
+                return;
+            }
+        };
+        self.attempts += 1;
+        let attempt = self.attempts;
+        let Ok(leg) = Leg::start(socket, self.codec, Side::Agent(attempt), self.leg_tx.clone()) else { return };
+        let local = std::net::SocketAddr::new(self.s.advertise, leg.local().port());
+        let offer = sdp::build(
+            local,
+            crate::leg::now_wall_ms(),
+            1,
+            &[Codec::Pcmu, Codec::Pcma],
+            sdp::DTMF_PT,
+            Direction::SendRecv,
+        );
+        let caller_uri = format!(
+            "sip:{}@{}",
+            if self.caller.is_empty() { "anonymous" } else { &self.caller },
+            std::net::SocketAddr::new(self.s.advertise, self.s.local_sip.port())
+        );
+        let (Ok(caller), Ok(contact)) = (caller_uri.parse(), self.s.our_uri("switchboard").parse()) else { return };
+        let opt = InviteOption {
+            caller,
+            callee: target,
+            contact,
+            content_type: Some("application/sdp".into()),
+            offer: Some(offer),
+            ..Default::default()
+        };
+        let (state_tx, mut states) = self.s.dialogs.new_dialog_state_channel();
+        let fwd = self.agent_state_tx.clone();
+        tokio::spawn(async move {
+            while let Some(st) = states.recv().await {
+                if fwd.send((attempt, Some(st))).is_err() {
+                    break;
+                }
+            }
+        });
+        match self.s.dialogs.do_invite_async(opt, state_tx) {
+            Ok((dialog, handle)) => {
+                let fwd = self.agent_state_tx.clone();
+                tokio::spawn(async move {
+                    // The final answer also arrives as a dialog state; a
+                    // transport failure only here.
+                    if let Ok(Err(e)) = handle.await {
+                        tracing::info!("agent phone INVITE failed: {e}");
+                        let _ = fwd.send((attempt, None));
+                    }
+                });
+                tracing::info!(call = %self.id, agent = agent.0, "ringing the agent's phone");
+                self.agent = Some(AgentLeg { attempt, agent, dialog, leg, answered: false });
+            }
+            Err(e) => {
+                tracing::warn!("could not ring agent {}: {e}", agent.0);
+                let _ = leg.close().await;
+            }
+        }
+    }
+
+    async fn on_agent_state(&mut self, attempt: u64, st: Option<DialogState>) {
+        let Some(a) = self.agent.as_mut().filter(|a| a.attempt == attempt) else { return };
+        // `None`: the INVITE failed at the transport (nobody answered at all).
+        let st = st.unwrap_or(DialogState::Terminated(a.dialog.id(), TerminatedReason::Timeout));
+        match st {
+            DialogState::Confirmed(_, resp) if !a.answered => {
+                a.answered = true;
+                let remote = sdp::parse(&resp.body).ok();
+                let codec = remote.as_ref().and_then(|r| r.codec()).unwrap_or(Codec::Pcmu);
+                a.leg.set_remote(remote.as_ref().and_then(|r| r.rtp), codec, remote.as_ref().and_then(|r| r.dtmf_pt));
+                let (agent, contact) = (a.agent, self.contact);
+                let Some(contact) = contact else { return };
+                tracing::info!(call = %self.id, agent = agent.0, "agent answered on the phone");
+                // Answered on the desktop already? Then just connect the audio.
+                let connected = matches!(self.phase, Phase::Connected { agent: x, .. } if x == agent);
+                if connected || server::input(&self.s, Input::Accept { contact, agent }).await {
+                    self.connect_audio();
+                } else {
+                    // The offer lapsed while the phone rang.
+                    if let Some(a) = self.agent.take() {
+                        let _ = a.dialog.hangup().await;
+                        self.close_leg(a.leg, "agent").await;
+                    }
+                }
+            }
+            DialogState::Terminated(_, reason) => {
+                let a = self.agent.take();
+                let Some(a) = a else { return };
+                self.close_leg(a.leg.clone(), "agent").await;
+                let Some(contact) = self.contact else { return };
+                if a.answered {
+                    tracing::info!(call = %self.id, agent = a.agent.0, "agent hung up on the phone");
+                    if matches!(self.phase, Phase::Connected { .. }) {
+                        server::input(&self.s, Input::Hangup { contact, by: Party::Agent }).await;
+                    }
+                } else if matches!(
+                    reason,
+                    TerminatedReason::UasBusy | TerminatedReason::UasDecline | TerminatedReason::UasOther(_)
+                ) {
+                    tracing::info!(call = %self.id, agent = a.agent.0, ?reason, "agent's phone refused the call");
+                    server::input(&self.s, Input::Reject { contact, agent: a.agent }).await;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Bridge caller and agent and start recording.
+    fn connect_audio(&mut self) {
+        let Some(a) = &self.agent else { return };
+        if !a.answered {
+            return;
+        }
+        self.leg.music(None);
+        self.leg.stop_playing();
+        self.leg.bridge_to(Some(&a.leg));
+        a.leg.bridge_to(Some(&self.leg));
+        if self.recorder.is_none() && self.s.settings().record_calls {
+            let path = self.s.config.recordings_dir.join(format!("{}.wav", self.id));
+            match SharedRecorder::create(&path, crate::leg::now_wall_ms()) {
+                Ok(rec) => {
+                    self.record.recording = Some(path.display().to_string());
+                    self.recorder = Some(rec);
+                }
+                Err(e) => tracing::error!("recording {}: {e}", path.display()),
+            }
+        }
+        if let Some(rec) = &self.recorder {
+            self.leg.record(Some((rec.clone(), record::CALLER)));
+            a.leg.record(Some((rec.clone(), record::AGENT)));
+        }
+    }
+
+    fn unbridge(&mut self) {
+        self.leg.bridge_to(None);
+        if let Some(a) = &self.agent {
+            a.leg.bridge_to(None);
+        }
+    }
+
+    async fn on_event(&mut self, rec: &EventRecord) {
+        match &rec.event {
+            Event::ContactAnswered { agent, .. } => {
+                self.announce_at = None;
+                self.record.agent = Some(agent.0);
+                self.phase = Phase::Connected { agent: *agent, held: false };
+                self.survey_agent = Some(*agent);
+                self.survey_queue = self.queue;
+                self.leg.music(None);
+                self.leg.stop_playing();
+                self.connect_audio();
+            }
+            Event::ContactHeld { .. } => {
+                if let Phase::Connected { held, .. } = &mut self.phase {
+                    *held = true;
+                }
+                self.unbridge();
+                self.leg.music(Some(self.s.prompts.music()));
+            }
+            Event::ContactResumed { .. } => {
+                if let Phase::Connected { held, .. } = &mut self.phase {
+                    *held = false;
+                }
+                self.leg.music(None);
+                self.connect_audio();
+            }
+            Event::ContactTransferred { .. } => {
+                // To a queue or another agent: this agent's phone is done.
+                self.unbridge();
+                if let Some(a) = self.agent.take() {
+                    let _ = a.dialog.hangup().await;
+                    self.close_leg(a.leg, "agent").await;
+                }
+                self.phase = Phase::Queued;
+                self.last_position = None;
+                self.last_wait_s = None;
+                self.leg.play(self.clips(&["transferring"]), 0);
+                self.leg.music(Some(self.s.prompts.music()));
+                self.announce_at = Some(Instant::now() + FIRST_ANNOUNCEMENT);
+            }
+            Event::ContactEnded { by, .. } => {
+                self.unbridge();
+                if let Some(a) = self.agent.take() {
+                    if a.answered {
+                        let _ = a.dialog.hangup().await;
+                    } else {
+                        let _ = a.dialog.cancel().await;
+                    }
+                    self.close_leg(a.leg, "agent").await;
+                }
+                if *by != Some(Party::Customer) {
+                    self.record.end_reason =
+                        Some(if *by == Some(Party::Agent) { "agent-hangup" } else { "system" }.into());
+                    self.after_agent().await;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The agent is gone and the caller still there: survey or goodbye.
+    async fn after_agent(&mut self) {
+        if let Some(rec) = self.recorder.take() {
+            self.finish_recording(rec);
+        }
+        self.leg.music(None);
+        self.leg.stop_playing();
+        let spec = self.s.settings().survey.clone();
+        let caller = self.caller.clone();
+        let now = crate::leg::now_wall_ms();
+        let due = spec.enabled
+            && self.survey_agent.is_some()
+            && match store::VoiceStore::last_survey_at(&self.s.app.store, &caller).await {
+                Ok(last) => ivr::due(last.map(|t| t.max(0) as u64), now, spec.cooldown_days),
+                Err(e) => {
+                    tracing::warn!("survey history unreadable: {e}");
+                    false
+                }
+            };
+        if !due {
+            self.goodbye().await;
+            return;
+        }
+        if let Err(e) = store::VoiceStore::note_survey_offered(&self.s.app.store, &caller, now as i64).await {
+            tracing::warn!("survey offer not noted: {e}");
+        }
+        let (session, actions) = SurveySession::start(Arc::new(spec), self.lang, now);
+        self.phase = Phase::Survey(Box::new(session));
+        self.actions(actions).await;
+    }
+
+    fn finish_recording(&mut self, rec: SharedRecorder) {
+        match rec.finish(crate::leg::now_wall_ms()) {
+            Some(Ok(info)) => self.record.recording_ms = Some(info.duration_ms),
+            Some(Err(e)) => tracing::error!("recording {}: {e}", rec.path().display()),
+            None => {}
+        }
+    }
+
+    // ----- endings --------------------------------------------------------
+
+    async fn on_leg(&mut self, side: Side, ev: LegEvent) {
+        match (side, ev) {
+            (Side::Caller, LegEvent::Dtmf(d)) => self.on_digit(d).await,
+            (Side::Caller, LegEvent::Played(id)) => {
+                if matches!(self.phase, Phase::Closing) && id == u64::MAX - 1 {
+                    self.hangup("").await;
+                } else if matches!(self.phase, Phase::Ivr(_) | Phase::Survey(_)) && id != 0 {
+                    self.ivr(IvrEvent::PlaybackDone { id }).await;
+                    if let Phase::Survey(s) = &self.phase
+                        && s.is_finished()
+                    {
+                        self.hangup("").await;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Say goodbye, then hang up.
+    async fn goodbye(&mut self) {
+        self.phase = Phase::Closing;
+        self.timer = None;
+        self.announce_at = None;
+        self.leg.play(self.clips(&["goodbye"]), u64::MAX - 1);
+    }
+
+    /// We end the call.
+    async fn hangup(&mut self, reason: &str) {
+        if self.ended {
+            return;
+        }
+        if self.record.end_reason.is_none() && !reason.is_empty() {
+            self.record.end_reason = Some(reason.into());
+        }
+        let _ = self.dialog.hangup().await;
+        self.leave_engine(Party::System).await;
+        self.ended = true;
+    }
+
+    /// The caller hung up (or the dialog failed).
+    async fn caller_gone(&mut self, reason: TerminatedReason) {
+        if self.ended {
+            return;
+        }
+        let why = match reason {
+            TerminatedReason::UacBye | TerminatedReason::UacCancel => "caller-hangup",
+            TerminatedReason::Timeout => "dropped",
+            _ => "caller-hangup",
+        };
+        if self.record.end_reason.is_none() {
+            self.record.end_reason = Some(why.into());
+        }
+        if let Phase::Ivr(s) = &mut self.phase {
+            s.handle(crate::leg::now_wall_ms(), IvrEvent::CallerHungUp);
+            self.take_visits();
+        }
+        let party = if why == "dropped" { Party::System } else { Party::Customer };
+        self.leave_engine(party).await;
+        self.ended = true;
+    }
+
+    /// Tell the engine the caller's line is gone.
+    async fn leave_engine(&mut self, by: Party) {
+        let Some(contact) = self.contact else { return };
+        match &self.phase {
+            Phase::Queued => {
+                server::input(&self.s, Input::Abandon { contact }).await;
+            }
+            Phase::Connected { .. } => {
+                server::input(&self.s, Input::Hangup { contact, by }).await;
+            }
+            _ => {}
+        }
+        if let Some(a) = self.agent.take() {
+            if a.answered {
+                let _ = a.dialog.hangup().await;
+            } else {
+                let _ = a.dialog.cancel().await;
+            }
+            self.close_leg(a.leg, "agent").await;
+        }
+    }
+
+    async fn close_leg(&mut self, leg: Leg, name: &str) {
+        if let Some(r) = leg.close().await {
+            self.reports.push((name.to_string(), r));
+        }
+    }
+
+    /// SDP answer to a re-INVITE/UPDATE from one side.
+    fn reoffer(&mut self, body: &[u8], side: Side) -> Vec<u8> {
+        let dir = match sdp::parse(body) {
+            Ok(r) => {
+                if side == Side::Caller && !r.is_hold() {
+                    self.leg.set_remote(r.rtp, r.codec().unwrap_or(self.codec), r.dtmf_pt);
+                }
+                r.direction.answer()
+            }
+            Err(_) => Direction::SendRecv,
+        };
+        let local = std::net::SocketAddr::new(self.s.advertise, self.leg.local().port());
+        sdp::build(local, crate::leg::now_wall_ms(), 2, &[self.codec], sdp::DTMF_PT, dir)
+    }
+
+    async fn put_record(&self) {
+        if let Err(e) = store::VoiceStore::put_call(&self.s.app.store, &self.record).await {
+            tracing::warn!(call = %self.id, "call record not stored: {e}");
+        }
+    }
+
+    /// Write everything down and release the media.
+    async fn finish(mut self) {
+        if let Some(contact) = self.contact {
+            self.s.calls.lock().unwrap_or_else(PoisonError::into_inner).remove(&contact);
+        }
+        if let Some(a) = self.agent.take() {
+            let _ = a.dialog.hangup().await;
+            self.close_leg(a.leg, "agent").await;
+        }
+        if let Some(rec) = self.recorder.take() {
+            self.finish_recording(rec);
+        }
+        if let Some(vm) = self.voicemail.take() {
+            let _ = vm.finish(crate::leg::now_wall_ms());
+        }
+        let caller_leg = self.leg.clone();
+        self.close_leg(caller_leg, "caller").await;
+        let now = crate::leg::now_wall_ms() as i64;
+        self.record.ended_at = Some(now);
+        self.record.quality = Some(quality_json(&self.reports));
+        self.put_record().await;
+        if let Some((flow, version)) = &self.flow
+            && !self.visits.is_empty()
+        {
+            let rows: Vec<store::IvrVisit> = self
+                .visits
+                .iter()
+                .map(|v| store::IvrVisit {
+                    call: self.id.clone(),
+                    flow: flow.clone(),
+                    version: *version,
+                    node: v.node.to_string(),
+                    kind: serde_json::to_value(v.kind)
+                        .ok()
+                        .and_then(|k| k.as_str().map(String::from))
+                        .unwrap_or_default(),
+                    entered_at: v.entered_ms as i64,
+                    left_at: Some(v.left_ms as i64),
+                    outcome: v.outcome.label(),
+                })
+                .collect();
+            if let Err(e) = store::VoiceStore::add_ivr_visits(&self.s.app.store, &rows).await {
+                tracing::warn!("IVR visits not stored: {e}");
+            }
+        }
+        if !self.survey_answers.is_empty()
+            && let Some(contact) = self.contact
+        {
+            let rows: Vec<store::SurveyAnswer> = self
+                .survey_answers
+                .iter()
+                .filter_map(|a| {
+                    Some(store::SurveyAnswer {
+                        contact: contact.0,
+                        agent: self.survey_agent.map(|a| a.0),
+                        queue: self.survey_queue.map(|q| q.0),
+                        caller: Some(self.caller.clone()),
+                        question: a.question.clone(),
+                        score: a.score?,
+                        at: a.at_ms as i64,
+                    })
+                })
+                .collect();
+            if let Err(e) = store::VoiceStore::add_survey_answers(&self.s.app.store, &rows).await {
+                tracing::warn!("survey answers not stored: {e}");
+            }
+        }
+        self.s.active.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        tracing::info!(call = %self.id, reason = ?self.record.end_reason, "call ended");
+    }
+}
+
+/// Per-leg quality as stored with the call.
+fn quality_json(reports: &[(String, LegReport)]) -> serde_json::Value {
+    let legs: Vec<serde_json::Value> = reports
+        .iter()
+        .map(|(name, r)| {
+            // One-way audio: the party's stream never arrived, or carried
+            // nothing but silence while we were sending to it.
+            let one_way = r.rx.packets == 0 || (r.voiced_frames == 0 && r.tx_packets > 50);
+            serde_json::json!({
+                "leg": name,
+                "rx_packets": r.rx.packets,
+                "rx_lost": r.rx.lost,
+                "loss_percent": r.rx.loss_percent,
+                "jitter_ms": r.rx.jitter_ms,
+                "max_gap_ms": r.rx.max_gap_ms,
+                "tx_packets": r.tx_packets,
+                "rx_level_dbfs": r.rx_level_dbfs,
+                "voiced_frames": r.voiced_frames,
+                "one_way": one_way,
+            })
+        })
+        .collect();
+    serde_json::json!({ "legs": legs })
+}
+
+/// A key sent by SIP INFO (`application/dtmf-relay`: `Signal=5`, or `application/dtmf`: `5`).
+fn info_digit(body: &[u8]) -> Option<char> {
+    let text = std::str::from_utf8(body).ok()?;
+    let value = text
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once('=')?;
+            k.trim().eq_ignore_ascii_case("signal").then(|| v.trim().to_string())
+        })
+        .unwrap_or_else(|| text.trim().to_string());
+    let c = value.chars().next()?;
+    (value.chars().count() == 1 && "0123456789*#ABCD".contains(c)).then_some(c)
+}
+
+async fn lookup(http: &reqwest::Client, url: &str, timeout_ms: u64) -> Result<serde_json::Value, String> {
+    let resp = http
+        .get(url)
+        .timeout(Duration::from_millis(timeout_ms.max(100)))
+        .send()
+        .await
+        .map_err(|e| format!("lookup failed: {e}"))?;
+    if !resp.status().is_success() {
+        return Err(format!("lookup answered {}", resp.status()));
+    }
+    resp.json().await.map_err(|e| format!("lookup answer is not JSON: {e}"))
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn info_bodies() {
+        assert_eq!(info_digit(b"Signal=5\r\nDuration=160\r\n"), Some('5'));
+        assert_eq!(info_digit(b"Signal= #\r\n"), Some('#'));
+        assert_eq!(info_digit(b"7"), Some('7'));
+        assert_eq!(info_digit(b"Signal=55"), None);
+        assert_eq!(info_digit(b""), None);
+        assert_eq!(info_digit(&[0xff]), None);
+    }
+}

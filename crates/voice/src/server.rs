@@ -1,0 +1,412 @@
+//! The SIP side of the server: one endpoint (UDP and TCP on the same
+//! port) whose incoming transactions are dispatched here — REGISTER to the
+//! registrar, new INVITEs to a call task each, requests inside a dialog to
+//! that dialog, OPTIONS answered, the rest refused — and the feed of
+//! committed engine output routed to the call each command concerns.
+
+use crate::call::{self, CallMsg};
+use crate::digest::DigestAuth;
+use crate::prompts::Prompts;
+use crate::registrar::{RegisterRequest, Registrar};
+use crate::settings::{Flows, VoiceSettings};
+use engine::{AgentId, Command, ContactId, Input};
+use rsipstack::EndpointBuilder;
+use rsipstack::dialog::dialog_layer::DialogLayer;
+use rsipstack::sip::prelude::HeadersExt;
+use rsipstack::sip::{Header, Method, StatusCode};
+use rsipstack::transaction::transaction::Transaction;
+use rsipstack::transport::TransportLayer;
+use rsipstack::transport::tcp_listener::TcpListenerConnection;
+use rsipstack::transport::udp::UdpConnection;
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use web::AppState;
+
+/// Methods we handle (sent in `Allow`).
+pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REGISTER, UPDATE, REFER, NOTIFY";
+
+/// Where and how telephony runs.
+#[derive(Clone, Debug)]
+pub struct VoiceConfig {
+    /// SIP address (UDP and TCP on the same port); port 0 picks one.
+    pub sip: SocketAddr,
+    /// Address put in SDP and Contact headers (default: the SIP address,
+    /// or 127.0.0.1 when that is unspecified).
+    pub advertise: Option<IpAddr>,
+    /// RTP port range (inclusive); `None`: any free port.
+    pub rtp_ports: Option<(u16, u16)>,
+    /// Prompt clips (`<dir>/<lang>/<name>.wav`).
+    pub prompts_dir: PathBuf,
+    /// Call recordings and voicemail.
+    pub recordings_dir: PathBuf,
+}
+
+/// Why telephony could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum VoiceError {
+    /// The SIP stack refused (address in use, …).
+    #[error("SIP: {0}")]
+    Sip(#[from] rsipstack::Error),
+    /// Sockets.
+    #[error("network: {0}")]
+    Io(#[from] std::io::Error),
+    /// Storage.
+    #[error("storage: {0}")]
+    Store(#[from] store::StoreError),
+}
+
+/// What every call task shares.
+pub(crate) struct Shared {
+    pub app: Arc<AppState>,
+    pub config: VoiceConfig,
+    pub dialogs: Arc<DialogLayer>,
+    pub registrar: Registrar,
+    pub auth: DigestAuth,
+    pub settings: RwLock<Arc<VoiceSettings>>,
+    pub flows: RwLock<Arc<Flows>>,
+    pub prompts: Prompts,
+    /// Calls by engine contact, once they left the IVR.
+    pub calls: Mutex<HashMap<ContactId, mpsc::UnboundedSender<CallMsg>>>,
+    /// Calls entering the engine, by call id, until their arrival event
+    /// names their contact (the offer may be in the same batch).
+    pub pending: Mutex<HashMap<String, mpsc::UnboundedSender<CallMsg>>>,
+    pub local_sip: SocketAddr,
+    pub advertise: IpAddr,
+    next_port: AtomicU64,
+    next_call: AtomicU64,
+    /// Calls in progress.
+    pub active: std::sync::atomic::AtomicUsize,
+    pub cancel: CancellationToken,
+}
+
+impl Shared {
+    pub fn settings(&self) -> Arc<VoiceSettings> {
+        self.settings.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    pub fn flows(&self) -> Arc<Flows> {
+        self.flows.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// A fresh call id (unique across restarts: time-based prefix).
+    pub fn call_id(&self) -> String {
+        let n = self.next_call.fetch_add(1, Ordering::Relaxed);
+        format!("{:x}-{n}", crate::leg::now_wall_ms())
+    }
+
+    /// A socket for a new media leg.
+    pub async fn rtp_socket(&self) -> std::io::Result<UdpSocket> {
+        let ip = self.config.sip.ip();
+        let Some((lo, hi)) = self.config.rtp_ports else {
+            return UdpSocket::bind(SocketAddr::new(ip, 0)).await;
+        };
+        let span = u64::from(hi.saturating_sub(lo)) + 1;
+        for _ in 0..span {
+            let off = self.next_port.fetch_add(1, Ordering::Relaxed) % span;
+            let port = lo + off as u16;
+            if let Ok(s) = UdpSocket::bind(SocketAddr::new(ip, port)).await {
+                return Ok(s);
+            }
+        }
+        Err(std::io::Error::new(std::io::ErrorKind::AddrInUse, "no free RTP port in the configured range"))
+    }
+
+    /// The phone of an agent, if it is registered now.
+    pub fn agent_phone(&self, agent: AgentId) -> Option<rsipstack::sip::Uri> {
+        let settings = self.settings();
+        let device = settings.devices.iter().find(|d| d.agent == agent.0)?;
+        self.registrar.lookup(&device.user, crate::leg::now_wall_ms()).map(|b| b.contact)
+    }
+
+    /// Our own SIP URI with a user part.
+    pub fn our_uri(&self, user: &str) -> String {
+        format!("sip:{user}@{}", SocketAddr::new(self.advertise, self.local_sip.port()))
+    }
+}
+
+/// Telephony, running; cheap to clone.
+#[derive(Clone)]
+pub struct Voice(pub(crate) Arc<Shared>);
+
+impl Voice {
+    /// Bind SIP, load the settings and flows, and start serving.
+    pub async fn start(app: Arc<AppState>, config: VoiceConfig) -> Result<Voice, VoiceError> {
+        let cancel = CancellationToken::new();
+        let transport = TransportLayer::new(cancel.child_token());
+        let udp = UdpConnection::create_connection(config.sip, None, Some(cancel.child_token())).await?;
+        let local_sip = udp.get_addr().get_socketaddr()?;
+        transport.add_transport(udp.into());
+        let tcp = TcpListenerConnection::new(local_sip, None).await?;
+        transport.add_transport(tcp.into());
+        let endpoint = EndpointBuilder::new()
+            .with_user_agent("Switchboard")
+            .with_transport_layer(transport)
+            .with_cancel_token(cancel.child_token())
+            .build();
+        let incoming = endpoint.incoming_transactions()?;
+        let inner = endpoint.inner.clone();
+        tokio::spawn(async move {
+            if let Err(e) = inner.serve().await {
+                tracing::error!("SIP endpoint stopped: {e}");
+            }
+        });
+        let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));
+        let settings = VoiceSettings::load(&app.store).await?;
+        let flows = Flows::load(&app.store).await?;
+        let advertise = config.advertise.unwrap_or(if config.sip.ip().is_unspecified() {
+            IpAddr::V4(Ipv4Addr::LOCALHOST)
+        } else {
+            config.sip.ip()
+        });
+        let shared = Arc::new(Shared {
+            prompts: Prompts::new(config.prompts_dir.clone()),
+            app: app.clone(),
+            config,
+            dialogs,
+            registrar: Registrar::default(),
+            auth: DigestAuth::new("switchboard"),
+            settings: RwLock::new(Arc::new(settings)),
+            flows: RwLock::new(Arc::new(flows)),
+            calls: Mutex::new(HashMap::new()),
+            pending: Mutex::new(HashMap::new()),
+            local_sip,
+            advertise,
+            next_port: AtomicU64::new(0),
+            next_call: AtomicU64::new(1),
+            active: std::sync::atomic::AtomicUsize::new(0),
+            cancel: cancel.clone(),
+        });
+        let feed = app.live.subscribe_feed();
+        tokio::spawn(route_feed(shared.clone(), feed));
+        tokio::spawn(dispatch(shared.clone(), incoming, endpoint));
+        tracing::info!(%local_sip, "SIP listening (UDP and TCP)");
+        let voice = Voice(shared);
+        app.set_telephony(Arc::new(voice.clone()));
+        Ok(voice)
+    }
+
+    /// The bound SIP address.
+    pub fn sip_addr(&self) -> SocketAddr {
+        self.0.local_sip
+    }
+
+    /// Current settings.
+    pub fn settings(&self) -> Arc<VoiceSettings> {
+        self.0.settings()
+    }
+
+    /// Replace the settings (validated against the flows first).
+    pub async fn set_settings(&self, s: VoiceSettings) -> Result<(), Vec<String>> {
+        let problems = s.problems(&self.0.flows());
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        s.save(&self.0.app.store).await.map_err(|e| vec![e.to_string()])?;
+        *self.0.settings.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(s);
+        Ok(())
+    }
+
+    /// All flows.
+    pub fn flows(&self) -> Arc<Flows> {
+        self.0.flows()
+    }
+
+    /// Save a new version of a flow (validated first); returns the version.
+    pub async fn save_flow(&self, name: &str, flow: ivr::Flow) -> Result<u32, Vec<String>> {
+        let queues =
+            self.0.app.live.read(|e, _, now| e.queue_views(now).into_iter().map(|q| q.id.0).collect::<Vec<_>>()).await;
+        let queues = queues.map_err(|e| vec![e.message])?;
+        let problems: Vec<String> = flow.validate(|q| queues.contains(&q)).into_iter().map(|p| p.to_string()).collect();
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let mut flows = (*self.0.flows()).clone();
+        let version = flows.push(name, flow);
+        flows.save(&self.0.app.store).await.map_err(|e| vec![e.to_string()])?;
+        *self.0.flows.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(flows);
+        Ok(version)
+    }
+
+    /// Phones registered now: (device user, contact).
+    pub fn registered(&self) -> Vec<(String, String)> {
+        self.0
+            .registrar
+            .registered(crate::leg::now_wall_ms())
+            .into_iter()
+            .map(|(u, b)| (u, b.contact.to_string()))
+            .collect()
+    }
+
+    /// Calls in progress.
+    pub fn active_calls(&self) -> usize {
+        self.0.active.load(Ordering::Relaxed)
+    }
+
+    /// The prompt store.
+    pub fn prompts(&self) -> &Prompts {
+        &self.0.prompts
+    }
+
+    /// Stop listening (calls in progress end when their peers hang up).
+    pub fn shutdown(&self) {
+        self.0.cancel.cancel();
+    }
+}
+
+async fn dispatch(
+    s: Arc<Shared>,
+    mut incoming: rsipstack::transaction::TransactionReceiver,
+    _endpoint: rsipstack::transaction::Endpoint,
+) {
+    loop {
+        let tx = tokio::select! {
+            tx = incoming.recv() => tx,
+            () = s.cancel.cancelled() => None,
+        };
+        let Some(tx) = tx else { break };
+        let s = s.clone();
+        tokio::spawn(async move {
+            let method = tx.original.method;
+            if let Err(e) = on_transaction(s, tx).await {
+                tracing::debug!(%method, "SIP transaction ended with an error: {e}");
+            }
+        });
+    }
+}
+
+async fn on_transaction(s: Arc<Shared>, mut tx: Transaction) -> Result<(), rsipstack::Error> {
+    let in_dialog = tx.original.to_header().ok().and_then(|t| t.tag().ok().flatten()).is_some();
+    match tx.original.method {
+        Method::Register => register(&s, &mut tx).await,
+        Method::Invite if !in_dialog => {
+            call::inbound(s, tx).await;
+            Ok(())
+        }
+        Method::Options if !in_dialog => {
+            let headers = vec![
+                Header::Allow(ALLOW.into()),
+                Header::Accept("application/sdp".into()),
+                Header::Other("Accept-Language".into(), "zh, en".into()),
+            ];
+            tx.reply_with(StatusCode::OK, headers, None).await
+        }
+        Method::Ack => Ok(()),
+        Method::Invite
+        | Method::Bye
+        | Method::Info
+        | Method::Update
+        | Method::Refer
+        | Method::Notify
+        | Method::Options
+        | Method::PRack
+        | Method::Message => match s.dialogs.match_dialog(&tx) {
+            Some(mut d) => d.handle(&mut tx).await,
+            None => tx.reply(StatusCode::CallTransactionDoesNotExist).await,
+        },
+        Method::Cancel => tx.reply(StatusCode::CallTransactionDoesNotExist).await,
+        _ => tx.reply_with(StatusCode::MethodNotAllowed, vec![Header::Allow(ALLOW.into())], None).await,
+    }
+}
+
+async fn register(s: &Shared, tx: &mut Transaction) -> Result<(), rsipstack::Error> {
+    let req = &tx.original;
+    let user = req.to_header().ok().and_then(|t| t.uri().ok()).and_then(|u| u.auth.map(|a| a.user)).unwrap_or_default();
+    let request = RegisterRequest {
+        user,
+        authorization: req.headers.iter().find_map(|h| match h {
+            Header::Authorization(a) => Some(a.to_string()),
+            _ => None,
+        }),
+        contacts: req
+            .headers
+            .iter()
+            .filter_map(|h| match h {
+                Header::Contact(c) => Some(c.to_string()),
+                _ => None,
+            })
+            .collect(),
+        expires: req.expires_header().and_then(|e| e.value().trim().parse().ok()),
+    };
+    let reply = s.registrar.register(&s.auth, &s.settings().devices, &request, crate::leg::now_wall_ms());
+    if reply.status == StatusCode::OK {
+        tracing::info!(user = %request.user, "phone registered");
+    }
+    tx.reply_with(reply.status, reply.headers, None).await
+}
+
+/// Route committed engine output to the calls it concerns.
+async fn route_feed(s: Arc<Shared>, mut feed: mpsc::UnboundedReceiver<Arc<web::live::Feed>>) {
+    while let Some(batch) = feed.recv().await {
+        for rec in &batch.records {
+            if let engine::Event::ContactArrived { contact, details: Some(d), .. } = &rec.event
+                && let Some(call) = d.attributes.get(web::live::TELEPHONY_ATTRIBUTE)
+                && let Some(tx) = s.pending.lock().unwrap_or_else(PoisonError::into_inner).remove(call)
+            {
+                s.calls.lock().unwrap_or_else(PoisonError::into_inner).insert(*contact, tx);
+            }
+        }
+        for c in &batch.commands {
+            let (contact, msg) = match c {
+                Command::Offer { contact, agent, .. } => (*contact, CallMsg::Offer(*agent)),
+                Command::CancelOffer { contact, agent } => (*contact, CallMsg::CancelOffer(*agent)),
+                Command::Exit { contact, action, .. } => (*contact, CallMsg::Exit(action.clone())),
+                Command::ReleaseCaller { contact } => (*contact, CallMsg::ReleaseCaller),
+                Command::DialCallback { contact, agent, number, .. } => {
+                    let known = s.calls.lock().unwrap_or_else(PoisonError::into_inner).contains_key(contact);
+                    if !known {
+                        // Only our own calls' callbacks are ours to dial.
+                        if is_ours(&s, *contact).await {
+                            tokio::spawn(call::callback(s.clone(), *contact, *agent, number.clone()));
+                        }
+                        continue;
+                    }
+                    (*contact, CallMsg::DialCallback { agent: *agent, number: number.clone() })
+                }
+            };
+            send(&s, contact, msg);
+        }
+        for rec in &batch.records {
+            if let Some(contact) = rec.event.contact() {
+                send(&s, contact, CallMsg::Event(rec.clone()));
+            }
+        }
+    }
+}
+
+fn send(s: &Shared, contact: ContactId, msg: CallMsg) {
+    let calls = s.calls.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(tx) = calls.get(&contact) {
+        let _ = tx.send(msg);
+    }
+}
+
+/// Whether a contact came in by telephone (its callback is ours to dial).
+async fn is_ours(s: &Shared, contact: ContactId) -> bool {
+    s.app
+        .live
+        .read(move |_, contacts, _| {
+            contacts
+                .get(&contact)
+                .and_then(|c| c.details.as_ref())
+                .is_some_and(|d| d.attributes.contains_key(web::live::TELEPHONY_ATTRIBUTE))
+        })
+        .await
+        .unwrap_or(false)
+}
+
+/// Report an outcome the engine is waiting for, logging a refusal.
+pub(crate) async fn input(s: &Shared, input: Input) -> bool {
+    match s.app.live.input(input).await {
+        Ok(_) => true,
+        Err(e) => {
+            tracing::debug!("engine refused a telephony input: {}", e.message);
+            false
+        }
+    }
+}

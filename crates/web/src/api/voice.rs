@@ -1,0 +1,279 @@
+//! Telephony over the API: status and registered phones, settings (phones,
+//! numbers, queue media, recording, survey), IVR flows with their versions,
+//! the call log with recordings, the survey and IVR reports, and the demo's
+//! order system that the sample IVR's self-service looks up.
+
+use super::{Body, P, Q, audit};
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::routes::{ADMIN, PUBLIC, Route, WATCHERS, route};
+use axum::Json;
+use axum::extract::State;
+use axum::http::{Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, put};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use store::{SurveyFilter, VoiceStore};
+
+/// Routes of this module.
+pub fn routes() -> Vec<Route> {
+    let v = "telephony";
+    let r = "reports";
+    vec![
+        route(
+            Method::GET,
+            "/api/voice/status",
+            WATCHERS,
+            v,
+            "SIP address, registered phones, calls in progress",
+            None,
+            Some("VoiceStatus"),
+            get(status),
+        ),
+        route(
+            Method::GET,
+            "/api/voice/settings",
+            ADMIN,
+            v,
+            "Telephony settings",
+            None,
+            Some("VoiceSettings"),
+            get(settings),
+        ),
+        route(
+            Method::PUT,
+            "/api/voice/settings",
+            ADMIN,
+            v,
+            "Change the telephony settings (422 lists every problem)",
+            Some("VoiceSettings"),
+            Some("VoiceSettings"),
+            put(set_settings),
+        ),
+        route(
+            Method::GET,
+            "/api/voice/flows",
+            ADMIN,
+            v,
+            "IVR flows and their latest versions",
+            None,
+            Some("Flows"),
+            get(flows),
+        ),
+        route(
+            Method::GET,
+            "/api/voice/flows/{name}",
+            ADMIN,
+            v,
+            "One IVR flow (`?version=` for an older one)",
+            None,
+            Some("Flow"),
+            get(flow),
+        ),
+        route(
+            Method::PUT,
+            "/api/voice/flows/{name}",
+            ADMIN,
+            v,
+            "Save a new version of a flow (422 lists every problem)",
+            Some("Flow"),
+            Some("FlowVersion"),
+            put(save_flow),
+        ),
+        route(
+            Method::GET,
+            "/api/voice/calls",
+            WATCHERS,
+            v,
+            "Telephone calls, newest first (`?before=&limit=`)",
+            None,
+            Some("Calls"),
+            get(calls),
+        ),
+        route(Method::GET, "/api/voice/calls/{id}", WATCHERS, v, "One call", None, Some("Call"), get(call)),
+        route(
+            Method::GET,
+            "/api/voice/calls/{id}/recording",
+            WATCHERS,
+            v,
+            "The call's recording (WAV, caller left, agent right)",
+            None,
+            None,
+            get(recording),
+        ),
+        route(
+            Method::GET,
+            "/api/reports/surveys",
+            WATCHERS,
+            r,
+            "Post-call survey per agent, queue and question (`?since=&until=&agent=&queue=`)",
+            None,
+            Some("SurveySummary"),
+            get(surveys),
+        ),
+        route(
+            Method::GET,
+            "/api/reports/ivr/{flow}",
+            WATCHERS,
+            r,
+            "Per-node IVR statistics (`?since=&until=`)",
+            None,
+            Some("IvrNodeStats"),
+            get(ivr_stats),
+        ),
+        route(
+            Method::GET,
+            "/api/demo/order-status",
+            PUBLIC,
+            "demo",
+            "The demo company's order system (`?account=`), looked up by the sample IVR",
+            None,
+            None,
+            get(order_status),
+        ),
+    ]
+}
+
+fn telephony(app: &AppState) -> ApiResult<&Arc<dyn crate::telephony::Telephony>> {
+    app.telephony().ok_or_else(|| {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "telephony_off", "telephony is not running on this server")
+    })
+}
+
+fn refused(problems: Vec<String>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", problems.join("; "))
+}
+
+async fn status(State(app): State<Arc<AppState>>, _c: Caller) -> ApiResult<Json<Value>> {
+    match app.telephony() {
+        Some(t) => Ok(Json(t.status())),
+        None => Ok(Json(json!({ "enabled": false }))),
+    }
+}
+
+async fn settings(State(app): State<Arc<AppState>>, _c: Caller) -> ApiResult<Json<Value>> {
+    Ok(Json(telephony(&app)?.settings()))
+}
+
+async fn set_settings(State(app): State<Arc<AppState>>, c: Caller, Body(v): Body<Value>) -> ApiResult<Json<Value>> {
+    let t = telephony(&app)?;
+    t.set_settings(v).await.map_err(refused)?;
+    audit(&app, &c, "update", "voice-settings", "voice", None).await;
+    Ok(Json(t.settings()))
+}
+
+async fn flows(State(app): State<Arc<AppState>>, _c: Caller) -> ApiResult<Json<Value>> {
+    Ok(Json(telephony(&app)?.flows()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VersionQ {
+    version: Option<u32>,
+}
+
+async fn flow(
+    State(app): State<Arc<AppState>>,
+    _c: Caller,
+    P(name): P<String>,
+    Q(q): Q<VersionQ>,
+) -> ApiResult<Json<Value>> {
+    telephony(&app)?.flow(&name, q.version).map(Json).ok_or_else(|| ApiError::not_found(format!("no flow {name:?}")))
+}
+
+async fn save_flow(
+    State(app): State<Arc<AppState>>,
+    c: Caller,
+    P(name): P<String>,
+    Body(v): Body<Value>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    if name.is_empty() || name.len() > 64 || !name.chars().all(|ch| ch.is_ascii_alphanumeric() || "-_".contains(ch)) {
+        return Err(ApiError::invalid("flow name: 1 to 64 letters, digits, - or _"));
+    }
+    let version = telephony(&app)?.save_flow(name.clone(), v).await.map_err(refused)?;
+    audit(&app, &c, "update", "ivr-flow", &name, Some(json!({ "version": version }))).await;
+    Ok((StatusCode::CREATED, Json(json!({ "name": name, "version": version }))))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PageQ {
+    before: Option<i64>,
+    limit: Option<usize>,
+}
+
+async fn calls(State(app): State<Arc<AppState>>, _c: Caller, Q(q): Q<PageQ>) -> ApiResult<Json<Value>> {
+    let limit = q.limit.unwrap_or(100).clamp(1, store::MAX_PAGE);
+    let rows = app.store.calls(q.before, limit).await?;
+    Ok(Json(json!(rows)))
+}
+
+async fn call(State(app): State<Arc<AppState>>, _c: Caller, P(id): P<String>) -> ApiResult<Json<Value>> {
+    let c = app.store.call(&id).await?.ok_or_else(|| ApiError::not_found(format!("no call {id:?}")))?;
+    Ok(Json(json!(c)))
+}
+
+async fn recording(State(app): State<Arc<AppState>>, c: Caller, P(id): P<String>) -> ApiResult<Response> {
+    let call = app.store.call(&id).await?.ok_or_else(|| ApiError::not_found(format!("no call {id:?}")))?;
+    let path = call.recording.ok_or_else(|| ApiError::not_found("this call was not recorded"))?;
+    let bytes =
+        tokio::fs::read(&path).await.map_err(|e| ApiError::not_found(format!("recording file unavailable: {e}")))?;
+    // Listening to a conversation is a read of personal data: audited.
+    audit(&app, &c, "read", "recording", &id, None).await;
+    Ok(([(header::CONTENT_TYPE, "audio/wav")], bytes).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SurveyQ {
+    since: Option<i64>,
+    until: Option<i64>,
+    agent: Option<u32>,
+    queue: Option<u32>,
+}
+
+async fn surveys(State(app): State<Arc<AppState>>, _c: Caller, Q(q): Q<SurveyQ>) -> ApiResult<Json<Value>> {
+    let f = SurveyFilter { since: q.since, until: q.until, agent: q.agent, queue: q.queue };
+    Ok(Json(json!(app.store.survey_summary(&f).await?)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RangeQ {
+    since: Option<i64>,
+    until: Option<i64>,
+}
+
+async fn ivr_stats(
+    State(app): State<Arc<AppState>>,
+    _c: Caller,
+    P(flow): P<String>,
+    Q(q): Q<RangeQ>,
+) -> ApiResult<Json<Value>> {
+    let rows = app.store.ivr_node_stats(&flow, q.since.unwrap_or(0), q.until.unwrap_or(i64::MAX)).await?;
+    Ok(Json(json!(rows)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccountQ {
+    account: String,
+}
+
+/// A made-up but stable order status per account number (4–12 digits).
+async fn order_status(Q(q): Q<AccountQ>) -> ApiResult<Json<Value>> {
+    let a = q.account.trim();
+    if !(4..=12).contains(&a.len()) || !a.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::not_found(format!("no account {a:?}")));
+    }
+    let h = a.bytes().fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+    let (status, days) = match h % 3 {
+        0 => ("shipped", Some(1 + h % 4)),
+        1 => ("processing", Some(3 + h % 5)),
+        _ => ("delivered", None),
+    };
+    Ok(Json(json!({ "account": a, "status": status, "days": days })))
+}
