@@ -15,6 +15,7 @@ Steps (separated by `;`), run in order:
     hangup                 hang up (CANCEL before answer, BYE after)
     wait_until_bye:MAX     wait until the other side ends the call
     wait_answered:MAX      wait until the call is answered (200 OK + ACK)
+    wait_file:MAX:PATH     wait until PATH exists (a test's signal to go on)
 By default (`--steps-start answer`) the script starts once the call is
 answered, waiting at most `--timeout` for that; with `--steps-start invite`
 it starts right after the INVITE is sent (e.g. "wait:5;hangup" to abandon a
@@ -86,6 +87,15 @@ def parse_steps(text):
             steps.append((name, arg))
         elif name == "hangup":
             steps.append((name, None))
+        elif name == "wait_file":
+            limit, _, path = arg.partition(":")
+            try:
+                limit = float(limit)
+            except ValueError:
+                raise ValueError(f"step {raw!r}: wait_file needs MAX_SECONDS:PATH")
+            if not path:
+                raise ValueError(f"step {raw!r}: wait_file needs a path")
+            steps.append((name, (limit, path)))
         else:
             raise ValueError(f"unknown step {raw!r}")
     return steps
@@ -361,6 +371,11 @@ def main():
                     timed_out = True
                     break
                 if not state["confirmed"]:
+                    break
+            elif name == "wait_file":
+                limit, path = arg
+                if not run_until(lambda: os.path.exists(path) or state["disconnected"], time.monotonic() + limit):
+                    timed_out = True
                     break
             elif name == "wait_until_bye":
                 if not run_until(lambda: state["disconnected"], time.monotonic() + arg):

@@ -3,6 +3,7 @@
 
 mod args;
 mod bench;
+mod prompts;
 mod serve;
 mod simulate;
 mod wfm;
@@ -36,6 +37,8 @@ enum Command {
     /// Workforce management: Erlang C / Erlang A staffing.
     #[command(subcommand)]
     Wfm(wfm::Args),
+    /// Generate the telephony prompt set (Chinese and English) with espeak-ng and sox.
+    Prompts(prompts::Args),
 }
 
 /// An error in what the user asked for (bad flags, bad scenario): exit code 2.
@@ -87,6 +90,7 @@ fn main() -> ExitCode {
         Command::Simulate(args) => simulate::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Wfm(args) => wfm::run(args),
+        Command::Prompts(args) => prompts::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -45,7 +45,7 @@ fn agent_desktop_and_wallboard_in_chromium() {
     let dir = std::env::temp_dir().join(format!("switchboard-browser-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .args(["demo", "--listen", "127.0.0.1:0", "--agents", "0", "--calls-per-minute", "0.001", "--data-dir"])
+        .args(["demo", "--listen", "127.0.0.1:0", "--agents", "0", "--calls-per-minute", "0.001", "--no-sip", "--data-dir"])
         .arg(&dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

@@ -129,6 +129,8 @@ struct Call {
     /// Where the server sends this call's engine output (registered under
     /// the call id just before the contact enters the engine).
     msg_tx: Option<mpsc::UnboundedSender<CallMsg>>,
+    /// What the caller was told while waiting (kept with the call).
+    announcements: Vec<serde_json::Value>,
 }
 
 fn user_of(uri: &rsipstack::sip::Uri) -> String {
@@ -271,6 +273,7 @@ pub(crate) async fn inbound(s: Arc<Shared>, mut tx: Transaction) {
         agent_states,
         agent_state_tx,
         msg_tx: None,
+        announcements: Vec::new(),
     };
     call.run(states, flow).await;
 }
@@ -544,12 +547,14 @@ impl Call {
         let read = self.s.app.live.read(move |e, _, _| (e.queue_position(contact), e.expected_wait_ms(contact))).await;
         let Ok((position, wait)) = read else { return };
         let mut sounds: Vec<Sound> = Vec::new();
+        let mut said = serde_json::Map::new();
         if media.announce_position
             && let Some(p) = position
             && self.last_position.is_none_or(|last| p < last)
         {
             sounds.extend(ivr::speak::position(u64::from(p), self.lang).into_iter().map(Sound::Clip));
             self.last_position = Some(p);
+            said.insert("position".into(), p.into());
         }
         if media.announce_wait
             && let Some(ms) = wait
@@ -559,10 +564,13 @@ impl Call {
                 sounds.push(Sound::Silence { ms: 300 });
                 sounds.extend(ivr::speak::expected_wait(secs, self.lang).into_iter().map(Sound::Clip));
                 self.last_wait_s = Some(secs);
+                said.insert("wait_s".into(), secs.into());
             }
         }
         if !sounds.is_empty() {
             self.leg.play(self.s.prompts.pieces(&sounds), 0);
+            said.insert("at".into(), crate::leg::now_wall_ms().into());
+            self.announcements.push(said.into());
         }
         if media.announce_every_s > 0 {
             self.announce_at = Some(Instant::now() + Duration::from_secs(u64::from(media.announce_every_s)));
@@ -1008,7 +1016,9 @@ impl Call {
         self.close_leg(caller_leg, "caller").await;
         let now = crate::leg::now_wall_ms() as i64;
         self.record.ended_at = Some(now);
-        self.record.quality = Some(quality_json(&self.reports));
+        let mut quality = quality_json(&self.reports);
+        quality["announcements"] = serde_json::Value::Array(std::mem::take(&mut self.announcements));
+        self.record.quality = Some(quality);
         self.put_record().await;
         if let Some((flow, version)) = &self.flow
             && !self.visits.is_empty()

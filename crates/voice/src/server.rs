@@ -320,20 +320,21 @@ async fn register(s: &Shared, tx: &mut Transaction) -> Result<(), rsipstack::Err
     let request = RegisterRequest {
         user,
         authorization: req.headers.iter().find_map(|h| match h {
-            Header::Authorization(a) => Some(a.to_string()),
+            Header::Authorization(a) => Some(a.value().to_string()),
             _ => None,
         }),
         contacts: req
             .headers
             .iter()
             .filter_map(|h| match h {
-                Header::Contact(c) => Some(c.to_string()),
+                Header::Contact(c) => Some(c.value().to_string()),
                 _ => None,
             })
             .collect(),
         expires: req.expires_header().and_then(|e| e.value().trim().parse().ok()),
     };
     let reply = s.registrar.register(&s.auth, &s.settings().devices, &request, crate::leg::now_wall_ms());
+    tracing::debug!(user = %request.user, authorization = ?request.authorization, status = %reply.status, "REGISTER");
     if reply.status == StatusCode::OK {
         tracing::info!(user = %request.user, "phone registered");
     }
