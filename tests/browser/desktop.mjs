@@ -1,9 +1,10 @@
-// The agent desktop and the wallboard in real Chromium (Debian's
-// /usr/bin/chromium, driven by playwright-core). Usage:
+// The agent desktop, the wallboard, the telephony administration (status,
+// settings, IVR flows) and the call and survey reports in real Chromium
+// (Debian's /usr/bin/chromium, driven by playwright-core). Usage:
 //   node desktop.mjs BASE_URL ARTIFACT_DIR
-// against a server started with `switchboard demo` (users agent1, agent2,
-// supervisor; password `switchboard`). Exits non-zero on any failure and
-// leaves screenshots in ARTIFACT_DIR.
+// against a server started with `switchboard demo --sip 127.0.0.1:0` (users
+// agent1, agent2, supervisor, admin; password `switchboard`). Exits non-zero
+// on any failure and leaves screenshots in ARTIFACT_DIR.
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 
@@ -46,6 +47,8 @@ async function signIn(login, lang) {
 
 const failures = [];
 let step = 'start';
+let adminTok = null;
+const adminToken = () => adminTok;
 try {
   step = 'sign in';
   const a1 = await signIn('agent1', 'en-US');
@@ -122,6 +125,141 @@ try {
   step = 'the wallboard saw agent2 handle it';
   await sup.locator('#agents tr[data-agent="2"]').waitFor({ timeout: T });
   await sup.screenshot({ path: `${shots}/wallboard-after.png`, fullPage: true });
+
+  // ---------------------------------------------------------------- telephony administration
+  step = 'admin opens the Telephony tab';
+  adminTok = (await api('POST', '/api/login', null, { login: 'admin', password: PASSWORD })).token;
+  const adm = await signIn('admin', 'en-US');
+  await adm.waitForURL('**/admin', { timeout: T });
+  await adm.click('#admin-tabs a[data-tab="telephony"]');
+  await adm.locator('#voice-sip', { hasText: /^127\.0\.0\.1:\d+$/ }).waitFor({ timeout: T });
+  await adm.locator('#voice-devices .dev-user').nth(1).waitFor({ timeout: T });
+  const devUsers = await adm.$$eval('#voice-devices .dev-user', (xs) => xs.map((x) => x.value));
+  if (!devUsers.includes('agent1') || !devUsers.includes('agent2')) throw new Error(`demo phones not listed: ${devUsers}`);
+  await adm.locator('#voice-registered-body tr[data-device="agent1"]').waitFor({ timeout: T });
+  await adm.screenshot({ path: `${shots}/admin-telephony.png`, fullPage: true });
+
+  step = 'invalid telephony settings show every problem and keep the form';
+  await adm.fill('#voice-announce-every', '20');
+  await adm.click('#btn-device-add');
+  await adm.locator('#voice-devices .device-row').nth(2).locator('.dev-user').fill('bad user');
+  await adm.locator('#voice-devices .device-row').nth(2).locator('.dev-password').fill('1');
+  await adm.click('#btn-voice-save');
+  await adm.locator('#voice-error li').nth(1).waitFor({ timeout: T });
+  const voiceProblems = await adm.$$eval('#voice-error li', (xs) => xs.map((x) => x.textContent));
+  if (!voiceProblems.some((p) => p.includes('bad user')) || !voiceProblems.some((p) => p.includes('password'))) {
+    throw new Error(`settings problems not shown: ${JSON.stringify(voiceProblems)}`);
+  }
+  if (await adm.inputValue('#voice-announce-every') !== '20') throw new Error('the form lost an edit after a refusal');
+  await adm.screenshot({ path: `${shots}/admin-telephony-problems.png`, fullPage: true });
+
+  step = 'valid telephony settings are saved and persist';
+  await adm.locator('#voice-devices .device-row').nth(2).locator('button').click();
+  const [putSettings] = await Promise.all([
+    adm.waitForResponse((r) => r.url().endsWith('/api/voice/settings') && r.request().method() === 'PUT', { timeout: T }),
+    adm.click('#btn-voice-save'),
+  ]);
+  if (putSettings.status() !== 200) throw new Error(`PUT /api/voice/settings: ${putSettings.status()} ${await putSettings.text()}`);
+  await adm.locator('#voice-error').waitFor({ state: 'hidden', timeout: T });
+  await adm.reload();
+  await adm.locator('#voice-devices .dev-user').nth(1).waitFor({ timeout: T });
+  await adm.waitForFunction(() => document.querySelector('#voice-announce-every').value === '20', null, { timeout: T });
+
+  step = 'admin opens the IVR flows tab';
+  await adm.click('#admin-tabs a[data-tab="ivr"]');
+  await adm.locator('#ivr-flows-body tr[data-flow="main"]', { hasText: 'v1' }).waitFor({ timeout: T });
+  await adm.locator('#ivr-nodes-body tr[data-node="main"]').waitFor({ timeout: T });
+  const nodeCount = await adm.locator('#ivr-nodes-body tr[data-node]').count();
+  if (nodeCount < 10) throw new Error(`flow main shows ${nodeCount} nodes`);
+  await adm.screenshot({ path: `${shots}/admin-ivr.png`, fullPage: true });
+
+  step = 'an invalid flow edit shows the problem on its node';
+  await adm.click('#ivr-nodes-body tr[data-node="main"] td.node-id');
+  await adm.locator('#ivr-editor-title', { hasText: 'main' }).waitFor({ timeout: T });
+  const mainNode = JSON.parse(await adm.inputValue('#ivr-json'));
+  if (mainNode.type !== 'menu') throw new Error(`node main is ${mainNode.type}`);
+  mainNode.options['5'] = 'nowhere';
+  await adm.fill('#ivr-json', JSON.stringify(mainNode, null, 2));
+  await adm.click('#btn-ivr-save');
+  await adm.locator('#ivr-error li', { hasText: 'nowhere' }).waitFor({ timeout: T });
+  await adm.locator('#ivr-nodes-body tr.has-problem[data-node="main"]').waitFor({ timeout: T });
+  await adm.screenshot({ path: `${shots}/admin-ivr-problem.png`, fullPage: true });
+
+  step = 'a valid flow edit creates version 2';
+  mainNode.options['5'] = 'sales';
+  await adm.fill('#ivr-json', JSON.stringify(mainNode, null, 2));
+  await adm.click('#btn-ivr-save');
+  await adm.locator('#ivr-flows-body tr[data-flow="main"]', { hasText: 'v2' }).waitFor({ timeout: T });
+  await adm.waitForFunction(() => document.querySelector('#ivr-version').value === '2', null, { timeout: T });
+  await adm.locator('#ivr-error').waitFor({ state: 'hidden', timeout: T });
+  const saved2 = await api('GET', '/api/voice/flows/main?version=2', adminToken());
+  if (saved2.nodes.main.options['5'] !== 'sales') throw new Error(`version 2 wrong: ${JSON.stringify(saved2.nodes.main)}`);
+  await adm.locator('#ivr-nodes-body tr[data-node="main"] button.target', { hasText: 'sales' }).first().waitFor({ timeout: T });
+
+  step = 'the overview and an old version (read-only)';
+  await adm.click('#ivr-view-tree');
+  await adm.locator('#ivr-tree button[data-node="welcome"]').waitFor({ timeout: T });
+  await adm.screenshot({ path: `${shots}/admin-ivr-overview.png`, fullPage: true });
+  await adm.click('#ivr-view-list');
+  await adm.selectOption('#ivr-version', '1');
+  await adm.locator('#ivr-mode', { hasText: /read-only/ }).waitFor({ timeout: T });
+  if (!(await adm.$eval('#ivr-json', (x) => x.readOnly))) throw new Error('old version is editable');
+  if (!(await adm.$eval('#btn-ivr-save', (x) => x.disabled))) throw new Error('old version can be saved');
+
+  step = 'the IVR tab in Chinese';
+  await adm.selectOption('#ivr-version', '2');
+  await adm.locator('#ivr-mode', { hasText: /editable/ }).waitFor({ timeout: T });
+  await adm.selectOption('#lang-select', 'zh');
+  await adm.locator('#admin-tabs a[data-tab="ivr"]', { hasText: '语音导航' }).waitFor({ timeout: T });
+  await adm.locator('#ivr-nodes-body tr[data-node="main"] button.target', { hasText: '按键 1' }).waitFor({ timeout: T });
+  await adm.screenshot({ path: `${shots}/admin-ivr-zh.png`, fullPage: true });
+  await adm.click('#admin-tabs a[data-tab="telephony"]');
+  await adm.locator('#voice-devices .dev-user').nth(1).waitFor({ timeout: T });
+  await adm.screenshot({ path: `${shots}/admin-telephony-zh.png`, fullPage: true });
+  await adm.selectOption('#lang-select', 'en');
+
+  // ---------------------------------------------------------------- calls and survey reports
+  step = 'the reports page shows the Calls and Survey sections';
+  await adm.goto(base + '/reports');
+  await adm.locator('#calls-body tr').first().waitFor({ timeout: T });
+  await adm.locator('#survey-body tr').first().waitFor({ timeout: T });
+  await adm.locator('#calls-card h2', { hasText: 'Calls' }).waitFor({ timeout: T });
+  await adm.screenshot({ path: `${shots}/reports-calls-survey.png`, fullPage: true });
+
+  step = 'calls and survey render sample data (answers stubbed in the browser)';
+  const t0 = Date.now() - 3600e3;
+  const leg = (name, loss, jitter, oneWay) => ({ leg: name, rx_packets: 3000, rx_lost: Math.round(30 * loss), loss_percent: loss, jitter_ms: jitter, max_gap_ms: 80, tx_packets: 3000, rx_level_dbfs: -24, voiced_frames: 1200, one_way: oneWay });
+  const sampleCalls = [
+    { call: 'c-2', contact: 12, direction: 'inbound', caller: '13800138000', callee: '100', started_at: t0 + 600e3, answered_at: t0 + 640e3, ended_at: t0 + 820e3, end_reason: 'agent-hangup', agent: 1, recording: '/x.wav', recording_ms: 180000, quality: { legs: [leg('caller', 0.4, 6, false), leg('agent', 6.5, 41, true)], announcements: [] }, voicemail: null },
+    { call: 'c-1', contact: null, direction: 'inbound', caller: 'sip:bob@example.com', callee: '100', started_at: t0, answered_at: null, ended_at: t0 + 95e3, end_reason: 'voicemail', agent: null, recording: null, recording_ms: null, quality: { legs: [leg('caller', 0, 3, false)], announcements: [] }, voicemail: '/vm.wav' },
+  ];
+  // A full first page (25), so that "older" asks for the next one (stubbed empty).
+  for (let i = 1; sampleCalls.length < 25; i++) {
+    sampleCalls.push({ call: `f-${i}`, contact: 100 + i, direction: 'inbound', caller: `1390000${String(i).padStart(4, '0')}`, callee: '100', started_at: t0 - i * 600e3, answered_at: t0 - i * 600e3 + 20e3, ended_at: t0 - i * 600e3 + 200e3, end_reason: 'caller-hangup', agent: 2, recording: null, recording_ms: null, quality: null, voicemail: null });
+  }
+  const sampleSurvey = [
+    { agent: 1, queue: 2, question: 'agent', count: 10, mean: 4.1, scores: [0, 1, 1, 4, 4] },
+    { agent: 1, queue: 2, question: 'solved', count: 10, mean: 1.2, scores: [8, 2, 0, 0, 0] },
+  ];
+  // 0.2 s of a quiet tone as a WAV file for the player.
+  const rate = 8000, n = 1600, wav = Buffer.alloc(44 + n * 2);
+  wav.write('RIFF', 0); wav.writeUInt32LE(36 + n * 2, 4); wav.write('WAVEfmt ', 8); wav.writeUInt32LE(16, 16);
+  wav.writeUInt16LE(1, 20); wav.writeUInt16LE(1, 22); wav.writeUInt32LE(rate, 24); wav.writeUInt32LE(rate * 2, 28);
+  wav.writeUInt16LE(2, 32); wav.writeUInt16LE(16, 34); wav.write('data', 36); wav.writeUInt32LE(n * 2, 40);
+  for (let i = 0; i < n; i++) wav.writeInt16LE(Math.round(2000 * Math.sin(i / 4)), 44 + i * 2);
+  await adm.route((u) => u.pathname === '/api/voice/calls', (r) => r.fulfill({ json: new URL(r.request().url()).searchParams.has('before') ? [] : sampleCalls }));
+  await adm.route((u) => u.pathname === '/api/voice/calls/c-2/recording', (r) => r.fulfill({ body: wav, contentType: 'audio/wav' }));
+  await adm.route((u) => u.pathname === '/api/reports/surveys', (r) => r.fulfill({ json: sampleSurvey }));
+  await adm.reload();
+  await adm.locator('#calls-body tr[data-call="c-2"] .one-way').waitFor({ timeout: T });
+  await adm.locator('#survey-body .dist .d5').first().waitFor({ timeout: T });
+  await adm.click('#calls-body tr[data-call="c-2"] button.play');
+  await adm.locator('#calls-body tr.player-row audio').waitFor({ timeout: T });
+  await adm.waitForFunction(() => document.querySelector('#calls-body tr.player-row audio').readyState >= 1, null, { timeout: T });
+  await adm.click('#btn-calls-older');
+  await adm.locator('#btn-calls-older[disabled]').waitFor({ timeout: T });
+  await adm.screenshot({ path: `${shots}/reports-calls-survey-sample.png`, fullPage: true });
+  await adm.unrouteAll({ behavior: 'ignoreErrors' });
   if (failures.length) throw new Error(`page errors: ${failures.join('; ')}`);
   console.log(`browser test passed; screenshots in ${shots}`);
 } catch (e) {

@@ -1,6 +1,7 @@
-//! The agent desktop and the wallboard in real Chromium: runs
+//! The agent desktop, the wallboard, the telephony and IVR administration
+//! and the call and survey reports in real Chromium: runs
 //! `tests/browser/desktop.mjs` (playwright-core driving Debian's Chromium)
-//! against `switchboard demo`. Needs `node`, `/usr/bin/chromium` and
+//! against `switchboard demo` with telephony on a free local SIP port. Needs `node`, `/usr/bin/chromium` and
 //! `npm ci` in `tests/browser` (`.ci/run` does all three); without them the
 //! test says why it skipped, and under `CI` it fails instead.
 
@@ -45,7 +46,7 @@ fn agent_desktop_and_wallboard_in_chromium() {
     let dir = std::env::temp_dir().join(format!("switchboard-browser-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .args(["demo", "--listen", "127.0.0.1:0", "--agents", "0", "--calls-per-minute", "0.001", "--no-sip", "--data-dir"])
+        .args(["demo", "--listen", "127.0.0.1:0", "--agents", "0", "--calls-per-minute", "0.001", "--sip", "127.0.0.1:0", "--data-dir"])
         .arg(&dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -67,5 +68,7 @@ fn agent_desktop_and_wallboard_in_chromium() {
         Command::new("node").arg(root.join("tests/browser/desktop.mjs")).arg(&url).arg(&shots).status().unwrap();
     drop(guard);
     assert!(status.success(), "the browser test failed (screenshots in {})", shots.display());
-    assert!(shots.join("agent-offer.png").exists() && shots.join("wallboard.png").exists());
+    for shot in ["agent-offer.png", "wallboard.png", "admin-telephony.png", "admin-ivr.png", "reports-calls-survey.png"] {
+        assert!(shots.join(shot).exists(), "{shot} missing");
+    }
 }

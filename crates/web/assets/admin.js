@@ -1,5 +1,7 @@
 /* Switchboard — administration: users, teams, queues (QueueConfig), agents
- * (AgentConfig), settings, audit log, customer CSV import/export. */
+ * (AgentConfig), settings, audit log, customer CSV import/export,
+ * telephony (status, phones, numbers, queue media, recording, survey) and
+ * IVR flows (versions, node list with statistics, overview, JSON editor). */
 (function () {
   'use strict';
   const { $, el, t } = SB;
@@ -42,15 +44,16 @@
   // ------------------------------------------------------------ tabs
 
   const loaders = {};
-  function showTab(name) {
+  function showTab(name, langOnly) {
     if (!loaders[name]) name = 'users';
+    stopVoiceTimer();
     SB.$$('#admin-tabs a').forEach((a) => {
       const on = a.dataset.tab === name;
       a.classList.toggle('active', on);
       a.setAttribute('aria-selected', on ? 'true' : 'false');
     });
     SB.$$('.tab-panel').forEach((p) => SB.show(p, p.dataset.panel === name));
-    loaders[name]();
+    loaders[name](langOnly === true);
   }
 
   // ------------------------------------------------------------ shared lists
@@ -657,6 +660,835 @@
     }
   }
 
+  // ------------------------------------------------------------ telephony (shared)
+
+  const DIGIT_KEYS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '#'];
+  const NODE_TYPES = ['play', 'menu', 'collect', 'hours', 'set', 'lookup', 'queue', 'callback_offer', 'voicemail', 'transfer', 'hangup'];
+  const clone = (v) => JSON.parse(JSON.stringify(v));
+
+  /** A 422 answer's message: every problem, joined by "; ", as a list. */
+  function splitProblems(e) {
+    const msg = typeof e === 'string' ? e : (e && e.status === 422 && e.message ? e.message : SB.errorText(e));
+    return String(msg).split('; ').map((s) => s.trim()).filter(Boolean);
+  }
+
+  /** Show problems as a list in box; onNode(name) makes a leading `node` clickable. Returns the nodes named. */
+  function showProblems(box, problems, onNode) {
+    const nodes = new Set();
+    const items = problems.map((p) => {
+      const m = /^`([^`]+)`: (.*)$/s.exec(p);
+      if (m) nodes.add(m[1]);
+      return el('li', null, m && onNode
+        ? [el('button', { type: 'button', class: 'link mono', on: { click: () => onNode(m[1]) } }, m[1]), ': ' + m[2]]
+        : p);
+    });
+    SB.fill(box,
+      el('strong', null, problems.length > 1 ? t('voice.problems', { n: problems.length }) : t('voice.problem')),
+      el('ul', { class: 'plain-list' }, items));
+    SB.show(box, true);
+    return nodes;
+  }
+
+  /** Prompt items as text: plain clips by name (name:lang for a fixed language), others as JSON. */
+  function promptsText(list) {
+    return (Array.isArray(list) ? list : []).map((p) => {
+      const keys = Object.keys(p || {});
+      if (typeof p.clip === 'string' && keys.every((k) => k === 'clip' || k === 'lang')) return p.lang ? p.clip + ':' + p.lang : p.clip;
+      return JSON.stringify(p);
+    }).join(', ');
+  }
+
+  /** The reverse of promptsText; throws a readable error. */
+  function parsePrompts(text, what) {
+    const out = [];
+    let depth = 0;
+    let quote = false;
+    let cur = '';
+    const flush = () => {
+      const tok = cur.trim();
+      cur = '';
+      if (!tok) return;
+      if (tok[0] === '{' && tok.includes('"')) {
+        try {
+          out.push(JSON.parse(tok));
+        } catch (e) {
+          throw new Error(t('admin.badJson', { what, detail: e.message }));
+        }
+        return;
+      }
+      const m = /^(.+?)(?::(zh|en))?$/.exec(tok);
+      if (/\s/.test(m[1])) throw new Error(t('voice.badClip', { what, clip: m[1] }));
+      out.push(m[2] ? { clip: m[1], lang: m[2] } : { clip: m[1] });
+    };
+    for (const ch of String(text)) {
+      if (quote) {
+        cur += ch;
+        if (ch === '"') quote = false;
+      } else if (ch === '"') {
+        quote = true;
+        cur += ch;
+      } else if (ch === '{') {
+        depth += 1;
+        cur += ch;
+      } else if (ch === '}') {
+        depth = Math.max(0, depth - 1);
+        cur += ch;
+      } else if ((ch === ',' || ch === '，' || ch === '、') && depth === 0) {
+        flush();
+      } else {
+        cur += ch;
+      }
+    }
+    flush();
+    return out;
+  }
+
+  function wholeNumber(input, label, min, problems) {
+    const s = String(input.value).trim();
+    const n = Number(s);
+    if (s === '' || !Number.isInteger(n) || n < min) {
+      problems.push(t('voice.badNumber', { field: label, min }));
+      return min;
+    }
+    return n;
+  }
+
+  let voiceTimer = null;
+  function stopVoiceTimer() {
+    if (voiceTimer) clearInterval(voiceTimer);
+    voiceTimer = null;
+  }
+
+  // ------------------------------------------------------------ telephony tab
+
+  const V = { status: null, settings: null, flows: [], loaded: false };
+
+  async function refreshVoiceStatus() {
+    let st;
+    try {
+      st = await SB.get('/api/voice/status', { quiet: true });
+    } catch (e) {
+      SB.setText($('#voice-status-updated'), SB.errorText(e));
+      return;
+    }
+    V.status = st || { enabled: false };
+    renderVoiceStatus();
+  }
+
+  function renderVoiceStatus() {
+    const st = V.status || {};
+    const on = st.enabled !== false;
+    SB.show($('#voice-off'), !on);
+    SB.show($('#voice-status'), on);
+    SB.show($('#voice-form'), on);
+    if (!on) {
+      stopVoiceTimer();
+      SB.setText($('#voice-status-updated'), '');
+      return;
+    }
+    SB.setText($('#voice-sip'), st.sip || '—');
+    SB.setText($('#voice-calls'), SB.fmtNum(st.calls || 0));
+    const reg = Array.isArray(st.registered) ? st.registered : [];
+    SB.setText($('#voice-registered-count'), SB.fmtNum(reg.length));
+    SB.setText($('#voice-status-updated'), t('voice.updated', { time: SB.fmtTime(Date.now()) }));
+    // Every configured phone, registered or not, then registrations of phones no longer configured.
+    const devices = (V.settings && V.settings.devices) || [];
+    const rows = devices.map((d) => ({ user: d.user, agent: d.agent, contacts: reg.filter((r) => r.user === d.user).map((r) => r.contact) }));
+    for (const r of reg) if (!devices.some((d) => d.user === r.user)) rows.push({ user: r.user, agent: null, contacts: [r.contact] });
+    const body = $('#voice-registered-body');
+    SB.fill(body, rows.map((r) => el('tr', { dataset: { device: r.user }, class: r.contacts.length ? 'registered' : 'unregistered' },
+      el('td', { class: 'mono' }, r.user),
+      el('td', null, r.agent === null ? '—' : agentLabel(r.agent)),
+      el('td', { class: 'mono' }, r.contacts.length
+        ? r.contacts.map((c) => el('div', null, el('span', { class: 'dot-ok', 'aria-hidden': 'true' }), c))
+        : el('span', { class: 'muted' }, t('voice.notRegistered'))))));
+    if (!rows.length) body.appendChild(el('tr', null, el('td', { colspan: 3, class: 'muted' }, t('voice.noDevices'))));
+  }
+
+  function agentOptions(selected) {
+    const opts = S.agents.map((a) => ({ value: a.id, label: a.name + ' (#' + a.id + ')' }));
+    if (selected !== undefined && selected !== null && !opts.some((o) => o.value === selected)) opts.push({ value: selected, label: '#' + selected });
+    return opts;
+  }
+
+  function deviceRow(d) {
+    const agent = el('select', { class: 'dev-agent', 'aria-label': t('voice.agent') });
+    SB.setOptions(agent, agentOptions(d ? d.agent : undefined), d ? String(d.agent) : undefined);
+    const pw = el('input', { class: 'dev-password mono', type: 'password', value: d ? d.password : '', autocomplete: 'new-password', 'aria-label': t('voice.password') });
+    // Shown while edited, hidden otherwise.
+    pw.addEventListener('focus', () => { pw.type = 'text'; });
+    pw.addEventListener('blur', () => { pw.type = 'password'; });
+    const row = el('tr', { class: 'device-row' },
+      el('td', null, el('input', { class: 'dev-user mono', value: d ? d.user : '', autocomplete: 'off', 'aria-label': t('voice.user') })),
+      el('td', null, pw),
+      el('td', null, agent),
+      el('td', { class: 'row-actions' }, el('button', { type: 'button', class: 'small bad-ghost', title: t('common.remove'), 'aria-label': t('common.remove'), on: { click: () => row.remove() } }, '×')));
+    return row;
+  }
+
+  function flowOptions(selected) {
+    const opts = V.flows.map((f) => ({ value: f.name, label: f.name + ' (v' + f.version + ')' }));
+    if (selected && !opts.some((o) => o.value === selected)) opts.push({ value: selected, label: selected + ' (' + t('voice.missingFlow') + ')' });
+    return opts;
+  }
+
+  function numberRow(n) {
+    const flow = el('select', { class: 'num-flow', 'aria-label': t('voice.flow') });
+    SB.setOptions(flow, flowOptions(n ? n.flow : null), n ? n.flow : V.flows.length ? V.flows[0].name : '');
+    const row = el('tr', { class: 'number-row' },
+      el('td', null, el('input', { class: 'num-number mono', value: n ? n.number : '', autocomplete: 'off', 'aria-label': t('voice.number') })),
+      el('td', null, flow),
+      el('td', { class: 'row-actions' }, el('button', { type: 'button', class: 'small bad-ghost', title: t('common.remove'), 'aria-label': t('common.remove'), on: { click: () => row.remove() } }, '×')));
+    return row;
+  }
+
+  function questionRow(q) {
+    const row = el('tr', { class: 'question-row' },
+      el('td', null, el('input', { class: 'q-id mono', value: q ? q.id : '', autocomplete: 'off', 'aria-label': t('voice.questionId') })),
+      el('td', null, el('input', { class: 'q-prompt mono', value: q ? promptsText(q.prompt) : '', autocomplete: 'off', 'aria-label': t('voice.questionPrompt') })),
+      el('td', null, el('input', { class: 'q-min', type: 'number', min: 0, max: 9, step: 1, value: q ? q.min : 1, 'aria-label': t('voice.min') })),
+      el('td', null, el('input', { class: 'q-max', type: 'number', min: 0, max: 9, step: 1, value: q ? q.max : 5, 'aria-label': t('voice.max') })),
+      el('td', { class: 'row-actions' }, el('button', { type: 'button', class: 'small bad-ghost', title: t('common.remove'), 'aria-label': t('common.remove'), on: { click: () => row.remove() } }, '×')));
+    return row;
+  }
+
+  function fillVoiceForm(st) {
+    SB.fill($('#voice-devices'), (st.devices || []).map(deviceRow));
+    SB.fill($('#voice-numbers'), (st.numbers || []).map(numberRow));
+    const qm = st.queue_media || {};
+    $('#voice-announce-every').value = qm.announce_every_s === undefined ? 30 : qm.announce_every_s;
+    $('#voice-announce-position').checked = !!qm.announce_position;
+    $('#voice-announce-wait').checked = !!qm.announce_wait;
+    SB.setOptions($('#voice-callback-key'), [{ value: '', label: t('voice.noCallbackKey') }].concat(DIGIT_KEYS.map((k) => ({ value: k, label: k }))), qm.callback_key || '');
+    $('#voice-record').checked = st.record_calls !== false;
+    const sv = st.survey || {};
+    $('#survey-enabled').checked = !!sv.enabled;
+    $('#survey-cooldown').value = sv.cooldown_days === undefined ? 30 : sv.cooldown_days;
+    $('#survey-timeout').value = sv.timeout_ms === undefined ? 6 : sv.timeout_ms / 1000;
+    $('#survey-retries').value = sv.retries === undefined ? 1 : sv.retries;
+    $('#survey-intro').value = promptsText(sv.intro);
+    $('#survey-thanks').value = promptsText(sv.thanks);
+    $('#survey-invalid').value = promptsText(sv.invalid_prompt);
+    $('#survey-timeout-prompt').value = promptsText(sv.timeout_prompt);
+    SB.fill($('#survey-questions'), (sv.questions || []).map(questionRow));
+  }
+
+  /** The form as settings; problems found here are collected, not thrown. */
+  function readVoiceForm(problems) {
+    const prev = V.settings || {};
+    const devices = SB.$$('#voice-devices .device-row').map((row) => ({
+      user: $('.dev-user', row).value.trim(),
+      password: $('.dev-password', row).value,
+      agent: Number($('.dev-agent', row).value),
+    })).filter((d) => d.user || d.password);
+    devices.forEach((d) => { if (!Number.isInteger(d.agent)) problems.push(t('voice.pickAgent', { user: d.user })); });
+    const numbers = SB.$$('#voice-numbers .number-row').map((row) => ({
+      number: $('.num-number', row).value.trim(),
+      flow: $('.num-flow', row).value,
+    })).filter((n) => n.number);
+    const prompts = (input, label) => {
+      try {
+        return parsePrompts(input.value, label);
+      } catch (e) {
+        problems.push(e.message);
+        return [];
+      }
+    };
+    const questions = SB.$$('#survey-questions .question-row').map((row) => ({
+      id: $('.q-id', row).value.trim(),
+      prompt: prompts($('.q-prompt', row), t('voice.questionPrompt') + ' ' + $('.q-id', row).value.trim()),
+      min: wholeNumber($('.q-min', row), t('voice.min'), 0, problems),
+      max: wholeNumber($('.q-max', row), t('voice.max'), 0, problems),
+    })).filter((q) => q.id || q.prompt.length);
+    const timeout = Number($('#survey-timeout').value);
+    if (!(timeout > 0)) problems.push(t('voice.badTimeout'));
+    const key = $('#voice-callback-key').value;
+    return Object.assign({}, prev, {
+      devices,
+      numbers,
+      queue_media: Object.assign({}, prev.queue_media || {}, {
+        announce_every_s: wholeNumber($('#voice-announce-every'), t('voice.announceEvery'), 0, problems),
+        announce_position: $('#voice-announce-position').checked,
+        announce_wait: $('#voice-announce-wait').checked,
+        callback_key: key || null,
+      }),
+      record_calls: $('#voice-record').checked,
+      survey: Object.assign({}, prev.survey || {}, {
+        enabled: $('#survey-enabled').checked,
+        cooldown_days: wholeNumber($('#survey-cooldown'), t('voice.cooldown'), 0, problems),
+        timeout_ms: Math.round(timeout * 1000),
+        retries: wholeNumber($('#survey-retries'), t('voice.retries'), 0, problems),
+        intro: prompts($('#survey-intro'), t('voice.intro')),
+        thanks: prompts($('#survey-thanks'), t('voice.thanks')),
+        invalid_prompt: prompts($('#survey-invalid'), t('voice.invalidPrompt')),
+        timeout_prompt: prompts($('#survey-timeout-prompt'), t('voice.timeoutPrompt')),
+        questions,
+      }),
+    });
+  }
+
+  async function loadVoiceSettings() {
+    hideError($('#voice-error'));
+    const [settings, flows] = await Promise.all([SB.get('/api/voice/settings'), SB.get('/api/voice/flows'), loadAgents()]);
+    V.settings = settings || {};
+    V.flows = SB.items(flows);
+    V.loaded = true;
+    fillVoiceForm(V.settings);
+  }
+
+  loaders.telephony = async function (langOnly) {
+    if (langOnly && V.loaded) {
+      // Keep what is being edited; only re-label.
+      const problems = [];
+      const draft = readVoiceForm(problems);
+      fillVoiceForm(draft);
+      renderVoiceStatus();
+      voiceTimer = setInterval(refreshVoiceStatus, 4000);
+      return;
+    }
+    await refreshVoiceStatus();
+    if (!V.status || V.status.enabled === false) return;
+    try {
+      await loadVoiceSettings();
+    } catch (_) {
+      return;
+    }
+    renderVoiceStatus();
+    stopVoiceTimer();
+    voiceTimer = setInterval(refreshVoiceStatus, 4000);
+  };
+
+  async function saveVoice(ev) {
+    ev.preventDefault();
+    const box = $('#voice-error');
+    hideError(box);
+    const problems = [];
+    const body = readVoiceForm(problems);
+    if (problems.length) {
+      showProblems(box, problems);
+      return;
+    }
+    try {
+      const saved = await SB.busy($('#btn-voice-save'), () => SB.put('/api/voice/settings', body, { quiet: true }));
+      V.settings = saved || body;
+      fillVoiceForm(V.settings);
+      renderVoiceStatus();
+      SB.toast(t('common.saved'), 'ok');
+    } catch (e) {
+      // Nothing in the form is touched: fix and save again.
+      showProblems(box, splitProblems(e));
+      box.scrollIntoView({ block: 'nearest' });
+    }
+  }
+
+  // ------------------------------------------------------------ IVR flows tab
+
+  const F = {
+    flows: [], // [{name, version}]
+    name: null, // flow shown
+    latest: 0, // its latest saved version (0: not saved yet)
+    version: 0, // version shown
+    saved: null, // the shown version as loaded
+    draft: null, // what is edited
+    dirty: false,
+    selected: null, // node id
+    scope: 'node',
+    shownText: '', // the textarea's text as last filled
+    problemNodes: new Set(),
+    stats: [],
+  };
+
+  const readOnly = () => F.latest > 0 && F.version !== F.latest;
+
+  /** Where a node leads: [{label, target}] like the server's Node::targets, plus terminal notes. */
+  function nodeTargets(n) {
+    const out = [];
+    if (!n || typeof n !== 'object') return out;
+    const add = (label, target) => { if (typeof target === 'string') out.push({ label, target }); };
+    switch (n.type) {
+      case 'play':
+      case 'set':
+        add('next', n.next);
+        break;
+      case 'menu':
+        Object.entries(n.options || {}).forEach(([k, v]) => add('key ' + k, v));
+        add('on_failure', n.on_failure);
+        break;
+      case 'collect':
+      case 'lookup':
+        add('next', n.next);
+        add('on_failure', n.on_failure);
+        break;
+      case 'hours':
+        add('open', n.open);
+        add('closed', n.closed);
+        break;
+      case 'callback_offer':
+        add('accepted', n.accepted);
+        add('declined', n.declined);
+        break;
+      case 'voicemail':
+        if (n.next) add('next', n.next);
+        break;
+      default:
+    }
+    return out;
+  }
+
+  function edgeLabel(label) {
+    if (label.startsWith('key ')) return t('ivr.key', { key: label.slice(4) });
+    return t('ivr.edge.' + label);
+  }
+
+  /** The end of a terminal node, as text. */
+  function terminalText(n) {
+    if (!n) return '';
+    if (n.type === 'queue') return t('ivr.toQueue', { queue: queueLabel(n.queue) }) + (n.callback ? ' · ' + t('ivr.callback') : '');
+    if (n.type === 'transfer') {
+      const to = n.to || {};
+      const [k, v] = Object.entries(to)[0] || ['', ''];
+      return t('ivr.transferTo', { to: k === 'queue' ? queueLabel(v) : String(v) });
+    }
+    if (n.type === 'hangup') return t('ivr.hangsUp');
+    if (n.type === 'voicemail' && !n.next) return t('ivr.hangsUp');
+    return '';
+  }
+
+  function typeLabel(type) {
+    return SB.tOr('ivr.type.' + type, type || '?');
+  }
+
+  async function loadFlowList() {
+    F.flows = SB.items(await SB.get('/api/voice/flows')).sort((a, b) => String(a.name).localeCompare(String(b.name)));
+  }
+
+  function renderFlowList() {
+    const rows = F.flows.slice();
+    if (F.name && !rows.some((f) => f.name === F.name)) rows.push({ name: F.name, version: 0 });
+    SB.fill($('#ivr-flows-body'), rows.map((f) => el('tr', {
+      dataset: { flow: f.name }, class: 'clickable' + (f.name === F.name ? ' selected' : ''), tabindex: 0,
+      on: {
+        click: () => pickFlow(f.name),
+        keydown: (ev) => { if (ev.key === 'Enter') pickFlow(f.name); },
+      },
+    },
+    el('td', { class: 'mono' }, f.name),
+    el('td', { class: 'num' }, f.version ? 'v' + f.version : el('span', { class: 'chip warn' }, t('ivr.notSaved'))))));
+    if (!rows.length) $('#ivr-flows-body').appendChild(el('tr', null, el('td', { colspan: 2, class: 'muted' }, t('common.empty'))));
+  }
+
+  function confirmDiscard() {
+    return !F.dirty && !textareaChanged() ? true : confirm(t('ivr.confirmDiscard'));
+  }
+
+  async function pickFlow(name, version) {
+    if (name === F.name && !F.latest) return; // the new flow being drafted
+    if ((name !== F.name || version !== F.version) && !confirmDiscard()) {
+      renderFlowEditor();
+      return;
+    }
+    await loadFlow(name, version);
+  }
+
+  async function loadFlow(name, version) {
+    hideError($('#ivr-error'));
+    F.problemNodes = new Set();
+    const known = F.flows.find((f) => f.name === name);
+    if (!known) return;
+    let flow;
+    try {
+      flow = await SB.get('/api/voice/flows/' + enc(name) + (version ? SB.query({ version }) : ''));
+    } catch (_) {
+      return;
+    }
+    F.name = name;
+    F.latest = known.version;
+    F.version = flow.version || version || known.version;
+    F.saved = flow;
+    F.draft = clone(flow);
+    F.dirty = false;
+    if (!F.selected || !F.draft.nodes || !F.draft.nodes[F.selected]) F.selected = F.draft.start;
+    renderFlowList();
+    renderFlowEditor();
+    loadIvrStats();
+  }
+
+  async function loadIvrStats() {
+    F.stats = [];
+    if (!F.name || !F.latest) {
+      renderNodes();
+      return;
+    }
+    const days = Number($('#ivr-stats-range').value);
+    const q = days ? { since: Date.now() - days * 86400000 } : {};
+    try {
+      F.stats = SB.items(await SB.get('/api/reports/ivr/' + enc(F.name) + SB.query(q), { quiet: true }));
+    } catch (_) {
+      F.stats = [];
+    }
+    renderNodes();
+  }
+
+  function renderFlowEditor() {
+    const ro = readOnly();
+    SB.setText($('#ivr-title'), F.name || '—');
+    const versions = [];
+    for (let v = F.latest; v >= 1; v--) versions.push({ value: v, label: 'v' + v + (v === F.latest ? ' · ' + t('ivr.latestTag') : '') });
+    if (!F.latest) versions.push({ value: 0, label: t('ivr.notSaved') });
+    SB.setOptions($('#ivr-version'), versions, String(F.version));
+    const mode = $('#ivr-mode');
+    mode.className = 'chip ' + (ro ? 'warn' : F.latest ? '' : 'warn');
+    SB.setText(mode, ro ? t('ivr.readOnly') : F.latest ? t('ivr.editable') : t('ivr.newUnsaved'));
+    const ids = Object.keys((F.draft && F.draft.nodes) || {}).sort();
+    SB.setOptions($('#ivr-start'), ids.map((id) => ({ value: id, label: id })), F.draft ? F.draft.start : '');
+    $('#ivr-language').value = (F.draft && F.draft.language) || 'zh';
+    $('#ivr-start').disabled = ro;
+    $('#ivr-language').disabled = ro;
+    for (const id of ['#btn-ivr-apply', '#btn-ivr-save', '#btn-ivr-add', '#btn-ivr-delete', '#ivr-add-id', '#ivr-add-type']) $(id).disabled = ro;
+    $('#btn-ivr-discard').disabled = !F.dirty;
+    SB.show($('#ivr-dirty'), F.dirty);
+    renderNodes();
+    fillEditor();
+  }
+
+  function statsByNode() {
+    const m = new Map();
+    for (const r of F.stats) if (r.version === F.version) m.set(r.node, r);
+    return m;
+  }
+
+  function targetChip(label, target, exists) {
+    return el('button', {
+      type: 'button', class: 'target' + (exists ? '' : ' missing'), title: exists ? t('ivr.goTo', { node: target }) : t('ivr.missingNode', { node: target }),
+      on: { click: (ev) => { ev.stopPropagation(); if (exists) selectNode(target); } },
+    }, el('span', { class: 'edge' }, edgeLabel(label)), ' → ', el('span', { class: 'mono' }, target));
+  }
+
+  function renderNodes() {
+    const nodes = (F.draft && F.draft.nodes) || {};
+    const stats = statsByNode();
+    const ids = Object.keys(nodes).sort((a, b) => (a === F.draft.start ? -1 : b === F.draft.start ? 1 : a.localeCompare(b)));
+    const body = $('#ivr-nodes-body');
+    SB.fill(body, ids.map((id) => {
+      const n = nodes[id] || {};
+      const st = stats.get(id);
+      const targets = nodeTargets(n);
+      const term = terminalText(n);
+      const outcomes = st ? Object.entries(st.outcomes || {}).sort((a, b) => b[1] - a[1]) : [];
+      const cls = ['clickable', id === F.selected ? 'selected' : '', F.problemNodes.has(id) ? 'has-problem' : ''].join(' ');
+      return el('tr', {
+        dataset: { node: id }, class: cls, tabindex: 0,
+        on: { click: () => selectNode(id), keydown: (ev) => { if (ev.key === 'Enter') selectNode(id); } },
+      },
+      el('td', { class: 'mono node-id' }, id === F.draft.start ? el('span', { class: 'chip start', title: t('ivr.start') }, '▶') : null, ' ', id),
+      el('td', null, el('span', { class: 'chip type-' + n.type }, typeLabel(n.type))),
+      el('td', { class: 'targets' }, targets.map((x) => targetChip(x.label, x.target, !!nodes[x.target])), term ? el('span', { class: 'muted terminal' }, term) : null),
+      el('td', { class: 'num' }, st ? SB.fmtNum(st.entered) : '—'),
+      el('td', { class: 'num' + (st && st.dropped ? ' warn' : '') }, st ? SB.fmtNum(st.dropped) : '—'),
+      el('td', { class: 'num' }, st && st.mean_ms !== null && st.mean_ms !== undefined ? SB.fmtSec(st.mean_ms / 1000) : '—'),
+      el('td', { class: 'outcomes' }, outcomes.length ? outcomes.map(([k, v]) => el('span', { class: 'chip outcome' }, outcomeLabel(k) + ' ' + v)) : '—'));
+    }));
+    if (!ids.length) body.appendChild(el('tr', null, el('td', { colspan: 7, class: 'muted' }, t('common.empty'))));
+    renderTree();
+  }
+
+  function outcomeLabel(k) {
+    const m = /^chose:(.+)$/.exec(k);
+    if (m) return t('ivr.key', { key: m[1] });
+    return SB.tOr('ivr.outcome.' + k, k);
+  }
+
+  /** An indented tree from the start node; nodes seen before are references. */
+  function renderTree() {
+    const box = $('#ivr-tree');
+    const nodes = (F.draft && F.draft.nodes) || {};
+    const start = F.draft && F.draft.start;
+    const seen = new Set();
+    const line = (id, label) => {
+      const n = nodes[id];
+      const head = el('div', { class: 'tree-line' + (F.problemNodes.has(id) ? ' has-problem' : '') },
+        label ? el('span', { class: 'edge' }, edgeLabel(label)) : null,
+        el('button', { type: 'button', class: 'link mono' + (n ? '' : ' missing'), dataset: { node: id }, on: { click: () => { if (n) selectNode(id); } } }, id),
+        n ? el('span', { class: 'chip type-' + n.type }, typeLabel(n.type)) : el('span', { class: 'chip bad' }, t('ivr.missing')),
+        n && terminalText(n) ? el('span', { class: 'muted' }, terminalText(n)) : null);
+      if (!n) return el('li', null, head);
+      if (seen.has(id)) {
+        head.classList.add('ref');
+        head.appendChild(el('span', { class: 'muted small' }, t('ivr.seeAbove')));
+        return el('li', null, head);
+      }
+      seen.add(id);
+      const kids = nodeTargets(n).map((x) => line(x.target, x.label));
+      return el('li', null, head, kids.length ? el('ul', null, kids) : null);
+    };
+    const parts = [];
+    if (start) parts.push(el('ul', { class: 'tree' }, line(start, null)));
+    const orphans = Object.keys(nodes).filter((id) => !seen.has(id)).sort();
+    if (orphans.length) {
+      parts.push(el('h3', null, t('ivr.unreachable')));
+      parts.push(el('ul', { class: 'tree' }, orphans.map((id) => line(id, null))));
+    }
+    SB.fill(box, parts);
+  }
+
+  function textareaChanged() {
+    return $('#ivr-json').value !== F.shownText;
+  }
+
+  function fillEditor() {
+    const ta = $('#ivr-json');
+    const ro = readOnly();
+    ta.readOnly = ro;
+    SB.show($('#ivr-node-tools'), F.scope === 'node');
+    SB.setOptions($('#ivr-add-type'), NODE_TYPES.map((x) => ({ value: x, label: typeLabel(x) })));
+    if (!F.draft) {
+      ta.value = '';
+      F.shownText = '';
+      SB.setText($('#ivr-editor-title'), '');
+      return;
+    }
+    if (F.scope === 'flow') {
+      ta.value = pretty(F.draft);
+      SB.setText($('#ivr-editor-title'), t('ivr.editFlow', { name: F.name }) + (ro ? ' · ' + t('ivr.readOnly') : ''));
+    } else {
+      const n = F.selected && F.draft.nodes ? F.draft.nodes[F.selected] : null;
+      ta.value = n ? pretty(n) : '';
+      SB.setText($('#ivr-editor-title'), (n ? t('ivr.editNode', { node: F.selected }) : t('ivr.pickNode')) + (ro ? ' · ' + t('ivr.readOnly') : ''));
+      $('#btn-ivr-delete').disabled = ro || !n || F.selected === F.draft.start;
+    }
+    F.shownText = ta.value;
+  }
+
+  /** Put the textarea into the draft; false (and the reason shown) when it cannot. */
+  function applyEditor() {
+    if (readOnly() || !F.draft || !textareaChanged()) return true;
+    const box = $('#ivr-error');
+    let v;
+    try {
+      v = JSON.parse($('#ivr-json').value);
+    } catch (e) {
+      showProblems(box, [t('admin.badJson', { what: F.scope === 'flow' ? t('ivr.scopeFlow') : F.selected, detail: e.message })]);
+      return false;
+    }
+    if (!v || typeof v !== 'object' || Array.isArray(v)) {
+      showProblems(box, [t('admin.jsonObject', { what: F.scope === 'flow' ? t('ivr.scopeFlow') : F.selected })]);
+      return false;
+    }
+    if (F.scope === 'flow') {
+      if (!v.nodes || typeof v.nodes !== 'object') {
+        showProblems(box, [t('ivr.needNodes')]);
+        return false;
+      }
+      F.draft = Object.assign(v, { name: F.draft.name, version: F.draft.version });
+      if (!F.draft.nodes[F.selected]) F.selected = F.draft.start;
+    } else if (F.selected) {
+      if (!NODE_TYPES.includes(v.type)) {
+        showProblems(box, [t('ivr.needType', { types: NODE_TYPES.join(', ') })]);
+        return false;
+      }
+      F.draft.nodes[F.selected] = v;
+    }
+    hideError(box);
+    F.dirty = true;
+    F.shownText = $('#ivr-json').value;
+    return true;
+  }
+
+  function selectNode(id) {
+    if (id === F.selected && F.scope === 'node') {
+      const row = SB.$('#ivr-nodes-body tr[data-node="' + CSS.escape(id) + '"]');
+      if (row) row.scrollIntoView({ block: 'nearest' });
+      return;
+    }
+    if (!applyEditor()) return;
+    F.selected = id;
+    F.scope = 'node';
+    $('#ivr-scope-node').checked = true;
+    renderFlowEditor();
+    const row = SB.$('#ivr-nodes-body tr[data-node="' + CSS.escape(id) + '"]');
+    if (row) row.scrollIntoView({ block: 'nearest' });
+  }
+
+  function nodeTemplate(type) {
+    const to = (F.draft && F.draft.start) || 'welcome';
+    const q = S.queues.length ? S.queues[0].id : 1;
+    const T = {
+      play: { type, prompts: [{ clip: 'please-hold' }], next: to },
+      menu: { type, prompt: [{ clip: 'main-menu' }], options: { 1: to }, timeout_ms: 5000, retries: 2, on_failure: to },
+      collect: { type, prompt: [{ clip: 'enter-account' }], attribute: 'account', min_digits: 1, max_digits: 12, timeout_ms: 5000, retries: 2, next: to, on_failure: to },
+      hours: { type, open: to, closed: to },
+      set: { type, attributes: { problem_type: 'support' }, next: to },
+      lookup: { type, url: 'http://127.0.0.1/', query: {}, say: [], timeout_ms: 5000, next: to, on_failure: to },
+      queue: { type, queue: q, callback: false },
+      callback_offer: { type, prompt: [{ clip: 'callback-offer' }], accept_digit: '1', accepted: to, declined: to, timeout_ms: 5000 },
+      voicemail: { type, prompt: [{ clip: 'voicemail-prompt' }], max_seconds: 120 },
+      transfer: { type, to: { queue: q } },
+      hangup: { type, prompts: [{ clip: 'goodbye' }] },
+    };
+    return T[type];
+  }
+
+  function addNode() {
+    const box = $('#ivr-error');
+    const id = $('#ivr-add-id').value.trim();
+    if (!id) return showProblems(box, [t('ivr.needId')]);
+    if (F.draft.nodes[id]) return showProblems(box, [t('ivr.idTaken', { node: id })]);
+    if (!applyEditor()) return;
+    F.draft.nodes[id] = nodeTemplate($('#ivr-add-type').value);
+    F.dirty = true;
+    F.selected = id;
+    $('#ivr-add-id').value = '';
+    hideError(box);
+    renderFlowEditor();
+  }
+
+  function deleteNode() {
+    const id = F.selected;
+    if (!id || !F.draft.nodes[id] || id === F.draft.start) return;
+    if (!confirm(t('ivr.confirmDelete', { node: id }))) return;
+    delete F.draft.nodes[id];
+    F.dirty = true;
+    F.selected = F.draft.start;
+    renderFlowEditor();
+  }
+
+  async function saveFlow() {
+    const box = $('#ivr-error');
+    if (readOnly() || !F.draft) return;
+    if (!applyEditor()) return;
+    hideError(box);
+    const name = F.name;
+    try {
+      const r = await SB.busy($('#btn-ivr-save'), () => SB.put('/api/voice/flows/' + enc(name), F.draft, { quiet: true }));
+      F.problemNodes = new Set();
+      SB.toast(t('ivr.saved', { name, version: r && r.version }), 'ok');
+      await loadFlowList();
+      F.dirty = false;
+      await loadFlow(name, r && r.version);
+    } catch (e) {
+      // The draft stays as it is: fix the nodes named and save again.
+      F.problemNodes = showProblems(box, splitProblems(e), selectNode);
+      renderNodes();
+      const first = SB.$('#ivr-nodes-body tr.has-problem');
+      if (first) first.scrollIntoView({ block: 'nearest' });
+    }
+  }
+
+  function newFlow(ev) {
+    ev.preventDefault();
+    const box = $('#ivr-error');
+    const name = $('#ivr-new-name').value.trim();
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) return showProblems(box, [t('ivr.badName')]);
+    if (F.flows.some((f) => f.name === name)) return showProblems(box, [t('ivr.nameTaken', { name })]);
+    if (!F.draft) return;
+    if (!applyEditor()) return;
+    F.draft = Object.assign(clone(F.draft), { name, version: 1 });
+    F.name = name;
+    F.latest = 0;
+    F.version = 0;
+    F.saved = null;
+    F.dirty = true;
+    F.stats = [];
+    F.problemNodes = new Set();
+    $('#ivr-new-name').value = '';
+    hideError(box);
+    renderFlowList();
+    renderFlowEditor();
+  }
+
+  loaders.ivr = async function (langOnly) {
+    if (langOnly && F.draft) {
+      renderFlowList();
+      renderFlowEditor();
+      return;
+    }
+    let status;
+    try {
+      [status] = await Promise.all([SB.get('/api/voice/status', { quiet: true }), loadQueues()]);
+    } catch (_) {
+      status = null;
+    }
+    const on = !!status && status.enabled !== false;
+    SB.show($('#ivr-off'), !on);
+    SB.show($('#ivr-layout'), on);
+    if (!on) return;
+    try {
+      await loadFlowList();
+    } catch (_) {
+      return;
+    }
+    if (F.draft && F.dirty) {
+      // Coming back to the tab: keep the draft.
+      renderFlowList();
+      renderFlowEditor();
+      return;
+    }
+    const name = F.name && F.flows.some((f) => f.name === F.name) ? F.name : F.flows.length ? F.flows[0].name : null;
+    renderFlowList();
+    if (name) await loadFlow(name, F.name === name && readOnly() ? F.version : undefined);
+    else renderFlowEditor();
+  };
+
+  function bindVoice() {
+    $('#voice-form').addEventListener('submit', saveVoice);
+    $('#btn-voice-reload').addEventListener('click', () => loaders.telephony());
+    $('#btn-device-add').addEventListener('click', () => { const r = deviceRow(null); $('#voice-devices').appendChild(r); $('.dev-user', r).focus(); });
+    $('#btn-number-add').addEventListener('click', () => { const r = numberRow(null); $('#voice-numbers').appendChild(r); $('.num-number', r).focus(); });
+    $('#btn-question-add').addEventListener('click', () => { const r = questionRow(null); $('#survey-questions').appendChild(r); $('.q-id', r).focus(); });
+    $('#ivr-new-form').addEventListener('submit', newFlow);
+    $('#ivr-version').addEventListener('change', () => {
+      const v = Number($('#ivr-version').value);
+      if (v) pickFlow(F.name, v);
+    });
+    $('#ivr-stats-range').addEventListener('change', loadIvrStats);
+    $('#ivr-start').addEventListener('change', () => {
+      if (!F.draft || readOnly()) return;
+      F.draft.start = $('#ivr-start').value;
+      F.dirty = true;
+      renderFlowEditor();
+    });
+    $('#ivr-language').addEventListener('change', () => {
+      if (!F.draft || readOnly()) return;
+      F.draft.language = $('#ivr-language').value;
+      F.dirty = true;
+      renderFlowEditor();
+    });
+    $('#ivr-view').addEventListener('change', () => {
+      const tree = $('#ivr-view-tree').checked;
+      SB.show($('#ivr-tree'), tree);
+      SB.show($('#ivr-nodes-wrap'), !tree);
+    });
+    $('#ivr-scope').addEventListener('change', () => {
+      const scope = $('#ivr-scope-flow').checked ? 'flow' : 'node';
+      if (scope === F.scope) return;
+      if (!applyEditor()) {
+        (F.scope === 'flow' ? $('#ivr-scope-flow') : $('#ivr-scope-node')).checked = true;
+        return;
+      }
+      F.scope = scope;
+      renderFlowEditor();
+    });
+    $('#ivr-json').addEventListener('input', () => {
+      SB.show($('#ivr-dirty'), F.dirty || textareaChanged());
+      $('#btn-ivr-discard').disabled = !(F.dirty || textareaChanged());
+    });
+    $('#btn-ivr-apply').addEventListener('click', () => { if (applyEditor()) renderFlowEditor(); });
+    $('#btn-ivr-save').addEventListener('click', saveFlow);
+    $('#btn-ivr-add').addEventListener('click', addNode);
+    $('#btn-ivr-delete').addEventListener('click', deleteNode);
+    $('#btn-ivr-discard').addEventListener('click', () => {
+      if (!confirm(t('ivr.confirmDiscard'))) return;
+      F.dirty = false;
+      F.problemNodes = new Set();
+      hideError($('#ivr-error'));
+      if (F.latest) loadFlow(F.name, F.version);
+      else {
+        F.name = null;
+        loaders.ivr();
+      }
+    });
+  }
+
   // ------------------------------------------------------------ start
 
   async function start() {
@@ -683,10 +1515,11 @@
     $('#audit-limit').addEventListener('change', () => loaders.audit());
     $('#audit-filter').addEventListener('input', renderAudit);
     $('#import-form').addEventListener('submit', importCsv);
+    bindVoice();
     fillStrategies();
     newUser(false);
     window.addEventListener('hashchange', () => showTab(location.hash.slice(1)));
-    SB.onLang(() => showTab(location.hash.slice(1)));
+    SB.onLang(() => showTab(location.hash.slice(1), true));
     showTab(location.hash.slice(1));
   }
 

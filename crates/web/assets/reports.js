@@ -1,5 +1,7 @@
 /* Switchboard — interval reports per queue or agent, with a chart, totals
- * and CSV export (GET /api/reports/queues|agents). */
+ * and CSV export (GET /api/reports/queues|agents); the telephony call log
+ * with quality and recordings (GET /api/voice/calls) and the post-call
+ * survey (GET /api/reports/surveys). */
 (function () {
   'use strict';
   const { $, el, t } = SB;
@@ -142,6 +144,7 @@
     fillFilter();
     if (Array.from($('#rep-filter').options).some((o) => o.value === keep)) $('#rep-filter').value = keep;
     render();
+    loadSurvey();
   }
 
   function flatten(r) {
@@ -209,6 +212,177 @@
     }
   }
 
+  // ------------------------------------------------------------ calls (telephony call log)
+
+  const CALLS_PAGE = 25;
+  const C = { rows: [], more: true, playing: null };
+
+  function agentName(id) {
+    if (id === null || id === undefined) return '—';
+    const x = (S.settings.agents || []).find((a) => String(a.id) === String(id));
+    return x ? x.name : '#' + id;
+  }
+  function queueName(id) {
+    if (id === null || id === undefined) return '—';
+    const x = (S.settings.queues || []).find((q) => String(q.id) === String(id));
+    return x ? x.name : '#' + id;
+  }
+
+  /** Worst figures over the legs: loss %, jitter, one-way audio. */
+  function qualitySummary(q) {
+    const legs = q && Array.isArray(q.legs) ? q.legs : [];
+    if (!legs.length) return null;
+    let loss = 0;
+    let jitter = 0;
+    let oneWay = false;
+    for (const l of legs) {
+      if (has(l.loss_percent)) loss = Math.max(loss, l.loss_percent);
+      if (has(l.jitter_ms)) jitter = Math.max(jitter, l.jitter_ms);
+      if (l.one_way) oneWay = true;
+    }
+    const detail = legs.map((l) => t('calls.legDetail', {
+      leg: l.leg,
+      rx: SB.fmtNum(l.rx_packets),
+      lost: SB.fmtNum(l.rx_lost),
+      loss: has(l.loss_percent) ? l.loss_percent.toFixed(1) : '—',
+      jitter: has(l.jitter_ms) ? l.jitter_ms.toFixed(1) : '—',
+      gap: has(l.max_gap_ms) ? Math.round(l.max_gap_ms) : '—',
+      level: has(l.rx_level_dbfs) ? l.rx_level_dbfs.toFixed(0) : '—',
+    }) + (l.one_way ? ' · ' + t('calls.oneWay') : '')).join('\n');
+    return { loss, jitter, oneWay, detail };
+  }
+
+  function qualityCell(rec) {
+    const s = qualitySummary(rec.quality);
+    if (!s) return el('td', { class: 'quality muted' }, '—');
+    return el('td', { class: 'quality', title: s.detail },
+      el('span', { class: 'q-badge loss ' + (s.loss >= 5 ? 'bad' : s.loss >= 1 ? 'warn' : '') }, t('calls.loss', { v: s.loss.toFixed(1) })),
+      el('span', { class: 'q-badge jitter ' + (s.jitter >= 60 ? 'bad' : s.jitter >= 30 ? 'warn' : '') }, t('calls.jitter', { v: s.jitter.toFixed(0) })),
+      s.oneWay ? el('span', { class: 'q-badge bad one-way' }, t('calls.oneWay')) : null);
+  }
+
+  const secs = (a, b) => (has(a) && has(b) && b >= a ? (b - a) / 1000 : null);
+
+  function togglePlayer(rec, row, button) {
+    const open = SB.$('#calls-body tr.player-row');
+    const same = open && open.dataset.call === rec.call;
+    if (open) {
+      const a = open.querySelector('audio');
+      if (a) a.pause();
+      open.remove();
+      SB.$$('#calls-body button.play').forEach((b) => { b.textContent = '▶ ' + t('calls.play'); });
+    }
+    if (same) return;
+    const msg = el('span', { class: 'muted small' });
+    // Same origin: the session cookie goes with the request.
+    const audio = el('audio', { controls: true, preload: 'auto', src: '/api/voice/calls/' + encodeURIComponent(rec.call) + '/recording' });
+    audio.addEventListener('error', () => { msg.textContent = t('calls.noRecording'); msg.className = 'bad-text small'; });
+    const player = el('tr', { class: 'player-row', dataset: { call: rec.call } },
+      el('td', { colspan: 10 }, el('span', { class: 'muted small' }, t('calls.channels') + ' '), audio, ' ', msg));
+    row.after(player);
+    button.textContent = '■ ' + t('calls.close');
+    audio.play().catch(() => { /* autoplay may be refused: the controls are there */ });
+  }
+
+  function callRow(rec) {
+    const row = el('tr', { dataset: { call: rec.call } });
+    const play = rec.recording
+      ? el('button', { type: 'button', class: 'small ghost play', on: { click: () => togglePlayer(rec, row, play) } }, '▶ ' + t('calls.play'))
+      : null;
+    const talk = secs(rec.answered_at, rec.ended_at);
+    SB.fill(row,
+      el('td', { class: 'nowrap' }, SB.fmtDateTime(rec.started_at)),
+      el('td', null, SB.tOr('calls.dir.' + rec.direction, rec.direction || '—')),
+      el('td', { class: 'mono' }, rec.caller || '—'),
+      el('td', { class: 'mono' }, rec.callee || '—'),
+      el('td', null, agentName(rec.agent)),
+      el('td', null, rec.ended_at ? el('span', { class: 'chip reason-' + (rec.end_reason || '') }, SB.tOr('calls.reason.' + rec.end_reason, rec.end_reason || '—')) : el('span', { class: 'chip warn' }, t('calls.inProgress'))),
+      el('td', { class: 'num' }, SB.fmtDuration(secs(rec.started_at, rec.ended_at))),
+      el('td', { class: 'num' }, talk === null ? '—' : SB.fmtDuration(talk)),
+      qualityCell(rec),
+      el('td', { class: 'nowrap' }, play,
+        rec.recording_ms ? el('span', { class: 'muted small' }, ' ' + SB.fmtDuration(rec.recording_ms / 1000)) : null,
+        !rec.recording && rec.voicemail ? el('span', { class: 'chip' }, t('calls.voicemail')) : null,
+        !rec.recording && !rec.voicemail ? el('span', { class: 'muted' }, '—') : null));
+    return row;
+  }
+
+  function renderCalls() {
+    const body = $('#calls-body');
+    SB.fill(body, C.rows.map(callRow));
+    if (!C.rows.length) body.appendChild(el('tr', null, el('td', { colspan: 10, class: 'muted' }, t('calls.none'))));
+    SB.setText($('#calls-count'), t('calls.count', { n: C.rows.length }));
+    $('#btn-calls-older').disabled = !C.more;
+    SB.setText($('#btn-calls-older'), C.more ? t('calls.older') : t('calls.noMore'));
+  }
+
+  async function loadCalls(older) {
+    const q = { limit: CALLS_PAGE };
+    if (older && C.rows.length) q.before = C.rows.reduce((m, r) => Math.min(m, r.started_at), Infinity);
+    let page;
+    try {
+      page = SB.items(await SB.busy(older ? $('#btn-calls-older') : $('#btn-calls-refresh'), () => SB.get('/api/voice/calls' + SB.query(q), { quiet: true })));
+    } catch (e) {
+      SB.fill($('#calls-body'), el('tr', null, el('td', { colspan: 10, class: 'error' }, SB.errorText(e))));
+      return;
+    }
+    const seen = new Set(older ? C.rows.map((r) => r.call) : []);
+    C.rows = (older ? C.rows : []).concat(page.filter((r) => !seen.has(r.call)));
+    C.more = page.length >= CALLS_PAGE;
+    renderCalls();
+  }
+
+  // ------------------------------------------------------------ survey
+
+  const SV = { rows: [] };
+
+  function distBar(scores, count) {
+    const bar = el('span', { class: 'dist', role: 'img', 'aria-label': scores.map((n, i) => (i + 1) + ': ' + n).join(', ') });
+    scores.forEach((n, i) => {
+      if (!(n > 0) || !(count > 0)) return;
+      bar.appendChild(el('span', { class: 'd' + (i + 1), style: 'width:' + ((n / count) * 100).toFixed(2) + '%', title: t('survey.scoreN', { score: i + 1, n }) }));
+    });
+    return el('span', { class: 'dist-wrap' }, bar, el('span', { class: 'dist-counts' }, scores.join(' / ')));
+  }
+
+  function renderSurvey() {
+    const rows = SV.rows.slice().sort((a, b) => String(agentName(a.agent)).localeCompare(String(agentName(b.agent)))
+      || String(queueName(a.queue)).localeCompare(String(queueName(b.queue))) || String(a.question).localeCompare(String(b.question)));
+    const body = $('#survey-body');
+    SB.fill(body, rows.map((r) => {
+      const scores = Array.isArray(r.scores) ? r.scores : [];
+      return el('tr', { dataset: { agent: String(r.agent), question: r.question } },
+        el('td', null, r.agent === null || r.agent === undefined ? t('survey.noAgent') : agentName(r.agent)),
+        el('td', null, queueName(r.queue)),
+        el('td', { class: 'mono' }, SB.tOr('survey.q.' + r.question, r.question)),
+        el('td', { class: 'num' }, SB.fmtNum(r.count)),
+        el('td', { class: 'num nowrap' }, has(r.mean) ? r.mean.toFixed(2) : '—',
+          has(r.mean) ? el('span', { class: 'mean-bar', style: 'width:' + Math.round(Math.max(0, Math.min(5, r.mean)) * 8) + 'px' }) : null),
+        el('td', null, distBar(scores, r.count)));
+    }));
+    if (!rows.length) body.appendChild(el('tr', null, el('td', { colspan: 6, class: 'muted' }, t('survey.none'))));
+    SB.fill($('#survey-legend'), [1, 2, 3, 4, 5].map((i) => el('span', null, el('i', { class: 'd' + i, style: 'background:' + ['#d2483f', '#e8894a', '#e0c23a', '#8cc56a', '#1f9d55'][i - 1] }), String(i))));
+  }
+
+  async function loadSurvey() {
+    const from = $('#rep-from').value;
+    const to = $('#rep-to').value || from;
+    if (!from) return;
+    const p = params('json');
+    const q = { since: p.from, until: p.to };
+    const sel = $('#rep-filter').value;
+    if (sel) q[kind() === 'agents' ? 'agent' : 'queue'] = sel;
+    try {
+      SV.rows = SB.items(await SB.get('/api/reports/surveys' + SB.query(q), { quiet: true }));
+    } catch (e) {
+      SV.rows = [];
+      SB.fill($('#survey-body'), el('tr', null, el('td', { colspan: 6, class: 'error' }, SB.errorText(e))));
+      return;
+    }
+    SB.setText($('#survey-range'), from + (to !== from ? ' – ' + to : '') + (sel ? ' · ' + $('#rep-filter').selectedOptions[0].textContent : ''));
+    renderSurvey();
+  }
+
   // ------------------------------------------------------------ start
 
   async function start() {
@@ -232,16 +406,22 @@
         run();
       } else if (ev.target.id === 'rep-filter') {
         if (S.kind === kind()) render();
+        loadSurvey();
       }
     });
     $('#export-csv').addEventListener('click', (ev) => {
       if ($('#export-csv').getAttribute('href') === '#') ev.preventDefault();
     });
+    $('#btn-calls-refresh').addEventListener('click', () => loadCalls(false));
+    $('#btn-calls-older').addEventListener('click', () => loadCalls(true));
     SB.onLang(() => {
       fillFilter();
       render();
+      renderCalls();
+      renderSurvey();
     });
     run();
+    loadCalls(false);
   }
 
   start();
