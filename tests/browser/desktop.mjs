@@ -45,6 +45,12 @@ async function signIn(login, lang) {
   return page;
 }
 
+/** A full-page screenshot from the top (the sticky bar stays at the top). */
+async function shot(page, name) {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
+}
+
 const failures = [];
 let step = 'start';
 let adminTok = null;
@@ -137,7 +143,7 @@ try {
   const devUsers = await adm.$$eval('#voice-devices .dev-user', (xs) => xs.map((x) => x.value));
   if (!devUsers.includes('agent1') || !devUsers.includes('agent2')) throw new Error(`demo phones not listed: ${devUsers}`);
   await adm.locator('#voice-registered-body tr[data-device="agent1"]').waitFor({ timeout: T });
-  await adm.screenshot({ path: `${shots}/admin-telephony.png`, fullPage: true });
+  await shot(adm, 'admin-telephony');
 
   step = 'invalid telephony settings show every problem and keep the form';
   await adm.fill('#voice-announce-every', '20');
@@ -151,7 +157,7 @@ try {
     throw new Error(`settings problems not shown: ${JSON.stringify(voiceProblems)}`);
   }
   if (await adm.inputValue('#voice-announce-every') !== '20') throw new Error('the form lost an edit after a refusal');
-  await adm.screenshot({ path: `${shots}/admin-telephony-problems.png`, fullPage: true });
+  await shot(adm, 'admin-telephony-problems');
 
   step = 'valid telephony settings are saved and persist';
   await adm.locator('#voice-devices .device-row').nth(2).locator('button').click();
@@ -171,7 +177,7 @@ try {
   await adm.locator('#ivr-nodes-body tr[data-node="main"]').waitFor({ timeout: T });
   const nodeCount = await adm.locator('#ivr-nodes-body tr[data-node]').count();
   if (nodeCount < 10) throw new Error(`flow main shows ${nodeCount} nodes`);
-  await adm.screenshot({ path: `${shots}/admin-ivr.png`, fullPage: true });
+  await shot(adm, 'admin-ivr');
 
   step = 'an invalid flow edit shows the problem on its node';
   await adm.click('#ivr-nodes-body tr[data-node="main"] td.node-id');
@@ -183,7 +189,7 @@ try {
   await adm.click('#btn-ivr-save');
   await adm.locator('#ivr-error li', { hasText: 'nowhere' }).waitFor({ timeout: T });
   await adm.locator('#ivr-nodes-body tr.has-problem[data-node="main"]').waitFor({ timeout: T });
-  await adm.screenshot({ path: `${shots}/admin-ivr-problem.png`, fullPage: true });
+  await shot(adm, 'admin-ivr-problem');
 
   step = 'a valid flow edit creates version 2';
   mainNode.options['5'] = 'sales';
@@ -196,10 +202,24 @@ try {
   if (saved2.nodes.main.options['5'] !== 'sales') throw new Error(`version 2 wrong: ${JSON.stringify(saved2.nodes.main)}`);
   await adm.locator('#ivr-nodes-body tr[data-node="main"] button.target', { hasText: 'sales' }).first().waitFor({ timeout: T });
 
+  step = 'per-node statistics render (answer stubbed in the browser)';
+  const stat = (node, kind, entered, dropped, outcomes, mean) => ({ version: 2, node, kind, entered, dropped, outcomes, timed: entered, total_ms: mean * entered, mean_ms: mean });
+  await adm.route((u) => u.pathname === '/api/reports/ivr/main', (r) => r.fulfill({ json: [
+    stat('welcome', 'play', 40, 2, { next: 38, dropped: 2 }, 4200),
+    stat('hours', 'hours', 38, 0, { open: 35, closed: 3 }, 2),
+    stat('main', 'menu', 47, 4, { 'chose:1': 12, 'chose:2': 15, 'chose:4': 6, 'chose:0': 5, 'failed:timeout': 3, dropped: 4, 'chose:9': 2 }, 6100),
+    { ...stat('main', 'menu', 9, 1, { 'chose:1': 8, dropped: 1 }, 5000), version: 1 }, // another version: not shown
+  ] }));
+  await adm.selectOption('#ivr-stats-range', '30');
+  await adm.locator('#ivr-nodes-body tr[data-node="main"] td.num', { hasText: '47' }).waitFor({ timeout: T });
+  await shot(adm, 'admin-ivr-stats-sample');
+  await adm.unrouteAll({ behavior: 'ignoreErrors' });
+  await adm.selectOption('#ivr-stats-range', '0');
+
   step = 'the overview and an old version (read-only)';
   await adm.click('#ivr-view-tree');
   await adm.locator('#ivr-tree button[data-node="welcome"]').waitFor({ timeout: T });
-  await adm.screenshot({ path: `${shots}/admin-ivr-overview.png`, fullPage: true });
+  await shot(adm, 'admin-ivr-overview');
   await adm.click('#ivr-view-list');
   await adm.selectOption('#ivr-version', '1');
   await adm.locator('#ivr-mode', { hasText: /read-only/ }).waitFor({ timeout: T });
@@ -212,10 +232,10 @@ try {
   await adm.selectOption('#lang-select', 'zh');
   await adm.locator('#admin-tabs a[data-tab="ivr"]', { hasText: '语音导航' }).waitFor({ timeout: T });
   await adm.locator('#ivr-nodes-body tr[data-node="main"] button.target', { hasText: '按键 1' }).waitFor({ timeout: T });
-  await adm.screenshot({ path: `${shots}/admin-ivr-zh.png`, fullPage: true });
+  await shot(adm, 'admin-ivr-zh');
   await adm.click('#admin-tabs a[data-tab="telephony"]');
   await adm.locator('#voice-devices .dev-user').nth(1).waitFor({ timeout: T });
-  await adm.screenshot({ path: `${shots}/admin-telephony-zh.png`, fullPage: true });
+  await shot(adm, 'admin-telephony-zh');
   await adm.selectOption('#lang-select', 'en');
 
   // ---------------------------------------------------------------- calls and survey reports
@@ -224,7 +244,7 @@ try {
   await adm.locator('#calls-body tr').first().waitFor({ timeout: T });
   await adm.locator('#survey-body tr').first().waitFor({ timeout: T });
   await adm.locator('#calls-card h2', { hasText: 'Calls' }).waitFor({ timeout: T });
-  await adm.screenshot({ path: `${shots}/reports-calls-survey.png`, fullPage: true });
+  await shot(adm, 'reports-calls-survey');
 
   step = 'calls and survey render sample data (answers stubbed in the browser)';
   const t0 = Date.now() - 3600e3;
@@ -253,12 +273,13 @@ try {
   await adm.reload();
   await adm.locator('#calls-body tr[data-call="c-2"] .one-way').waitFor({ timeout: T });
   await adm.locator('#survey-body .dist .d5').first().waitFor({ timeout: T });
+  await adm.click('#btn-calls-older');
+  await adm.locator('#btn-calls-older[disabled]').waitFor({ timeout: T });
+  if (await adm.locator('#calls-body tr[data-call]').count() !== 25) throw new Error('the calls page is wrong after "older"');
   await adm.click('#calls-body tr[data-call="c-2"] button.play');
   await adm.locator('#calls-body tr.player-row audio').waitFor({ timeout: T });
   await adm.waitForFunction(() => document.querySelector('#calls-body tr.player-row audio').readyState >= 1, null, { timeout: T });
-  await adm.click('#btn-calls-older');
-  await adm.locator('#btn-calls-older[disabled]').waitFor({ timeout: T });
-  await adm.screenshot({ path: `${shots}/reports-calls-survey-sample.png`, fullPage: true });
+  await shot(adm, 'reports-calls-survey-sample');
   await adm.unrouteAll({ behavior: 'ignoreErrors' });
   if (failures.length) throw new Error(`page errors: ${failures.join('; ')}`);
   console.log(`browser test passed; screenshots in ${shots}`);

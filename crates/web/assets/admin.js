@@ -1182,9 +1182,10 @@
       },
       el('td', { class: 'mono node-id' }, id === F.draft.start ? el('span', { class: 'chip start', title: t('ivr.start') }, '▶') : null, ' ', id),
       el('td', null, el('span', { class: 'chip type-' + n.type }, typeLabel(n.type))),
-      el('td', { class: 'targets' }, targets.map((x) => targetChip(x.label, x.target, !!nodes[x.target])), term ? el('span', { class: 'muted terminal' }, term) : null),
+      el('td', { class: 'targets' }, el('div', { class: 'target-list' }, targets.map((x) => targetChip(x.label, x.target, !!nodes[x.target])), term ? el('span', { class: 'muted terminal' }, term) : null)),
       el('td', { class: 'num' }, st ? SB.fmtNum(st.entered) : '—'),
-      el('td', { class: 'num' + (st && st.dropped ? ' warn' : '') }, st ? SB.fmtNum(st.dropped) : '—'),
+      el('td', { class: 'num' + (st && st.dropped ? ' warn' : '') }, st ? SB.fmtNum(st.dropped) : '—',
+        st && st.entered && st.dropped ? el('span', { class: 'muted small' }, ' (' + SB.fmtPct(st.dropped / st.entered, 0) + ')') : null),
       el('td', { class: 'num' }, st && st.mean_ms !== null && st.mean_ms !== undefined ? SB.fmtSec(st.mean_ms / 1000) : '—'),
       el('td', { class: 'outcomes' }, outcomes.length ? outcomes.map(([k, v]) => el('span', { class: 'chip outcome' }, outcomeLabel(k) + ' ' + v)) : '—'));
     }));
