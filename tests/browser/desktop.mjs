@@ -216,10 +216,17 @@ try {
   await adm.unrouteAll({ behavior: 'ignoreErrors' });
   await adm.selectOption('#ivr-stats-range', '0');
 
-  step = 'the overview and an old version (read-only)';
+  step = 'the diagram, the outline and an old version (read-only)';
+  await adm.click('#ivr-view-diagram');
+  await adm.locator('#ivr-diagram g.node.start[data-node="welcome"]').waitFor({ timeout: T });
+  await adm.click('#ivr-diagram g.node[data-node="account"]');
+  await adm.locator('#ivr-editor-title', { hasText: 'account' }).waitFor({ timeout: T });
+  await adm.locator('#ivr-diagram g.node.selected[data-node="account"]').waitFor({ timeout: T });
+  await adm.$eval('#ivr-diagram', (d) => { d.scrollLeft = 0; });
+  await shot(adm, 'admin-ivr-diagram');
   await adm.click('#ivr-view-tree');
   await adm.locator('#ivr-tree button[data-node="welcome"]').waitFor({ timeout: T });
-  await shot(adm, 'admin-ivr-overview');
+  await shot(adm, 'admin-ivr-outline');
   await adm.click('#ivr-view-list');
   await adm.selectOption('#ivr-version', '1');
   await adm.locator('#ivr-mode', { hasText: /read-only/ }).waitFor({ timeout: T });

@@ -46,7 +46,18 @@ fn agent_desktop_and_wallboard_in_chromium() {
     let dir = std::env::temp_dir().join(format!("switchboard-browser-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .args(["demo", "--listen", "127.0.0.1:0", "--agents", "0", "--calls-per-minute", "0.001", "--sip", "127.0.0.1:0", "--data-dir"])
+        .args([
+            "demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--agents",
+            "0",
+            "--calls-per-minute",
+            "0.001",
+            "--sip",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
         .arg(&dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -68,7 +79,8 @@ fn agent_desktop_and_wallboard_in_chromium() {
         Command::new("node").arg(root.join("tests/browser/desktop.mjs")).arg(&url).arg(&shots).status().unwrap();
     drop(guard);
     assert!(status.success(), "the browser test failed (screenshots in {})", shots.display());
-    for shot in ["agent-offer.png", "wallboard.png", "admin-telephony.png", "admin-ivr.png", "reports-calls-survey.png"] {
+    for shot in ["agent-offer.png", "wallboard.png", "admin-telephony.png", "admin-ivr.png", "reports-calls-survey.png"]
+    {
         assert!(shots.join(shot).exists(), "{shot} missing");
     }
 }

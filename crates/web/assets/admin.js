@@ -1191,12 +1191,155 @@
     }));
     if (!ids.length) body.appendChild(el('tr', null, el('td', { colspan: 7, class: 'muted' }, t('common.empty'))));
     renderTree();
+    if (!$('#ivr-diagram').hidden) renderDiagram();
   }
 
   function outcomeLabel(k) {
     const m = /^chose:(.+)$/.exec(k);
     if (m) return t('ivr.key', { key: m[1] });
     return SB.tOr('ivr.outcome.' + k, k);
+  }
+
+  /**
+   * Boxes and arrows, drawn here: columns by distance from the start (breadth
+   * first), nodes ordered in a column by where their parents are; arrows to a
+   * later column are curves with their label, arrows back (loops, "repeat",
+   * "on failure" to an earlier menu) are dashed and run below the boxes.
+   */
+  function renderDiagram() {
+    const box = $('#ivr-diagram');
+    const nodes = (F.draft && F.draft.nodes) || {};
+    const start = F.draft && F.draft.start;
+    const ids = Object.keys(nodes);
+    if (!ids.length) {
+      SB.fill(box, el('p', { class: 'muted' }, t('common.empty')));
+      return;
+    }
+    const depth = new Map();
+    const bfs = [];
+    if (start && nodes[start]) {
+      depth.set(start, 0);
+      const q = [start];
+      while (q.length) {
+        const id = q.shift();
+        bfs.push(id);
+        for (const x of nodeTargets(nodes[id])) {
+          if (nodes[x.target] && !depth.has(x.target)) {
+            depth.set(x.target, depth.get(id) + 1);
+            q.push(x.target);
+          }
+        }
+      }
+    }
+    let maxD = bfs.length ? Math.max(...bfs.map((id) => depth.get(id))) : -1;
+    const orphans = ids.filter((id) => !depth.has(id)).sort();
+    if (orphans.length) {
+      maxD += 1;
+      orphans.forEach((id) => { depth.set(id, maxD); bfs.push(id); });
+    }
+    const layers = [];
+    for (const id of bfs) (layers[depth.get(id)] = layers[depth.get(id)] || []).push(id);
+    // Order each column by the mean row of its parents in earlier columns.
+    const row = new Map();
+    layers.forEach((layer, d) => {
+      if (d > 0) {
+        const key = new Map(layer.map((id, i) => {
+          const rows = [];
+          for (const p of bfs) {
+            if (depth.get(p) < d && nodeTargets(nodes[p]).some((x) => x.target === id)) rows.push(row.get(p));
+          }
+          return [id, rows.length ? rows.reduce((a, b) => a + b, 0) / rows.length : 1e6 + i];
+        }));
+        layer.sort((a, b) => key.get(a) - key.get(b));
+      }
+      layer.forEach((id, i) => row.set(id, i));
+    });
+    const W = 156;
+    const H = 42;
+    const GX = 86;
+    const GY = 18;
+    const PAD = 16;
+    const tall = Math.max(...layers.map((l) => l.length));
+    const band = 70; // room below the boxes for arrows back
+    const width = PAD * 2 + layers.length * (W + GX) - GX;
+    const height = PAD * 2 + tall * (H + GY) - GY + band;
+    const pos = new Map();
+    layers.forEach((layer, d) => {
+      const off = ((tall - layer.length) * (H + GY)) / 2;
+      layer.forEach((id, i) => pos.set(id, { x: PAD + d * (W + GX), y: PAD + off + i * (H + GY) }));
+    });
+    const stats = statsByNode();
+    const S_ = (tag, attrs, ...kids) => el('svg:' + tag, attrs, ...kids);
+    const defs = S_('defs', null,
+      S_('marker', { id: 'ivr-arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' },
+        S_('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrow-head' })),
+      S_('marker', { id: 'ivr-arrow-back', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' },
+        S_('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrow-head back' })));
+    const edges = S_('g', { class: 'edges' });
+    const labels = S_('g', { class: 'edge-labels' });
+    let backs = 0;
+    for (const id of bfs) {
+      const a = pos.get(id);
+      // One arrow per target, its labels joined (key 1 and on failure to the same node).
+      const grouped = new Map();
+      for (const x of nodeTargets(nodes[id])) {
+        if (!grouped.has(x.target)) grouped.set(x.target, []);
+        grouped.get(x.target).push(x.label);
+      }
+      for (const [target, names] of grouped) {
+        const x = { target };
+        const b = pos.get(x.target);
+        const lbl = names.filter((l) => l !== 'next').map(edgeLabel).join(', ');
+        const title = S_('title', null, id + ' — ' + names.map(edgeLabel).join(', ') + ' → ' + x.target);
+        if (!b) {
+          // A target that does not exist: a short red stub.
+          edges.appendChild(S_('path', { d: `M${a.x + W} ${a.y + H / 2} h 34`, class: 'edge missing', 'marker-end': 'url(#ivr-arrow-back)' }, title));
+          labels.appendChild(S_('text', { x: a.x + W + 38, y: a.y + H / 2 + 4, class: 'edge-label missing' }, x.target + '?'));
+          continue;
+        }
+        if (depth.get(x.target) > depth.get(id)) {
+          const x1 = a.x + W;
+          const y1 = a.y + H / 2;
+          const x2 = b.x;
+          const y2 = b.y + H / 2;
+          const dx = Math.max(30, (x2 - x1) / 2);
+          edges.appendChild(S_('path', { d: `M${x1} ${y1} C${x1 + dx} ${y1} ${x2 - dx} ${y2} ${x2} ${y2}`, class: 'edge', 'marker-end': 'url(#ivr-arrow)' }, title));
+          // Labels near the arrow head, where a menu's branches are apart.
+          if (lbl) labels.appendChild(S_('text', { x: x2 - 12, y: y2 - 5, 'text-anchor': 'end', class: 'edge-label' }, lbl));
+        } else if (x.target === id) {
+          const x1 = a.x + W - 30;
+          const y1 = a.y;
+          edges.appendChild(S_('path', { d: `M${x1} ${y1} C${x1} ${y1 - 22} ${a.x + W + 26} ${y1 - 10} ${a.x + W} ${y1 + 10}`, class: 'edge back', 'marker-end': 'url(#ivr-arrow-back)' }, title));
+          if (lbl) labels.appendChild(S_('text', { x: a.x + W + 4, y: y1 - 8, class: 'edge-label back' }, lbl));
+        } else {
+          // Back to an earlier column: down into the band below the boxes and up again.
+          backs += 1;
+          const x1 = a.x + W / 2 + ((backs % 5) - 2) * 8;
+          const y1 = a.y + H;
+          const x2 = b.x + W / 2 + ((backs % 3) - 1) * 10;
+          const y2 = b.y + H;
+          const yb = height - band / 2 + ((backs % 4) - 1.5) * 8;
+          edges.appendChild(S_('path', { d: `M${x1} ${y1} C${x1} ${yb} ${x2} ${yb} ${x2} ${y2}`, class: 'edge back', 'marker-end': 'url(#ivr-arrow-back)' }, title));
+          if (lbl) labels.appendChild(S_('text', { x: x1 + 4, y: y1 + 14, class: 'edge-label back' }, lbl));
+        }
+      }
+    }
+    const boxes = S_('g', { class: 'boxes' });
+    for (const id of bfs) {
+      const p = pos.get(id);
+      const n = nodes[id] || {};
+      const st = stats.get(id);
+      const short = (s, k) => (s.length > k ? s.slice(0, k - 1) + '…' : s);
+      const sub = typeLabel(n.type) + (st ? ' · ' + t('ivr.enteredN', { n: SB.fmtNum(st.entered) }) : '');
+      const cls = ['node', 'type-' + n.type, id === F.selected ? 'selected' : '', F.problemNodes.has(id) ? 'has-problem' : '', id === start ? 'start' : '', depth.get(id) === maxD && orphans.includes(id) ? 'orphan' : ''].join(' ');
+      const g = S_('g', { class: cls, dataset: { node: id }, tabindex: 0, role: 'button', 'aria-label': id, on: { click: () => selectNode(id), keydown: (ev) => { if (ev.key === 'Enter') selectNode(id); } } },
+        S_('title', null, id + ' · ' + typeLabel(n.type) + (terminalText(n) ? ' ' + terminalText(n) : '')),
+        S_('rect', { x: p.x, y: p.y, width: W, height: H, rx: 6 }),
+        S_('text', { x: p.x + 8, y: p.y + 17, class: 'node-id' }, short(id, 19)),
+        S_('text', { x: p.x + 8, y: p.y + 33, class: 'node-sub' }, short(terminalText(n) && n.type === 'queue' ? terminalText(n).replace(/^→\s*/, '') : sub, 24)));
+      boxes.appendChild(g);
+    }
+    SB.fill(box, S_('svg', { class: 'ivr-graph', width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': t('ivr.viewDiagram') }, defs, edges, boxes, labels));
   }
 
   /** An indented tree from the start node; nodes seen before are references. */
@@ -1455,9 +1598,11 @@
       renderFlowEditor();
     });
     $('#ivr-view').addEventListener('change', () => {
-      const tree = $('#ivr-view-tree').checked;
-      SB.show($('#ivr-tree'), tree);
-      SB.show($('#ivr-nodes-wrap'), !tree);
+      const view = $('#ivr-view-tree').checked ? 'tree' : $('#ivr-view-diagram').checked ? 'diagram' : 'list';
+      SB.show($('#ivr-tree'), view === 'tree');
+      SB.show($('#ivr-diagram'), view === 'diagram');
+      SB.show($('#ivr-nodes-wrap'), view === 'list');
+      if (view === 'diagram') renderDiagram();
     });
     $('#ivr-scope').addEventListener('change', () => {
       const scope = $('#ivr-scope-flow').checked ? 'flow' : 'node';
