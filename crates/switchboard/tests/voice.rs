@@ -242,3 +242,158 @@ fn a_caller_walks_the_ivr_waits_talks_to_a_sip_phone_and_answers_the_survey() {
         support.fold((0, 0), |(o, a), r| (o + r["offered"].as_u64().unwrap(), a + r["answered"].as_u64().unwrap()));
     assert_eq!((offered, answered), (1, 1), "{kpi}");
 }
+
+/// An agent's phone, registered with the demo and answering by itself.
+fn phone(demo: &Demo, user: &str, tone_hz: f64) -> Baresip {
+    let p = Baresip::start(BaresipOptions {
+        user: user.into(),
+        registrar: Some(demo.sip.to_string()),
+        auth_user: Some(user.into()),
+        auth_pass: Some("switchboard".into()),
+        tone_hz,
+        ..Default::default()
+    })
+    .unwrap();
+    p.wait_registered(Duration::from_secs(15)).unwrap();
+    p
+}
+
+/// A PJSIP caller into the Support queue (keys 2, 2), then `then` steps.
+fn support_caller(demo: &Demo, from: &str, heard: &Path, then: &str) -> PjCall {
+    let target = format!("sip:100@{}", demo.sip);
+    let steps = format!("wait:1;dtmf:2;wait:1;dtmf:2;{then}");
+    PjCall::spawn(&[
+        "--target",
+        &target,
+        "--from-user",
+        from,
+        "--record",
+        heard.to_str().unwrap(),
+        "--steps",
+        &steps,
+        "--timeout",
+        "150",
+    ])
+    .unwrap()
+}
+
+#[test]
+fn the_desktop_transfers_a_phone_call_blind_to_another_agents_phone() {
+    if peers::require(&[Peer::Pjsua, Peer::Baresip, Peer::Espeak, Peer::Sox]).is_err() {
+        return;
+    }
+    let prompts = prompts();
+    let data = TempDir::new("voice-transfer");
+    let demo = Demo::start(&data.0.join("data"), &prompts);
+    let admin = login(demo.http, "admin", "switchboard");
+    let (a1, a2) = (login(demo.http, "agent1", "switchboard"), login(demo.http, "agent2", "switchboard"));
+    ok(demo.http, "POST", "/api/agent/login", &a1, None);
+    ok(demo.http, "POST", "/api/agent/login", &a2, None);
+    ok(demo.http, "POST", "/api/agent/not-ready", &a2, Some(json!({ "reason": "break" })));
+    let phone1 = phone(&demo, "agent1", 1000.0);
+    let phone2 = phone(&demo, "agent2", 700.0);
+
+    let work = TempDir::new("voice-transfer-caller");
+    let caller = support_caller(&demo, "13800138000", &work.0.join("heard.wav"), "wait_until_bye:100");
+    wait_for("agent 1's phone to answer", 40, || (phone1.active_calls().ok()? == 1).then_some(()));
+    let contact =
+        wait_for("the call's contact", 10, || calls(&demo, &admin).into_iter().find_map(|c| c["contact"].as_u64()));
+    std::thread::sleep(Duration::from_secs(3));
+    // Agent 2 comes back; agent 1 transfers from the desktop.
+    ok(demo.http, "POST", "/api/agent/ready", &a2, None);
+    ok(
+        demo.http,
+        "POST",
+        &format!("/api/contacts/{contact}/transfer"),
+        &a1,
+        Some(json!({ "to": { "kind": "agent", "id": 2 } })),
+    );
+    // Agent 1's phone is released, agent 2's rings and answers.
+    phone1.wait_no_calls(Duration::from_secs(10)).unwrap();
+    wait_for("agent 2's phone to answer", 20, || (phone2.active_calls().ok()? == 1).then_some(()));
+    std::thread::sleep(Duration::from_secs(3));
+    // Hold from the desktop and back: the call goes on.
+    ok(demo.http, "POST", &format!("/api/contacts/{contact}/hold"), &a2, None);
+    std::thread::sleep(Duration::from_secs(1));
+    ok(demo.http, "POST", &format!("/api/contacts/{contact}/resume"), &a2, None);
+    std::thread::sleep(Duration::from_secs(2));
+    // Agent 2 hangs up on the desktop: the phone's leg is ended by us.
+    ok(demo.http, "POST", &format!("/api/contacts/{contact}/hangup"), &a2, None);
+    phone2.wait_no_calls(Duration::from_secs(10)).unwrap();
+    let result = caller.wait(Duration::from_secs(120)).unwrap();
+    assert!(result.answered && result.dtmf_errors.is_empty(), "{result:?}");
+
+    let c = wait_for("the call record", 20, || calls(&demo, &admin).into_iter().find(|c| c["ended_at"].is_i64()));
+    assert_eq!(c["agent"], 2, "{c}");
+    assert_eq!(c["end_reason"], "agent-hangup", "{c}");
+    // One recording across the transfer: the agent channel carries agent
+    // 1's phone (1 kHz) first and agent 2's (700 Hz) at the end.
+    let wav = peers::read_wav(Path::new(c["recording"].as_str().unwrap())).unwrap();
+    let secs = wav.samples.len() as f64 / 16000.0;
+    let (early_db, early_hz) = channel_level(&wav.samples, 2, 1, 0.5, 2.5);
+    let (late_db, late_hz) = channel_level(&wav.samples, 2, 1, secs - 1.5, secs - 0.3);
+    assert!(early_db > -30.0 && (900.0..1100.0).contains(&early_hz), "first agent: {early_db} dBFS {early_hz} Hz");
+    assert!(late_db > -30.0 && (620.0..780.0).contains(&late_hz), "second agent: {late_db} dBFS {late_hz} Hz");
+    // The engine's story: transferred, held, resumed, ended by the agent.
+    let kpi = ok(demo.http, "GET", "/api/reports/agents", &admin, None);
+    assert!(kpi.as_array().unwrap().iter().any(|r| r["agent"] == 2 && r["answered"].as_u64() == Some(1)), "{kpi}");
+}
+
+#[test]
+fn a_callback_keeps_its_place_and_is_dialled_through_the_trunk() {
+    if peers::require(&[Peer::Pjsua, Peer::Baresip, Peer::Espeak, Peer::Sox]).is_err() {
+        return;
+    }
+    let prompts = prompts();
+    let data = TempDir::new("voice-callback");
+    let demo = Demo::start(&data.0.join("data"), &prompts);
+    let admin = login(demo.http, "admin", "switchboard");
+    let agent = login(demo.http, "agent1", "switchboard");
+    ok(demo.http, "POST", "/api/agent/login", &agent, None);
+    ok(demo.http, "POST", "/api/agent/not-ready", &agent, Some(json!({ "reason": "meeting" })));
+    let phone1 = phone(&demo, "agent1", 1000.0);
+    // The customer's own phone, reached through the "trunk" (a baresip that
+    // answers calls to its number).
+    let customer =
+        Baresip::start(BaresipOptions { user: "13800138000".into(), tone_hz: 500.0, ..Default::default() }).unwrap();
+    let mut settings = ok(demo.http, "GET", "/api/voice/settings", &admin, None);
+    settings["trunk"] = json!({ "address": format!("127.0.0.1:{}", customer.sip_port()), "caller_id": "4008001234" });
+    ok(demo.http, "PUT", "/api/voice/settings", &admin, Some(settings));
+
+    // Caller A waits, then presses 9: called back, keeping the place.
+    let work = TempDir::new("voice-callback-callers");
+    let a = support_caller(&demo, "13800138000", &work.0.join("a.wav"), "wait:14;dtmf:9;wait_until_bye:30");
+    let a = a.wait(Duration::from_secs(60)).unwrap();
+    assert!(a.answered, "{a:?}");
+    assert_eq!(a.end_reason.as_deref(), Some("remote_bye"), "we end the line after confirming: {a:?}");
+    // Caller B arrives later and waits on the line.
+    let b = support_caller(&demo, "13900139000", &work.0.join("b.wav"), "wait_until_bye:120");
+    let b_contact = wait_for("caller B to queue", 40, || {
+        calls(&demo, &admin).into_iter().find(|c| c["caller"] == "13900139000").and_then(|c| c["contact"].as_u64())
+    });
+    // The agent is free: the callback comes first, B still waits.
+    ok(demo.http, "POST", "/api/agent/ready", &agent, None);
+    wait_for("the customer's phone to ring and answer", 30, || (customer.active_calls().ok()? == 1).then_some(()));
+    wait_for("the agent's phone to answer", 20, || (phone1.active_calls().ok()? == 1).then_some(()));
+    let live = ok(demo.http, "GET", "/api/contacts", &admin, None);
+    let b_state = live.as_array().unwrap().iter().find(|c| c["id"] == b_contact).cloned().unwrap_or(Value::Null);
+    assert!(
+        b_state.to_string().contains("waiting") || b_state.to_string().contains("queued"),
+        "B still waits: {b_state}"
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    phone1.command("hangup", "").unwrap();
+    // The customer skips the survey and hangs up.
+    std::thread::sleep(Duration::from_secs(2));
+    let _ = customer.command("hangup", "");
+    let log = wait_for("the callback's record", 60, || {
+        calls(&demo, &admin).into_iter().find(|c| c["direction"] == "callback" && c["ended_at"].is_i64())
+    });
+    assert_eq!(log["agent"], 1, "{log}");
+    assert_eq!(log["callee"], "13800138000", "{log}");
+    let wav = peers::read_wav(Path::new(log["recording"].as_str().unwrap())).unwrap();
+    let secs = wav.samples.len() as f64 / 16000.0;
+    let (cust_db, cust_hz) = channel_level(&wav.samples, 2, 0, 0.5, secs - 0.3);
+    assert!(cust_db > -30.0 && (430.0..570.0).contains(&cust_hz), "customer channel {cust_db} dBFS {cust_hz} Hz");
+    drop(b);
+}

@@ -13,7 +13,7 @@ use crate::leg::{Leg, LegEvent, LegReport, Piece};
 use crate::record::{self, SharedRecorder};
 use crate::sdp::{self, Direction};
 use crate::server::{self, Shared};
-use engine::{AgentId, ContactId, Event, EventRecord, ExitAction, Input, Party, QueueId};
+use engine::{AgentId, ContactId, DialOutcome, Event, EventRecord, ExitAction, Input, Party, QueueId};
 use ivr::{Action, IvrEvent, Lang, Session, Sound, SurveySession};
 use media::g711::Codec;
 use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver, TerminatedReason};
@@ -234,66 +234,393 @@ pub(crate) async fn inbound(s: Arc<Shared>, mut tx: Transaction) {
     tokio::spawn(async move {
         let _ = handler.handle(&mut tx).await;
     });
-    let (lookup_tx, lookups) = mpsc::unbounded_channel();
-    let (agent_state_tx, agent_states) = mpsc::unbounded_channel();
     tracing::info!(call = %id, %caller, %dialled, codec = codec.name(), "call answered");
-    let call = Call {
-        s,
-        id,
-        dialog,
-        leg,
-        codec,
-        caller,
-        dialled,
-        lang: flow.language,
-        contact: None,
-        phase: Phase::Answering,
-        agent: None,
-        attempts: 0,
-        timer: None,
-        announce_at: None,
-        last_position: None,
-        last_wait_s: None,
-        recorder: None,
-        voicemail: None,
-        voicemail_end: None,
-        record,
-        visits: Vec::new(),
-        flow: Some((flow.name.clone(), flow.version)),
-        survey_answers: Vec::new(),
-        survey_agent: None,
-        survey_queue: None,
-        queue: None,
-        reports: Vec::new(),
-        ended: false,
-        leg_events,
-        leg_tx,
-        lookups,
-        lookup_tx,
-        agent_states,
-        agent_state_tx,
-        msg_tx: None,
-        announcements: Vec::new(),
-    };
-    call.run(states, flow).await;
+    let mut call = Call::new(s, id, dialog, (leg, leg_tx, leg_events), codec, record, flow.language);
+    call.flow = Some((flow.name.clone(), flow.version));
+    call.run(states, Some(flow)).await;
 }
 
-/// Dial a callback for a contact whose caller's line already ended.
-pub(crate) async fn callback(s: Arc<Shared>, contact: ContactId, agent: AgentId, number: String) {
-    // Placing outbound calls needs a trunk; until one is configured the
-    // engine is told the dial failed (it retries per its policy, then gives up).
-    tracing::warn!(contact = contact.0, agent = agent.0, %number, "no outbound trunk configured: callback dial failed");
-    server::input(&s, Input::CallbackOutcome { contact, outcome: engine::DialOutcome::Failed }).await;
+/// Dial a callback for a contact whose caller's line already ended: call
+/// the customer through the trunk (the agent is already reserved); once
+/// they answer, the engine connects the agent, whose phone then rings.
+pub(crate) async fn callback(
+    s: Arc<Shared>,
+    contact: ContactId,
+    agent: AgentId,
+    number: String,
+    ringing: Option<Ringing>,
+) {
+    let outcome = |o| Input::CallbackOutcome { contact, outcome: o };
+    let hang_up_agent = |r: Option<Ringing>| async move {
+        if let Some(r) = r {
+            let _ = r.agent.dialog.hangup().await;
+            let _ = r.agent.leg.close().await;
+        }
+    };
+    let settings = s.settings();
+    let Some(trunk) = settings.trunk.clone() else {
+        tracing::warn!(contact = contact.0, agent = agent.0, "no trunk configured: the callback cannot be dialled");
+        hang_up_agent(ringing).await;
+        server::input(&s, outcome(DialOutcome::Failed)).await;
+        return;
+    };
+    let (Ok(callee), Ok(from), Ok(contact_uri)) = (
+        format!("sip:{number}@{}", trunk.address).parse::<rsipstack::sip::Uri>(),
+        s.our_uri(trunk.caller_id.as_deref().unwrap_or("switchboard")).parse::<rsipstack::sip::Uri>(),
+        s.our_uri("switchboard").parse::<rsipstack::sip::Uri>(),
+    ) else {
+        tracing::warn!(contact = contact.0, %number, "callback number cannot be dialled");
+        hang_up_agent(ringing).await;
+        server::input(&s, outcome(DialOutcome::Failed)).await;
+        return;
+    };
+    let Ok(socket) = s.rtp_socket().await else {
+        hang_up_agent(ringing).await;
+        server::input(&s, outcome(DialOutcome::Failed)).await;
+        return;
+    };
+    let (leg_tx, leg_events, mut ringing) = match ringing {
+        Some(Ringing { agent, leg_tx, leg_events, state_tx, states }) => {
+            (leg_tx, leg_events, Some((agent, state_tx, states)))
+        }
+        None => {
+            let (tx, rx) = mpsc::unbounded_channel();
+            (tx, rx, None)
+        }
+    };
+    let Ok(leg) = Leg::start(socket, Codec::Pcmu, Side::Caller, leg_tx.clone()) else {
+        if let Some((a, _, _)) = ringing.take() {
+            let _ = a.dialog.hangup().await;
+            let _ = a.leg.close().await;
+        }
+        server::input(&s, outcome(DialOutcome::Failed)).await;
+        return;
+    };
+    let local = std::net::SocketAddr::new(s.advertise, leg.local().port());
+    let offer =
+        sdp::build(local, crate::leg::now_wall_ms(), 1, &[Codec::Pcmu, Codec::Pcma], sdp::DTMF_PT, Direction::SendRecv);
+    let opt = InviteOption {
+        caller: from,
+        callee,
+        contact: contact_uri,
+        content_type: Some("application/sdp".into()),
+        offer: Some(offer),
+        ..Default::default()
+    };
+    let (state_tx, mut states) = s.dialogs.new_dialog_state_channel();
+    let id = s.call_id();
+    let started = crate::leg::now_wall_ms() as i64;
+    tracing::info!(call = %id, contact = contact.0, %number, "dialling a callback");
+    let Ok((dialog, _handle)) = s.dialogs.do_invite_async(opt, state_tx) else {
+        let _ = leg.close().await;
+        if let Some((a, _, _)) = ringing.take() {
+            let _ = a.dialog.hangup().await;
+            let _ = a.leg.close().await;
+        }
+        server::input(&s, outcome(DialOutcome::Failed)).await;
+        return;
+    };
+    let ring = tokio::time::sleep(Duration::from_secs(u64::from(trunk.ring_timeout_s)));
+    tokio::pin!(ring);
+    let answer = loop {
+        tokio::select! {
+            st = states.recv() => match st {
+                Some(DialogState::Confirmed(_, resp)) => break Ok(resp),
+                Some(DialogState::Terminated(_, reason)) => break Err(match reason {
+                    TerminatedReason::UasBusy => DialOutcome::Busy,
+                    TerminatedReason::Timeout => DialOutcome::NoAnswer,
+                    _ => DialOutcome::Failed,
+                }),
+                Some(_) => {}
+                None => break Err(DialOutcome::Failed),
+            },
+            () = &mut ring => {
+                let _ = dialog.cancel().await;
+                break Err(DialOutcome::NoAnswer);
+            }
+        }
+    };
+    let resp = match answer {
+        Ok(r) => r,
+        Err(o) => {
+            tracing::info!(call = %id, contact = contact.0, outcome = ?o, "callback not answered");
+            let _ = leg.close().await;
+            if let Some((a, _, _)) = ringing.take() {
+                let _ = a.dialog.hangup().await;
+                let _ = a.leg.close().await;
+            }
+            server::input(&s, outcome(o)).await;
+            return;
+        }
+    };
+    let remote = sdp::parse(&resp.body).ok();
+    let codec = remote.as_ref().and_then(|r| r.codec()).unwrap_or(Codec::Pcmu);
+    leg.set_remote(remote.as_ref().and_then(|r| r.rtp), codec, remote.as_ref().and_then(|r| r.dtmf_pt));
+    let record = store::CallRecord {
+        call: id.clone(),
+        contact: Some(contact.0),
+        direction: "callback".into(),
+        caller: trunk.caller_id.clone().unwrap_or_default(),
+        callee: number.clone(),
+        started_at: started,
+        answered_at: Some(crate::leg::now_wall_ms() as i64),
+        ended_at: None,
+        end_reason: None,
+        agent: Some(agent.0),
+        recording: None,
+        recording_ms: None,
+        quality: None,
+        voicemail: None,
+    };
+    let lang = s
+        .app
+        .live
+        .read(move |_, contacts, _| {
+            contacts.get(&contact).and_then(|c| c.details.as_ref()).and_then(|d| d.language.clone())
+        })
+        .await
+        .ok()
+        .flatten()
+        .and_then(|l| Lang::parse(&l))
+        .unwrap_or_default();
+    let mut call = Call::new(s.clone(), id, dialog, (leg, leg_tx, leg_events), codec, record, lang);
+    if let Some((a, state_tx, states)) = ringing {
+        // The agent is on the line already: the engine's `answered` bridges them.
+        a.leg.music(None);
+        call.attempts = a.attempt;
+        call.agent = Some(a);
+        call.agent_state_tx = state_tx;
+        call.agent_states = states;
+    }
+    call.caller = number;
+    call.contact = Some(contact);
+    call.phase = Phase::Queued;
+    let (msg_tx, msgs) = mpsc::unbounded_channel();
+    call.msg_tx = Some(msg_tx.clone());
+    s.calls.lock().unwrap_or_else(PoisonError::into_inner).insert(contact, msg_tx);
+    call.leg.play(call.clips(&["please-hold"]), 0);
+    call.leg.music(Some(s.prompts.music()));
+    if !server::input(&s, outcome(DialOutcome::Connected)).await {
+        call.hangup("callback-refused").await;
+    }
+    call.run_with(states, None, msgs).await;
 }
+
+/// Ring a phone from a new media leg: its dialog states (and `None` for a
+/// transport failure) go to `states` tagged with `attempt`.
+async fn invite_phone(
+    s: &Shared,
+    target: rsipstack::sip::Uri,
+    from_user: &str,
+    codec: Codec,
+    attempt: u64,
+    leg_tx: mpsc::UnboundedSender<(Side, LegEvent)>,
+    states_out: mpsc::UnboundedSender<(u64, Option<DialogState>)>,
+) -> Option<(InviteDialog, Leg)> {
+    let socket = match s.rtp_socket().await {
+        Ok(sock) => sock,
+        Err(e) => {
+            tracing::error!("no RTP port to ring a phone: {e}");
+            return None;
+        }
+    };
+    let leg = Leg::start(socket, codec, Side::Agent(attempt), leg_tx).ok()?;
+    let local = std::net::SocketAddr::new(s.advertise, leg.local().port());
+    let offer =
+        sdp::build(local, crate::leg::now_wall_ms(), 1, &[Codec::Pcmu, Codec::Pcma], sdp::DTMF_PT, Direction::SendRecv);
+    let caller_uri = format!("sip:{from_user}@{}", std::net::SocketAddr::new(s.advertise, s.local_sip.port()));
+    let (Ok(caller), Ok(contact)) = (caller_uri.parse(), s.our_uri("switchboard").parse()) else {
+        let _ = leg.close().await;
+        return None;
+    };
+    let opt = InviteOption {
+        caller,
+        callee: target,
+        contact,
+        content_type: Some("application/sdp".into()),
+        offer: Some(offer),
+        ..Default::default()
+    };
+    let (state_tx, mut states) = s.dialogs.new_dialog_state_channel();
+    let fwd = states_out.clone();
+    tokio::spawn(async move {
+        while let Some(st) = states.recv().await {
+            if fwd.send((attempt, Some(st))).is_err() {
+                break;
+            }
+        }
+    });
+    match s.dialogs.do_invite_async(opt, state_tx) {
+        Ok((dialog, handle)) => {
+            tokio::spawn(async move {
+                // The final answer also arrives as a dialog state; a
+                // transport failure only here.
+                if let Ok(Err(e)) = handle.await {
+                    tracing::info!("phone INVITE failed: {e}");
+                    let _ = states_out.send((attempt, None));
+                }
+            });
+            Some((dialog, leg))
+        }
+        Err(e) => {
+            tracing::warn!("could not ring {from_user}'s target: {e}");
+            let _ = leg.close().await;
+            None
+        }
+    }
+}
+
+/// A callback offered to an agent whose phone is registered: ring the
+/// phone; when the agent answers, accept (the engine then asks to dial the
+/// customer) and dial the customer with the agent already on the line.
+pub(crate) async fn callback_offer(s: Arc<Shared>, contact: ContactId, agent: AgentId) {
+    let Some(target) = s.agent_phone(agent) else { return };
+    let (msg_tx, mut msgs) = mpsc::unbounded_channel();
+    s.calls.lock().unwrap_or_else(PoisonError::into_inner).insert(contact, msg_tx.clone());
+    let (leg_tx, leg_events) = mpsc::unbounded_channel();
+    let (state_tx, mut states) = mpsc::unbounded_channel();
+    let release = |s: &Shared| {
+        let mut calls = s.calls.lock().unwrap_or_else(PoisonError::into_inner);
+        if calls.get(&contact).is_some_and(|t| t.same_channel(&msg_tx)) {
+            calls.remove(&contact);
+        }
+    };
+    let Some((dialog, leg)) =
+        invite_phone(&s, target, "callback", Codec::Pcmu, 1, leg_tx.clone(), state_tx.clone()).await
+    else {
+        release(&s);
+        return;
+    };
+    tracing::info!(contact = contact.0, agent = agent.0, "callback offered: ringing the agent's phone");
+    let mut answered = false;
+    let number = loop {
+        tokio::select! {
+            Some((_, st)) = states.recv() => match st {
+                Some(DialogState::Confirmed(_, resp)) if !answered => {
+                    answered = true;
+                    let remote = sdp::parse(&resp.body).ok();
+                    let codec = remote.as_ref().and_then(|r| r.codec()).unwrap_or(Codec::Pcmu);
+                    leg.set_remote(remote.as_ref().and_then(|r| r.rtp), codec, remote.as_ref().and_then(|r| r.dtmf_pt));
+                    // The agent hears ringing while the customer is dialled.
+                    leg.music(Some(media::tones::ringback().into()));
+                    if !server::input(&s, Input::Accept { contact, agent }).await {
+                        let _ = dialog.hangup().await;
+                        break None;
+                    }
+                }
+                Some(DialogState::Terminated(..)) | None => {
+                    if !answered {
+                        server::input(&s, Input::Reject { contact, agent }).await;
+                    }
+                    break None;
+                }
+                Some(_) => {}
+            },
+            Some(msg) = msgs.recv() => match msg {
+                CallMsg::CancelOffer(a) if a == agent && !answered => {
+                    let _ = dialog.cancel().await;
+                    break None;
+                }
+                CallMsg::DialCallback { number, .. } if answered => break Some(number),
+                _ => {}
+            },
+        }
+    };
+    release(&s);
+    let Some(number) = number else {
+        let _ = leg.close().await;
+        return;
+    };
+    let ringing = Ringing {
+        agent: AgentLeg { attempt: 1, agent, dialog, leg, answered: true },
+        leg_tx,
+        leg_events,
+        state_tx,
+        states,
+    };
+    callback(s, contact, agent, number, Some(ringing)).await;
+}
+
+/// An agent's phone already connected for a callback.
+pub(crate) struct Ringing {
+    agent: AgentLeg,
+    leg_tx: mpsc::UnboundedSender<(Side, LegEvent)>,
+    leg_events: mpsc::UnboundedReceiver<(Side, LegEvent)>,
+    state_tx: mpsc::UnboundedSender<(u64, Option<DialogState>)>,
+    states: mpsc::UnboundedReceiver<(u64, Option<DialogState>)>,
+}
+
+type LegParts = (Leg, mpsc::UnboundedSender<(Side, LegEvent)>, mpsc::UnboundedReceiver<(Side, LegEvent)>);
 
 impl Call {
-    async fn run(mut self, mut states: DialogStateReceiver, flow: Arc<ivr::Flow>) {
-        self.s.active.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let (msg_tx, mut msgs) = mpsc::unbounded_channel();
+    fn new(
+        s: Arc<Shared>,
+        id: String,
+        dialog: InviteDialog,
+        leg: LegParts,
+        codec: Codec,
+        record: store::CallRecord,
+        lang: Lang,
+    ) -> Call {
+        let (leg, leg_tx, leg_events) = leg;
+        let (lookup_tx, lookups) = mpsc::unbounded_channel();
+        let (agent_state_tx, agent_states) = mpsc::unbounded_channel();
+        Call {
+            s,
+            id,
+            dialog,
+            leg,
+            codec,
+            caller: record.caller.clone(),
+            dialled: record.callee.clone(),
+            lang,
+            contact: None,
+            phase: Phase::Answering,
+            agent: None,
+            attempts: 0,
+            timer: None,
+            announce_at: None,
+            last_position: None,
+            last_wait_s: None,
+            recorder: None,
+            voicemail: None,
+            voicemail_end: None,
+            record,
+            visits: Vec::new(),
+            flow: None,
+            survey_answers: Vec::new(),
+            survey_agent: None,
+            survey_queue: None,
+            queue: None,
+            reports: Vec::new(),
+            ended: false,
+            leg_events,
+            leg_tx,
+            lookups,
+            lookup_tx,
+            agent_states,
+            agent_state_tx,
+            msg_tx: None,
+            announcements: Vec::new(),
+        }
+    }
+
+    async fn run(mut self, states: DialogStateReceiver, flow: Option<Arc<ivr::Flow>>) {
+        let (msg_tx, msgs) = mpsc::unbounded_channel();
         self.msg_tx = Some(msg_tx);
+        self.run_with(states, flow, msgs).await;
+    }
+
+    async fn run_with(
+        mut self,
+        mut states: DialogStateReceiver,
+        flow: Option<Arc<ivr::Flow>>,
+        mut msgs: mpsc::UnboundedReceiver<CallMsg>,
+    ) {
+        self.s.active.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let deadline = Instant::now() + MAX_CALL;
         let ack_deadline = Instant::now() + ACK_TIMEOUT;
-        let mut flow = Some(flow);
+        let mut flow = flow;
         while !self.ended {
             let timer = self.timer.map(|(_, at)| at);
             let announce = self.announce_at;
@@ -639,69 +966,23 @@ impl Call {
             return;
         };
         if let Some(old) = self.agent.take() {
-            let _ = old.dialog.cancel().await;
+            self.unbridge();
+            if old.answered {
+                let _ = old.dialog.hangup().await;
+            } else {
+                let _ = old.dialog.cancel().await;
+            }
             self.close_leg(old.leg, "agent").await;
         }
-        let socket = match self.s.rtp_socket().await {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::error!("no RTP port to ring an agent: {e}");
-                return;
-            }
-        };
         self.attempts += 1;
         let attempt = self.attempts;
-        let Ok(leg) = Leg::start(socket, self.codec, Side::Agent(attempt), self.leg_tx.clone()) else { return };
-        let local = std::net::SocketAddr::new(self.s.advertise, leg.local().port());
-        let offer = sdp::build(
-            local,
-            crate::leg::now_wall_ms(),
-            1,
-            &[Codec::Pcmu, Codec::Pcma],
-            sdp::DTMF_PT,
-            Direction::SendRecv,
-        );
-        let caller_uri = format!(
-            "sip:{}@{}",
-            if self.caller.is_empty() { "anonymous" } else { &self.caller },
-            std::net::SocketAddr::new(self.s.advertise, self.s.local_sip.port())
-        );
-        let (Ok(caller), Ok(contact)) = (caller_uri.parse(), self.s.our_uri("switchboard").parse()) else { return };
-        let opt = InviteOption {
-            caller,
-            callee: target,
-            contact,
-            content_type: Some("application/sdp".into()),
-            offer: Some(offer),
-            ..Default::default()
-        };
-        let (state_tx, mut states) = self.s.dialogs.new_dialog_state_channel();
-        let fwd = self.agent_state_tx.clone();
-        tokio::spawn(async move {
-            while let Some(st) = states.recv().await {
-                if fwd.send((attempt, Some(st))).is_err() {
-                    break;
-                }
-            }
-        });
-        match self.s.dialogs.do_invite_async(opt, state_tx) {
-            Ok((dialog, handle)) => {
-                let fwd = self.agent_state_tx.clone();
-                tokio::spawn(async move {
-                    // The final answer also arrives as a dialog state; a
-                    // transport failure only here.
-                    if let Ok(Err(e)) = handle.await {
-                        tracing::info!("agent phone INVITE failed: {e}");
-                        let _ = fwd.send((attempt, None));
-                    }
-                });
-                tracing::info!(call = %self.id, agent = agent.0, "ringing the agent's phone");
-                self.agent = Some(AgentLeg { attempt, agent, dialog, leg, answered: false });
-            }
-            Err(e) => {
-                tracing::warn!("could not ring agent {}: {e}", agent.0);
-                let _ = leg.close().await;
-            }
+        let from = if self.caller.is_empty() { "anonymous".to_string() } else { self.caller.clone() };
+        let rung =
+            invite_phone(&self.s, target, &from, self.codec, attempt, self.leg_tx.clone(), self.agent_state_tx.clone())
+                .await;
+        if let Some((dialog, leg)) = rung {
+            tracing::info!(call = %self.id, agent = agent.0, "ringing the agent's phone");
+            self.agent = Some(AgentLeg { attempt, agent, dialog, leg, answered: false });
         }
     }
 
@@ -730,6 +1011,62 @@ impl Call {
                     }
                 }
             }
+            DialogState::Updated(_, req, handle) => {
+                // The phone's hold key: a re-INVITE with sendonly/inactive.
+                let remote = sdp::parse(&req.body).ok();
+                let dir = remote.as_ref().map_or(Direction::SendRecv, |r| r.direction.answer());
+                if let Some(r) = remote.as_ref().filter(|r| !r.is_hold()) {
+                    a.leg.set_remote(r.rtp, r.codec().unwrap_or(self.codec), r.dtmf_pt);
+                }
+                let local = std::net::SocketAddr::new(self.s.advertise, a.leg.local().port());
+                let body =
+                    sdp::build(local, crate::leg::now_wall_ms(), 2, &[Codec::Pcmu, Codec::Pcma], sdp::DTMF_PT, dir);
+                let _ = handle
+                    .respond(StatusCode::OK, Some(vec![Header::ContentType("application/sdp".into())]), Some(body))
+                    .await;
+                let held = matches!(self.phase, Phase::Connected { held: true, .. });
+                if let (Some(contact), Some(r)) = (self.contact, remote) {
+                    if r.is_hold() && !held {
+                        server::input(&self.s, Input::Hold { contact }).await;
+                    } else if !r.is_hold() && held {
+                        server::input(&self.s, Input::Resume { contact }).await;
+                    }
+                }
+            }
+            DialogState::Refer(_, req, handle) => {
+                // Blind transfer from the phone: Refer-To names a phone
+                // (an agent) or a queue number.
+                let target = req
+                    .headers
+                    .iter()
+                    .find_map(|h| match h {
+                        Header::ReferTo(r) => Some(r.value().to_string()),
+                        _ => None,
+                    })
+                    .and_then(|v| self.transfer_target(&v));
+                let Some((contact, to)) = self.contact.zip(target) else {
+                    let _ = handle.reply(StatusCode::BadRequest).await;
+                    return;
+                };
+                if server::input(&self.s, Input::Transfer { contact, to }).await {
+                    let _ = handle.reply(StatusCode::Accepted).await;
+                    // The phone learns it worked and hangs up (we hang up
+                    // its leg anyway when the transfer event arrives).
+                    if let Some(a) = &self.agent {
+                        let _ = a.dialog.notify_refer(StatusCode::OK, "terminated;reason=noresource").await;
+                    }
+                } else {
+                    let _ = handle.reply(StatusCode::Forbidden).await;
+                }
+            }
+            DialogState::Info(_, _, handle) | DialogState::Options(_, _, handle) => {
+                let _ = handle.reply(StatusCode::OK).await;
+            }
+            DialogState::Notify(_, _, handle)
+            | DialogState::Message(_, _, handle)
+            | DialogState::Publish(_, _, handle) => {
+                let _ = handle.reply(StatusCode::NotImplemented).await;
+            }
             DialogState::Terminated(_, reason) => {
                 let a = self.agent.take();
                 let Some(a) = a else { return };
@@ -750,6 +1087,19 @@ impl Call {
             }
             _ => {}
         }
+    }
+
+    /// What a `Refer-To` URI names: a registered device's user (its agent)
+    /// or a queue by number.
+    fn transfer_target(&self, refer_to: &str) -> Option<engine::TransferTarget> {
+        let uri = refer_to.trim().trim_start_matches('<').split(['>', ';', '?']).next()?.to_string();
+        let uri: rsipstack::sip::Uri = uri.parse().ok()?;
+        let user = user_of(&uri);
+        let settings = self.s.settings();
+        if let Some(d) = settings.devices.iter().find(|d| d.user == user) {
+            return Some(engine::TransferTarget::Agent(AgentId(d.agent)));
+        }
+        user.parse::<u32>().ok().map(|q| engine::TransferTarget::Queue(QueueId(q)))
     }
 
     /// Bridge caller and agent and start recording.
@@ -795,6 +1145,14 @@ impl Call {
                 self.survey_queue = self.queue;
                 self.leg.music(None);
                 self.leg.stop_playing();
+                if self.agent.as_ref().is_none_or(|a| a.agent != *agent) {
+                    // Connected without ringing the phone (a callback, or an
+                    // answer on the desktop): ring it now; hold music until then.
+                    self.ring_agent(*agent).await;
+                    if self.agent.is_some() {
+                        self.leg.music(Some(self.s.prompts.music()));
+                    }
+                }
                 self.connect_audio();
             }
             Event::ContactHeld { .. } => {
@@ -1000,7 +1358,13 @@ impl Call {
     /// Write everything down and release the media.
     async fn finish(mut self) {
         if let Some(contact) = self.contact {
-            self.s.calls.lock().unwrap_or_else(PoisonError::into_inner).remove(&contact);
+            // Only our own entry: a callback's call may have taken the contact over.
+            let mut calls = self.s.calls.lock().unwrap_or_else(PoisonError::into_inner);
+            if let (Some(mine), Some(theirs)) = (&self.msg_tx, calls.get(&contact))
+                && mine.same_channel(theirs)
+            {
+                calls.remove(&contact);
+            }
         }
         if let Some(a) = self.agent.take() {
             let _ = a.dialog.hangup().await;

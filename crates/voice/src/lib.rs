@@ -15,4 +15,4 @@ pub mod server;
 pub mod settings;
 
 pub use server::{Voice, VoiceConfig, VoiceError};
-pub use settings::{Device, Flows, Number, QueueMedia, VoiceSettings, demo_flows, demo_settings};
+pub use settings::{Device, Flows, Number, QueueMedia, Trunk, VoiceSettings, demo_flows, demo_settings};

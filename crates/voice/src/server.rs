@@ -352,18 +352,43 @@ async fn route_feed(s: Arc<Shared>, mut feed: mpsc::UnboundedReceiver<Arc<web::l
                 s.calls.lock().unwrap_or_else(PoisonError::into_inner).insert(*contact, tx);
             }
         }
+        // Events before commands: a transfer's `transferred` must reach the
+        // call before the offer that rings the next agent.
+        for rec in &batch.records {
+            if let Some(contact) = rec.event.contact() {
+                send(&s, contact, CallMsg::Event(rec.clone()));
+            }
+        }
         for c in &batch.commands {
+            tracing::debug!(command = ?c, "engine command");
             let (contact, msg) = match c {
-                Command::Offer { contact, agent, .. } => (*contact, CallMsg::Offer(*agent)),
+                Command::Offer { contact, agent, .. } => {
+                    let known = s.calls.lock().unwrap_or_else(PoisonError::into_inner).contains_key(contact);
+                    // A callback of one of our calls, its caller gone: ring
+                    // the agent's phone before the customer is dialled.
+                    if !known && s.agent_phone(*agent).is_some() && is_ours(&s, *contact).await {
+                        tokio::spawn(call::callback_offer(s.clone(), *contact, *agent));
+                        continue;
+                    }
+                    (*contact, CallMsg::Offer(*agent))
+                }
                 Command::CancelOffer { contact, agent } => (*contact, CallMsg::CancelOffer(*agent)),
                 Command::Exit { contact, action, .. } => (*contact, CallMsg::Exit(action.clone())),
-                Command::ReleaseCaller { contact } => (*contact, CallMsg::ReleaseCaller),
+                Command::ReleaseCaller { contact } => {
+                    // The line is going: from now on the contact's callback
+                    // is dialled afresh, not connected to this call.
+                    let tx = s.calls.lock().unwrap_or_else(PoisonError::into_inner).remove(contact);
+                    if let Some(tx) = tx {
+                        let _ = tx.send(CallMsg::ReleaseCaller);
+                    }
+                    continue;
+                }
                 Command::DialCallback { contact, agent, number, .. } => {
                     let known = s.calls.lock().unwrap_or_else(PoisonError::into_inner).contains_key(contact);
                     if !known {
                         // Only our own calls' callbacks are ours to dial.
                         if is_ours(&s, *contact).await {
-                            tokio::spawn(call::callback(s.clone(), *contact, *agent, number.clone()));
+                            tokio::spawn(call::callback(s.clone(), *contact, *agent, number.clone(), None));
                         }
                         continue;
                     }
@@ -371,11 +396,6 @@ async fn route_feed(s: Arc<Shared>, mut feed: mpsc::UnboundedReceiver<Arc<web::l
                 }
             };
             send(&s, contact, msg);
-        }
-        for rec in &batch.records {
-            if let Some(contact) = rec.event.contact() {
-                send(&s, contact, CallMsg::Event(rec.clone()));
-            }
         }
     }
 }

@@ -35,6 +35,24 @@ pub struct Number {
     pub flow: String,
 }
 
+/// Where outbound calls (callbacks) go: `sip:<number>@<address>`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Trunk {
+    /// The carrier's or PBX's SIP address (`host:port`).
+    pub address: String,
+    /// The user part of our From (the number customers see), if any.
+    #[serde(default)]
+    pub caller_id: Option<String>,
+    /// Give up on an unanswered callback after this many seconds.
+    #[serde(default = "default_ring_s")]
+    pub ring_timeout_s: u32,
+}
+
+fn default_ring_s() -> u32 {
+    30
+}
+
 /// What callers hear while they wait.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -74,6 +92,9 @@ pub struct VoiceSettings {
     /// The post-call survey.
     #[serde(default = "SurveySpec::sample")]
     pub survey: SurveySpec,
+    /// Outbound calls (callbacks); none: callbacks of phone calls fail.
+    #[serde(default)]
+    pub trunk: Option<Trunk>,
 }
 
 fn yes() -> bool {
@@ -88,6 +109,7 @@ impl Default for VoiceSettings {
             queue_media: QueueMedia::default(),
             record_calls: true,
             survey: SurveySpec::sample(),
+            trunk: None,
         }
     }
 }
@@ -126,6 +148,14 @@ impl VoiceSettings {
             p.push(format!("callback key {k:?}: one of 0-9 * #"));
         }
         p.extend(self.survey.validate().into_iter().map(|e| format!("survey: {e}")));
+        if let Some(t) = &self.trunk {
+            if format!("sip:x@{}", t.address).parse::<rsipstack::sip::Uri>().is_err() || t.address.is_empty() {
+                p.push(format!("trunk address {:?}: host:port", t.address));
+            }
+            if !(5..=120).contains(&t.ring_timeout_s) {
+                p.push("trunk ring timeout: 5 to 120 seconds".into());
+            }
+        }
         p
     }
 
