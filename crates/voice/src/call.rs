@@ -131,6 +131,8 @@ struct Call {
     msg_tx: Option<mpsc::UnboundedSender<CallMsg>>,
     /// What the caller was told while waiting (kept with the call).
     announcements: Vec<serde_json::Value>,
+    /// The caller's phone put us on hold (no media expected).
+    caller_held: bool,
 }
 
 fn user_of(uri: &rsipstack::sip::Uri) -> String {
@@ -602,6 +604,7 @@ impl Call {
             agent_state_tx,
             msg_tx: None,
             announcements: Vec::new(),
+            caller_held: false,
         }
     }
 
@@ -1247,6 +1250,26 @@ impl Call {
     async fn on_leg(&mut self, side: Side, ev: LegEvent) {
         match (side, ev) {
             (Side::Caller, LegEvent::Dtmf(d)) => self.on_digit(d).await,
+            (Side::Caller, LegEvent::MediaTimeout) if !self.caller_held => {
+                // The caller's phone went silent without a BYE (crash,
+                // network loss): a dropped call (R-CALL-8).
+                tracing::info!(call = %self.id, "no media from the caller: dropped");
+                self.record.end_reason = Some("dropped".into());
+                let _ = self.dialog.hangup().await;
+                self.leave_engine(Party::System).await;
+                self.ended = true;
+            }
+            (Side::Agent(attempt), LegEvent::MediaTimeout)
+                if !matches!(self.phase, Phase::Connected { held: true, .. }) =>
+            {
+                if let Some(a) = self.agent.as_ref().filter(|a| a.attempt == attempt && a.answered)
+                    && let Some(contact) = self.contact
+                {
+                    tracing::info!(call = %self.id, agent = a.agent.0, "no media from the agent's phone: dropped");
+                    let _ = a.dialog.hangup().await;
+                    server::input(&self.s, Input::Hangup { contact, by: Party::System }).await;
+                }
+            }
             (Side::Caller, LegEvent::Played(id)) => {
                 if matches!(self.phase, Phase::Closing) && id == u64::MAX - 1 {
                     self.hangup("").await;
@@ -1338,6 +1361,9 @@ impl Call {
     fn reoffer(&mut self, body: &[u8], side: Side) -> Vec<u8> {
         let dir = match sdp::parse(body) {
             Ok(r) => {
+                if side == Side::Caller {
+                    self.caller_held = r.is_hold();
+                }
                 if side == Side::Caller && !r.is_hold() {
                     self.leg.set_remote(r.rtp, r.codec().unwrap_or(self.codec), r.dtmf_pt);
                 }

@@ -32,6 +32,8 @@ use tokio::sync::{mpsc, oneshot};
 
 /// Samples in one 20 ms frame at 8 kHz.
 pub const FRAME: usize = 160;
+/// No RTP from the party for this long: the line is considered dead.
+pub const MEDIA_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The outgoing side of a leg, shared with the leg it is bridged to (which
 /// writes relayed packets into it).
@@ -91,6 +93,8 @@ pub enum LegEvent {
     Dtmf(char),
     /// A play request finished (or was stopped).
     Played(u64),
+    /// Nothing received for [`MEDIA_TIMEOUT`] (reported once per silence).
+    MediaTimeout,
 }
 
 /// Measurements of one leg, when it closes.
@@ -147,6 +151,8 @@ impl Leg {
             recorder: None,
             playing: Vec::new(),
             started: Instant::now(),
+            last_rx: Instant::now(),
+            timed_out: false,
             tag,
             events,
         };
@@ -216,6 +222,9 @@ struct Task<T> {
     /// Play requests in progress: (player token of the last clip, our token).
     playing: Vec<(PlayToken, u64)>,
     started: Instant,
+    /// Last RTP received (or the start), and whether the timeout was reported.
+    last_rx: Instant,
+    timed_out: bool,
     tag: T,
     events: mpsc::UnboundedSender<(T, LegEvent)>,
 }
@@ -314,6 +323,10 @@ impl<T: Clone + Send + 'static> Task<T> {
     }
 
     fn on_tick(&mut self, s: &mut Scratch) {
+        if !self.timed_out && self.last_rx.elapsed() >= MEDIA_TIMEOUT {
+            self.timed_out = true;
+            self.emit(LegEvent::MediaTimeout);
+        }
         // While bridged, the other party's relayed audio is this party's
         // stream; our own playout pauses (prompts resume after the bridge).
         if self.bridge_inbound() {
@@ -349,6 +362,8 @@ impl<T: Clone + Send + 'static> Task<T> {
             return;
         }
         let Ok((header, payload)) = rtp::parse(packet) else { return };
+        self.last_rx = Instant::now();
+        self.timed_out = false;
         // Symmetric RTP (RFC 4961): answer where the party really sends from
         // when it has not told us (or sits behind a NAT).
         {

@@ -183,6 +183,7 @@ impl Voice {
             cancel: cancel.clone(),
         });
         let feed = app.live.subscribe_feed();
+        release_orphans(&app).await;
         tokio::spawn(route_feed(shared.clone(), feed));
         tokio::spawn(dispatch(shared.clone(), incoming, endpoint));
         tracing::info!(%local_sip, "SIP listening (UDP and TCP)");
@@ -419,6 +420,44 @@ async fn is_ours(s: &Shared, contact: ContactId) -> bool {
         })
         .await
         .unwrap_or(false)
+}
+
+/// Calls do not survive a restart: the engine's telephone contacts from
+/// before it (waiting callers, connected calls) lost their line. Waiting
+/// ones abandon, connected ones end as dropped; callbacks already released
+/// keep their place (they need no line until they are dialled).
+async fn release_orphans(app: &AppState) {
+    let orphans = app
+        .live
+        .read(|e, contacts, _| {
+            e.contact_views()
+                .into_iter()
+                .filter(|v| {
+                    contacts
+                        .get(&v.id)
+                        .and_then(|c| c.details.as_ref())
+                        .is_some_and(|d| d.attributes.contains_key(web::live::TELEPHONY_ATTRIBUTE))
+                })
+                .map(|v| (v.id, v.phase, v.callback.is_some()))
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap_or_default();
+    for (contact, phase, callback) in orphans {
+        let input = match phase {
+            engine::ContactPhase::Connected { .. } => Input::Hangup { contact, by: engine::Party::System },
+            // A dial in progress was lost: the retry policy decides.
+            engine::ContactPhase::Dialling { .. } => {
+                Input::CallbackOutcome { contact, outcome: engine::DialOutcome::Failed }
+            }
+            _ if callback => continue,
+            _ => Input::Abandon { contact },
+        };
+        tracing::info!(contact = contact.0, "telephone contact from before the restart released");
+        if let Err(e) = app.live.input(input).await {
+            tracing::warn!(contact = contact.0, "could not release: {}", e.message);
+        }
+    }
 }
 
 /// Report an outcome the engine is waiting for, logging a refusal.
