@@ -543,9 +543,13 @@ fi
 # ---------------------------------------------------------------------------
 if [[ " $PHASES " == *" b "* ]]; then
     n="$CONCURRENT"
-    say "b: $n phones, $n callers at $CONC_RATE calls/s"
-    start_demo b "$n"
-    TOKEN="$(H settings "$HTTP" "$n" 101)"
+    # A fifth more agents (each with a phone) than callers: the queues route
+    # by skill, and with exactly one agent per caller some callers would wait
+    # for the last routing step (60 s) before anyone may take them.
+    agents=$((n + n / 5))
+    say "b: $agents phones, $n callers at $CONC_RATE calls/s"
+    start_demo b "$agents"
+    TOKEN="$(H settings "$HTTP" "$agents" 101)"
     PHONE_PORT=17000
     # The phones: one SIPp answering for all of them, talking until the BYE.
     ramp=$(((n + CONC_RATE - 1) / CONC_RATE))
@@ -555,7 +559,7 @@ if [[ " $PHASES " == *" b "* ]]; then
     run_sipp b-phones "$limit" -sf "$SCEN/uas_agent_phone.xml" -p "$PHONE_PORT" -mp 31000 -timeout "${limit}s"
     phones_pid=$LAST_PID
     sleep 1
-    failed="$(H register "$SIP" 101 "$n" "$PHONE_PORT" "$SCEN/uac_register_auth.xml" "$WORK")"
+    failed="$(H register "$SIP" 101 "$agents" "$PHONE_PORT" "$SCEN/uac_register_auth.xml" "$WORK")"
     registered="$(H status "$HTTP" "$TOKEN" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["registered"]))')"
     say "b: $registered phones registered ($failed registrations failed)"
     H sample "$DEMO_PID" "$HTTP" "$TOKEN" "$WORK/b-samples.csv" &
@@ -580,7 +584,7 @@ if [[ " $PHASES " == *" b "* ]]; then
     cp "$WORK/b-samples.csv" "$OUT/sip-load-b-samples.csv"
     stop_demo
     out ""
-    out "## b. concurrent bridged + recorded calls ($n phones registered: $registered, callers at $CONC_RATE calls/s, each talking ~$((speech * 7)) s)"
+    out "## b. concurrent bridged + recorded calls ($n callers at $CONC_RATE calls/s, each talking ~$((speech * 7)) s; $agents simulated agents, $registered phones registered)"
     out "$(H fmt_b "$WORK/b.json")"
     say "b: $r"
 fi
