@@ -281,7 +281,55 @@ async fn dispatch(
     }
 }
 
+/// Extensions we implement (none need a `Require`).
+const SUPPORTED: &[&str] = &[];
+
+/// Why a request is refused before it is looked at (RFC 3261 §8.2.2–8.2.3).
+fn precheck(req: &rsipstack::sip::Request) -> Option<(StatusCode, Vec<Header>)> {
+    if req.version != rsipstack::sip::Version::V2 {
+        return Some((StatusCode::VersionNotSupported, Vec::new()));
+    }
+    match req.cseq_header().ok().and_then(|c| c.method().ok()) {
+        Some(m) if m == req.method || (req.method == Method::Ack && m == Method::Invite) => {}
+        Some(_) if req.method == Method::Cancel || req.method == Method::Ack => {}
+        _ => return Some((StatusCode::BadRequest, Vec::new())),
+    }
+    // A Require we do not know (not for ACK and CANCEL: they cannot be refused).
+    if !matches!(req.method, Method::Ack | Method::Cancel) {
+        let unknown: Vec<String> = req
+            .headers
+            .iter()
+            .filter_map(|h| match h {
+                Header::Require(r) => Some(r.value().to_string()),
+                _ => None,
+            })
+            .flat_map(|v| v.split(',').map(|t| t.trim().to_string()).collect::<Vec<_>>())
+            .filter(|t| !t.is_empty() && !SUPPORTED.contains(&t.as_str()))
+            .collect();
+        if !unknown.is_empty() {
+            return Some((StatusCode::BadExtension, vec![Header::Unsupported(unknown.join(", ").into())]));
+        }
+    }
+    // A body we cannot read.
+    if req.method == Method::Invite && !req.body.is_empty() {
+        let ctype = req.headers.iter().find_map(|h| match h {
+            Header::ContentType(c) => Some(c.value().trim().to_ascii_lowercase()),
+            _ => None,
+        });
+        if ctype.as_deref().is_some_and(|c| !c.starts_with("application/sdp")) {
+            return Some((StatusCode::UnsupportedMediaType, vec![Header::Accept("application/sdp".into())]));
+        }
+    }
+    None
+}
+
 async fn on_transaction(s: Arc<Shared>, mut tx: Transaction) -> Result<(), rsipstack::Error> {
+    if let Some((status, headers)) = precheck(&tx.original) {
+        if tx.original.method == Method::Ack {
+            return Ok(());
+        }
+        return tx.reply_with(status, headers, None).await;
+    }
     let in_dialog = tx.original.to_header().ok().and_then(|t| t.tag().ok().flatten()).is_some();
     match tx.original.method {
         Method::Register => register(&s, &mut tx).await,
@@ -306,10 +354,18 @@ async fn on_transaction(s: Arc<Shared>, mut tx: Transaction) -> Result<(), rsips
         | Method::Notify
         | Method::Options
         | Method::PRack
-        | Method::Message => match s.dialogs.match_dialog(&tx) {
-            Some(mut d) => d.handle(&mut tx).await,
-            None => tx.reply(StatusCode::CallTransactionDoesNotExist).await,
-        },
+        | Method::Message
+            if in_dialog =>
+        {
+            match s.dialogs.match_dialog(&tx) {
+                Some(mut d) => d.handle(&mut tx).await,
+                None => tx.reply(StatusCode::CallTransactionDoesNotExist).await,
+            }
+        }
+        // BYE, INFO, UPDATE, PRACK without a To tag can only name a dialog we never made.
+        Method::Bye | Method::Info | Method::Update | Method::PRack => {
+            tx.reply(StatusCode::CallTransactionDoesNotExist).await
+        }
         Method::Cancel => tx.reply(StatusCode::CallTransactionDoesNotExist).await,
         _ => tx.reply_with(StatusCode::MethodNotAllowed, vec![Header::Allow(ALLOW.into())], None).await,
     }
