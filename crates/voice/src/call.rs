@@ -145,6 +145,11 @@ pub(crate) async fn inbound(s: Arc<Shared>, mut tx: Transaction) {
     let dialled = user_of(&req.uri);
     let caller = req.from_header().ok().and_then(|f| f.uri().ok()).map(|u| user_of(&u)).unwrap_or_default();
     let settings = s.settings();
+    if s.active.load(std::sync::atomic::Ordering::Relaxed) >= settings.max_calls as usize {
+        tracing::warn!(%dialled, max = settings.max_calls, "call refused: too many calls in progress");
+        let _ = tx.reply_with(StatusCode::ServiceUnavailable, vec![Header::RetryAfter("30".into())], None).await;
+        return;
+    }
     let Some(number) = settings.numbers.iter().find(|n| n.number == dialled) else {
         tracing::info!(%dialled, "call to an unknown number refused");
         let _ = tx.reply(StatusCode::NotFound).await;

@@ -95,6 +95,14 @@ pub struct VoiceSettings {
     /// Outbound calls (callbacks); none: callbacks of phone calls fail.
     #[serde(default)]
     pub trunk: Option<Trunk>,
+    /// Calls at the same time beyond which new calls get 503 (protects the
+    /// calls in progress when the machine is full).
+    #[serde(default = "default_max_calls")]
+    pub max_calls: u32,
+}
+
+fn default_max_calls() -> u32 {
+    2000
 }
 
 fn yes() -> bool {
@@ -110,6 +118,7 @@ impl Default for VoiceSettings {
             record_calls: true,
             survey: SurveySpec::sample(),
             trunk: None,
+            max_calls: default_max_calls(),
         }
     }
 }
@@ -148,6 +157,9 @@ impl VoiceSettings {
             p.push(format!("callback key {k:?}: one of 0-9 * #"));
         }
         p.extend(self.survey.validate().into_iter().map(|e| format!("survey: {e}")));
+        if self.max_calls == 0 {
+            p.push("max_calls: at least 1".into());
+        }
         if let Some(t) = &self.trunk {
             if format!("sip:x@{}", t.address).parse::<rsipstack::sip::Uri>().is_err() || t.address.is_empty() {
                 p.push(format!("trunk address {:?}: host:port", t.address));
@@ -269,4 +281,59 @@ pub fn demo_settings() -> VoiceSettings {
     };
     s.survey.enabled = true;
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_demo_are_valid() {
+        let flows = Flows::sample();
+        assert!(VoiceSettings::default().problems(&flows).is_empty());
+        assert!(demo_settings().problems(&demo_flows("http://127.0.0.1:8080")).is_empty());
+        let f = demo_flows("http://127.0.0.1:9");
+        assert!(f.current("main").is_some_and(|m| m.calendar.is_some()));
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let mut s = demo_settings();
+        s.devices.push(Device { user: "agent1".into(), password: "x".into(), agent: 3 });
+        s.devices.push(Device { user: "bad user".into(), password: "long enough".into(), agent: 4 });
+        s.numbers.push(Number { number: "200".into(), flow: "nowhere".into() });
+        s.queue_media.callback_key = Some('x');
+        s.trunk = Some(Trunk { address: String::new(), caller_id: None, ring_timeout_s: 1 });
+        s.max_calls = 0;
+        let p = s.problems(&Flows::sample());
+        for needle in [
+            "listed twice",
+            "at least 4",
+            "letters, digits",
+            "no flow named",
+            "callback key",
+            "trunk address",
+            "ring timeout",
+            "max_calls",
+        ] {
+            assert!(p.iter().any(|x| x.contains(needle)), "{needle} missing from {p:?}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let mut v = serde_json::to_value(VoiceSettings::default()).unwrap();
+        v["recrod_calls"] = serde_json::json!(false);
+        assert!(serde_json::from_value::<VoiceSettings>(v).is_err());
+    }
+
+    #[test]
+    fn flow_versions_accumulate() {
+        let mut f = Flows::sample();
+        let v = f.push("main", Flow::sample());
+        assert_eq!(v, 2);
+        assert_eq!(f.current("main").map(|x| x.version), Some(2));
+        assert_eq!(f.version("main", 1).map(|x| x.version), Some(1));
+        assert_eq!(f.list(), vec![("main".to_string(), 2)]);
+    }
 }
