@@ -25,10 +25,11 @@
 #   CONCURRENT=300 PHASES=b bench/sip-load.sh
 #
 # Environment: PHASES (a b c), RATES (10 25 50 100), RATE_SECONDS (10: calls
-# per rate = rate × this), HOLD_MS (from the prompts: 6.5 s after the
+# per rate = rate × this, or COUNT calls at every rate), HOLD_MS (from the prompts: 6.5 s after the
 # caller enters the queue), AGENTS_A (2000), CONCURRENT
 # (500), CONC_RATE (20 calls/s), CONC_HOLD_S (40: seconds every call stays
-# bridged at the peak), LAT_PACKETS (1500), SWITCHBOARD_BIN (skip the
+# bridged at the peak), PHONE_MEDIA (echo: the phones echo the caller's
+# audio; pcap: they play g711a.pcap), LAT_PACKETS (1500), SWITCHBOARD_BIN (skip the
 # build), SIP_PORT (15060). Results: a summary table on stdout and in
 # bench/out/sip-load-summary.txt; raw files in a temporary directory
 # (printed, removed unless KEEP=1).
@@ -44,6 +45,7 @@ AGENTS_A="${AGENTS_A:-2000}"
 CONCURRENT="${CONCURRENT:-500}"
 CONC_RATE="${CONC_RATE:-20}"
 CONC_HOLD_S="${CONC_HOLD_S:-40}"
+PHONE_MEDIA="${PHONE_MEDIA:-echo}"
 LAT_PACKETS="${LAT_PACKETS:-1500}"
 SIP_PORT="${SIP_PORT:-15060}"
 SIP="127.0.0.1:$SIP_PORT"
@@ -130,11 +132,23 @@ def cmd_settings(http, devices, first_agent):
     api(http, "PUT", "/api/voice/settings", token, s)
     print(token)
 
+def udp_drops():
+    """Datagrams the kernel dropped (full receive buffer), summed by who owns
+    the port: the server's RTP range, the SIPp media ports, the rest."""
+    out = {"server_rtp": 0, "sipp_media": 0, "other": 0}
+    for l in open("/proc/net/udp").readlines()[1:]:
+        f = l.split()
+        port = int(f[1].split(":")[1], 16)
+        drops = int(f[-1])
+        key = "server_rtp" if 20000 <= port <= 29999 else "sipp_media" if 30000 <= port <= 31999 else "other"
+        out[key] += drops
+    return out
+
 def cmd_sample(pid, http, token, path, period=1.0):
     """One line a second: t, cpu % of one core over the second, RSS MB, active calls, fds."""
     hz = os.sysconf("SC_CLK_TCK")
     with open(path, "w") as f:
-        f.write("t,cpu_pct,rss_mb,active_calls,fds\n")
+        f.write("t,cpu_pct,rss_mb,active_calls,fds,drops_server_rtp,drops_sipp_media,load1\n")
         last_t, last_c = time.time(), cpu_ticks(pid)
         while True:
             time.sleep(period)
@@ -144,13 +158,17 @@ def cmd_sample(pid, http, token, path, period=1.0):
                 fds = len(os.listdir(f"/proc/{pid}/fd"))
             except Exception:
                 return
-            f.write(f"{t:.3f},{100.0 * (c - last_c) / hz / (t - last_t):.1f},{rss_kb(pid) / 1024:.1f},{calls},{fds}\n")
+            d = udp_drops()
+            load1 = open("/proc/loadavg").read().split()[0]
+            f.write(f"{t:.3f},{100.0 * (c - last_c) / hz / (t - last_t):.1f},{rss_kb(pid) / 1024:.1f},{calls},{fds},"
+                    f"{d['server_rtp']},{d['sipp_media']},{load1}\n")
             f.flush()
             last_t, last_c = t, c
 
 def samples(path):
     rows = [l.strip().split(",") for l in open(path).readlines()[1:] if l.strip()]
-    return [dict(t=float(r[0]), cpu=float(r[1]), rss=float(r[2]), calls=int(r[3]), fds=int(r[4])) for r in rows]
+    return [dict(t=float(r[0]), cpu=float(r[1]), rss=float(r[2]), calls=int(r[3]), fds=int(r[4]),
+                 drops_server=int(r[5]), drops_sipp=int(r[6]), load1=float(r[7])) for r in rows]
 
 def sipp_stats(path):
     lines = [l for l in open(path).read().splitlines() if l.strip()]
@@ -160,7 +178,8 @@ def sipp_stats(path):
         # SIPp writes durations as HH:MM:SS:microseconds.
         h, m, s, us = (v or "0:0:0:0").split(":")
         return ((int(h) * 60 + int(m)) * 60 + int(s)) * 1000 + int(us) / 1000
-    return dict(ok=int(d.get("SuccessfulCall(C)", 0)), failed=int(d.get("FailedCall(C)", 0)),
+    buckets = {k.split("_", 1)[1]: int(v or 0) for k, v in d.items() if k.startswith("ResponseTimeRepartition1_")}
+    return dict(ok=int(d.get("SuccessfulCall(C)", 0)), failed=int(d.get("FailedCall(C)", 0)), buckets=buckets,
                 created=int(d.get("TotalCallCreated", d.get("OutgoingCall(C)", 0))),
                 rt_ms=ms(d.get("ResponseTime1(C)")), retrans=int(d.get("Retransmissions(C)", 0)))
 
@@ -175,17 +194,24 @@ def cmd_phase_a(http, token, since_ms, sample_path, stats_paths, t0, t1, ticks):
     heard = sum(1 for c in calls if (leg(c, "caller") or {}).get("tx_packets", 0) >= 300)
     queued = sum(1 for c in calls if c.get("contact") is not None)
     agent = sum(1 for c in calls if c.get("agent") is not None)
+    starts = sorted(c["started_at"] for c in calls)
+    achieved = round((len(starts) - 1) / max((starts[-1] - starts[0]) / 1000, 1e-3), 1) if len(starts) > 1 else 0
     ends = {}
     for c in calls:
         ends[c.get("end_reason")] = ends.get(c.get("end_reason"), 0) + 1
     st = [sipp_stats(p) for p in stats_paths]
     ok, failed = sum(s["ok"] for s in st), sum(s["failed"] for s in st)
-    rt = statistics.mean(s["rt_ms"] for s in st)
+    buckets = {}
+    for s in st:
+        for k, v in s["buckets"].items():
+            buckets[k] = buckets.get(k, 0) + v
+    # SIPp's response times have a resolution of 1 ms; show the distribution.
+    rt = ", ".join(f"{v} {k.replace('<', '< ').replace('>=', '>= ')} ms" for k, v in buckets.items() if v)
     ss = samples(sample_path)
     hz = os.sysconf("SC_CLK_TCK")
     cpu_avg = 100.0 * ticks / hz / max(t1 - t0, 1e-9)
-    print(json.dumps(dict(records=len(calls), heard=heard, queued=queued, agent=agent, ends=ends, sipp_ok=ok,
-        sipp_failed=failed, invite_200_ms=round(rt, 1), retrans=sum(s["retrans"] for s in st),
+    print(json.dumps(dict(records=len(calls), achieved_rate=achieved, heard=heard, queued=queued, agent=agent, ends=ends, sipp_ok=ok,
+        sipp_failed=failed, invite_200_ms=rt, retrans=sum(s["retrans"] for s in st),
         cpu_avg=round(cpu_avg, 1), cpu_peak=max((s["cpu"] for s in ss), default=0),
         rss_peak=max((s["rss"] for s in ss), default=0), active_peak=max((s["calls"] for s in ss), default=0))))
 
@@ -245,7 +271,10 @@ def cmd_phase_b(http, token, since_ms, sample_path, rec_dir, stats_paths, phone_
         phones_ok=ph.get("ok"), phones_failed=ph.get("failed"),
         cpu_plateau=round(statistics.mean(s["cpu"] for s in plateau), 1) if plateau else None,
         cpu_peak=max((s["cpu"] for s in ss), default=0), rss_peak=max((s["rss"] for s in ss), default=0),
-        active_peak=max((s["calls"] for s in ss), default=0), fds_peak=max((s["fds"] for s in ss), default=0))))
+        active_peak=max((s["calls"] for s in ss), default=0), fds_peak=max((s["fds"] for s in ss), default=0),
+        udp_drops_server_rtp=(ss[-1]["drops_server"] - ss[0]["drops_server"]) if ss else None,
+        udp_drops_sipp_media=(ss[-1]["drops_sipp"] - ss[0]["drops_sipp"]) if ss else None,
+        load1_peak=max((s["load1"] for s in ss), default=0))))
 
 def _plateau(ev, peak):
     cur, spans, start = 0, [], None
@@ -392,7 +421,7 @@ def hold_ms(prompts):
     return int((enter + 6.5 - 2.3) * 1000)
 
 def fmt_a(r, rate, count):
-    print(f"{rate} | {count} | {r['sipp_ok']} | {r['sipp_failed']} | {r['heard']} | {r['queued']} | {r['agent']} | "
+    print(f"{rate} ({r.get('achieved_rate')}) | {count} | {r['sipp_ok']} | {r['sipp_failed']} | {r['heard']} | {r['queued']} | {r['agent']} | "
           f"{count_ok(r, int(count))} | {r['invite_200_ms']} | {r['cpu_avg']} | {r['cpu_peak']} | {r['rss_peak']} | {r['active_peak']}")
 
 def count_ok(r, count):
@@ -404,13 +433,13 @@ def fmt_b(r):
         return f"{100.0 * x['lost'] / max(1, x['rx'] + x['lost']):.3f} %"
     print("calls | bridged+recorded | peak concurrent | time at >= 95 % of peak | recordings on disk | length = recording_ms | "
           "loss caller leg | loss agent leg | max gap agent leg ms | SIPp callers ok/failed | phones ok/failed | "
-          "CPU at peak % | CPU peak % (1 s) | RSS peak MB | fds peak")
-    print("---|---|---|---|---|---|---|---|---|---|---|---|---|---|---")
+          "CPU at peak % | CPU peak % (1 s) | RSS peak MB | fds peak | UDP drops: server RTP sockets / SIPp media sockets | load average peak")
+    print("---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---")
     none = {"rx": 0, "lost": 0}
     print(f"{r['records']} | {r['bridged']} | {r['peak']} | {r['peak_s']} s | {r['files']} ({r['bytes'] / 1e6:.0f} MB) | "
           f"{r['len_ok']} | {pct(l.get('caller', none))} | {pct(l.get('agent', none))} | {r['max_gap_ms']} | "
           f"{r['sipp_ok']}/{r['sipp_failed']} | {r['phones_ok']}/{r['phones_failed']} | {r['cpu_plateau']} | "
-          f"{r['cpu_peak']} | {r['rss_peak']} | {r['fds_peak']}")
+          f"{r['cpu_peak']} | {r['rss_peak']} | {r['fds_peak']} | {r.get('udp_drops_server_rtp')} / {r.get('udp_drops_sipp_media')} | {r.get('load1_peak')}")
 
 def fmt_c(r):
     if "error" in r:
@@ -450,7 +479,7 @@ now_ms() { python3 -c 'import time; print(int(time.time() * 1000))'; }
 # start_demo NAME AGENTS: a fresh demo in the background; sets DEMO_PID, HTTP.
 start_demo() {
     local name="$1" agents="$2"
-    RUST_LOG=warn "$BIN" demo --fresh --agents "$agents" --calls-per-minute 0.0001 \
+    RUST_LOG="${DEMO_LOG:-warn}" "$BIN" demo --fresh --agents "$agents" --calls-per-minute 0.0001 \
         --listen 127.0.0.1:0 --sip "$SIP" --rtp-ports 20000-29999 \
         --data-dir "$WORK/$name" --prompts "$WORK/prompts" >"$WORK/$name.out" 2>"$WORK/$name.err" &
     DEMO_PID=$!
@@ -459,7 +488,7 @@ start_demo() {
     while [ -z "$HTTP" ]; do
         [ $SECONDS -lt $deadline ] || { echo "error: the demo did not start" >&2; cat "$WORK/$name.err" >&2; exit 1; }
         kill -0 "$DEMO_PID" 2>/dev/null || { echo "error: the demo exited" >&2; cat "$WORK/$name.err" >&2; exit 1; }
-        HTTP="$(sed -n 's|.*at http://\([0-9.:]*\)/.*|\1|p' "$WORK/$name.out" | head -1)"
+        HTTP="$(sed -n 's|.*at http://\([0-9.:]*\)/.*|\1|p' "$WORK/$name.out" 2>/dev/null | head -1 || true)"
         sleep 0.2
     done
     grep -q "^SIP on $SIP" "$WORK/$name.out" || { echo "error: no telephony on $SIP:" >&2; cat "$WORK/$name.out" >&2; exit 1; }
@@ -502,10 +531,10 @@ if [[ " $PHASES " == *" a "* ]]; then
     out "## a. call setup rate: IVR -> queue -> simulated agent (desktop) -> caller hangs up ${HOLD_MS} ms after its keys"
     out "A call succeeds when SIPp saw 200, sent ACK, its BYE got 200 and nothing unexpected came (no BYE from us), the call log"
     out "shows >= 300 RTP packets (6 s) sent to the caller (it heard the IVR), a contact in a queue and an agent who answered."
-    out "calls/s | calls | SIPp ok | SIPp failed | heard IVR | queued | agent answered | all succeeded | INVITE->200 ms (mean) | server CPU avg % | CPU peak % (1 s) | RSS peak MB | active calls peak"
+    out "calls/s asked (achieved: calls answered / first-to-last answer) | calls | SIPp ok | SIPp failed | heard IVR | queued | agent answered | all succeeded | INVITE->200 (SIPp, 1 ms resolution) | server CPU avg % | CPU peak % (1 s) | RSS peak MB | active calls peak"
     out "---|---|---|---|---|---|---|---|---|---|---|---|---"
     for rate in $RATES; do
-        count=$((rate * RATE_SECONDS))
+        count="${COUNT:-$((rate * RATE_SECONDS))}"
         half=$((count / 2))
         say "a: $rate calls/s, $count calls ($AGENTS_A simulated agents)"
         start_demo "a$rate" "$AGENTS_A"
@@ -516,7 +545,7 @@ if [[ " $PHASES " == *" a "* ]]; then
         since="$(now_ms)"
         t0="$(date +%s.%N)"
         c0="$(H ticks "$DEMO_PID")"
-        limit=$((RATE_SECONDS + HOLD_MS / 1000 + 120))
+        limit=$((count / rate + HOLD_MS / 1000 + 120))
         # Half the calls to Support (1, 2), half to Billing (1, 3); `-r N -rp 2000`: N/2 a second each.
         run_sipp "a$rate-support" "$limit" -sf "$SUPPORT" "$SIP" -s 100 -p 16000 -mp 30000 -m "$half" -r "$rate" -rp 2000 \
             -l "$count" -d "$HOLD_MS" -set speech 0 -timeout "${limit}s"
@@ -556,7 +585,17 @@ if [[ " $PHASES " == *" b "* ]]; then
     # Callers talk (7 s units) through the IVR, the queue and the bridge, then hold CONC_HOLD_S.
     speech=$(((ramp + 30 + CONC_HOLD_S) / 7 + 1))
     limit=$((ramp + speech * 8 + 120))
-    run_sipp b-phones "$limit" -sf "$SCEN/uas_agent_phone.xml" -p "$PHONE_PORT" -mp 31000 -timeout "${limit}s"
+    if [ "$PHONE_MEDIA" = echo ]; then
+        # The phones send back what they hear (SIPp's one RTP echo thread):
+        # media both ways through the relay without a playback thread per
+        # phone. (PHONE_MEDIA=pcap: each phone plays g711a.pcap in a loop,
+        # a SIPp thread per call; with 500 calls that thread count, not the
+        # server, saturates these 2 cores.)
+        sed -e '/play_pcap_audio/d' "$SCEN/uas_agent_phone.xml" >"$WORK/phone-echo.xml"
+        run_sipp b-phones "$limit" -sf "$WORK/phone-echo.xml" -p "$PHONE_PORT" -mp 31000 -rtp_echo -timeout "${limit}s"
+    else
+        run_sipp b-phones "$limit" -sf "$SCEN/uas_agent_phone.xml" -p "$PHONE_PORT" -mp 31000 -timeout "${limit}s"
+    fi
     phones_pid=$LAST_PID
     sleep 1
     failed="$(H register "$SIP" 101 "$agents" "$PHONE_PORT" "$SCEN/uac_register_auth.xml" "$WORK")"
@@ -567,10 +606,10 @@ if [[ " $PHASES " == *" b "* ]]; then
     BG_PIDS+=("$SAMPLER")
     since="$(now_ms)"
     half=$((n / 2))
-    run_sipp b-support "$limit" -sf "$SUPPORT" "$SIP" -s 100 -p 16000 -mp 30000 -m "$half" -r "$CONC_RATE" -rp 1000 \
+    run_sipp b-support "$limit" -sf "$SUPPORT" "$SIP" -s 100 -p 16000 -mp 30000 -m "$half" -r "$CONC_RATE" -rp 2000 \
         -l "$n" -d 1000 -set speech "$speech" -timeout "${limit}s"
     p1=$LAST_PID
-    run_sipp b-billing "$limit" -sf "$BILLING" "$SIP" -s 100 -p 16001 -mp 30100 -m $((n - half)) -r "$CONC_RATE" -rp 1000 \
+    run_sipp b-billing "$limit" -sf "$BILLING" "$SIP" -s 100 -p 16001 -mp 30100 -m $((n - half)) -r "$CONC_RATE" -rp 2000 \
         -l "$n" -d 1000 -set speech "$speech" -timeout "${limit}s"
     p2=$LAST_PID
     wait "$p1" "$p2" || true
@@ -584,7 +623,7 @@ if [[ " $PHASES " == *" b "* ]]; then
     cp "$WORK/b-samples.csv" "$OUT/sip-load-b-samples.csv"
     stop_demo
     out ""
-    out "## b. concurrent bridged + recorded calls ($n callers at $CONC_RATE calls/s, each talking ~$((speech * 7)) s; $agents simulated agents, $registered phones registered)"
+    out "## b. concurrent bridged + recorded calls ($n callers at $CONC_RATE calls/s, each talking ~$((speech * 7)) s; $agents simulated agents, $registered phones registered; phone media: $PHONE_MEDIA)"
     out "$(H fmt_b "$WORK/b.json")"
     say "b: $r"
 fi
