@@ -134,13 +134,14 @@ def cmd_settings(http, devices, first_agent):
 
 def udp_drops():
     """Datagrams the kernel dropped (full receive buffer), summed by who owns
-    the port: the server's RTP range, the SIPp media ports, the rest."""
+    the port: the server's RTP range, the phones' SIPp media (echo) socket,
+    the rest (the callers' SIPp media sockets are never read: not counted)."""
     out = {"server_rtp": 0, "sipp_media": 0, "other": 0}
     for l in open("/proc/net/udp").readlines()[1:]:
         f = l.split()
         port = int(f[1].split(":")[1], 16)
         drops = int(f[-1])
-        key = "server_rtp" if 20000 <= port <= 29999 else "sipp_media" if 30000 <= port <= 31999 else "other"
+        key = "server_rtp" if 20000 <= port <= 29999 else "sipp_media" if 31000 <= port <= 31999 else "other"
         out[key] += drops
     return out
 
@@ -294,26 +295,27 @@ def end_of_plateau(ev, peak):
     return _plateau(ev, peak)[1]
 
 def cmd_register(sip, first, count, phone_port, scenario, work):
-    """Register phones a<first>..: 8 SIPp at a time, each its own ports."""
+    """Register phones a<first>..: 8 SIPp at a time, each on its own free
+    ports; a failed registration is tried again (3 tries). Prints the count
+    that never registered."""
     todo = list(range(first, first + count))
-    running, failed = [], []
-    k = 0
+    running, failed, free, tries = [], [], list(range(8)), {}
     while todo or running:
-        while todo and len(running) < 8:
-            i = todo.pop(0)
-            k += 1
-            slot = k % 8
+        while todo and free:
+            i, slot = todo.pop(0), free.pop(0)
             p = subprocess.Popen(["sipp", "-sf", scenario, sip, "-key", "user", f"a{i}", "-au", f"a{i}", "-ap", f"pw{i}",
                 "-key", "phone_port", str(phone_port), "-i", "127.0.0.1", "-mi", "127.0.0.1",
                 "-p", str(41000 + slot), "-mp", str(42000 + 4 * slot), "-m", "1", "-timeout", "20s", "-nostdin"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=work)
-            running.append((i, p))
+            running.append((i, slot, p))
         time.sleep(0.02)
-        for i, p in list(running):
+        for i, slot, p in list(running):
             if p.poll() is not None:
-                running.remove((i, p))
+                running.remove((i, slot, p))
+                free.append(slot)
                 if p.returncode != 0:
-                    failed.append(i)
+                    tries[i] = tries.get(i, 0) + 1
+                    (todo if tries[i] < 3 else failed).append(i)
     print(len(failed))
 
 def rtp(pt, seq, ts, ssrc, payload, marker=False):
@@ -433,7 +435,7 @@ def fmt_b(r):
         return f"{100.0 * x['lost'] / max(1, x['rx'] + x['lost']):.3f} %"
     print("calls | bridged+recorded | peak concurrent | time at >= 95 % of peak | recordings on disk | length = recording_ms | "
           "loss caller leg | loss agent leg | max gap agent leg ms | SIPp callers ok/failed | phones ok/failed | "
-          "CPU at peak % | CPU peak % (1 s) | RSS peak MB | fds peak | UDP drops: server RTP sockets / SIPp media sockets | load average peak")
+          "CPU at peak % | CPU peak % (1 s) | RSS peak MB | fds peak | UDP drops: server RTP sockets / phones' echo socket | load average peak")
     print("---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---")
     none = {"rx": 0, "lost": 0}
     print(f"{r['records']} | {r['bridged']} | {r['peak']} | {r['peak_s']} s | {r['files']} ({r['bytes'] / 1e6:.0f} MB) | "
