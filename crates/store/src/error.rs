@@ -61,6 +61,12 @@ impl StoreError {
         }
     }
 
+    /// Nothing was written and trying again may work: no connection was
+    /// free within the pool's time-out (a machine saturated for a while).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::PoolTimedOut))
+    }
+
     pub(crate) fn not_found(what: impl Into<String>) -> Self {
         StoreError::NotFound { what: what.into() }
     }

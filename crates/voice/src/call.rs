@@ -969,6 +969,10 @@ impl Call {
     }
 
     async fn ring_agent(&mut self, agent: AgentId) {
+        // Already ringing or talking to this agent's phone: nothing to do.
+        if self.agent.as_ref().is_some_and(|a| a.agent == agent) {
+            return;
+        }
         let Some(target) = self.s.agent_phone(agent) else {
             // No phone registered: the agent answers on the desktop.
             return;
@@ -1009,7 +1013,22 @@ impl Call {
                 tracing::info!(call = %self.id, agent = agent.0, "agent answered on the phone");
                 // Answered on the desktop already? Then just connect the audio.
                 let connected = matches!(self.phase, Phase::Connected { agent: x, .. } if x == agent);
-                if connected || server::input(&self.s, Input::Accept { contact, agent }).await {
+                // The desktop may have accepted while the phone rang (its
+                // event still on its way here): the engine knows.
+                let accepted = connected
+                    || server::input(&self.s, Input::Accept { contact, agent }).await
+                    || self
+                        .s
+                        .app
+                        .live
+                        .read(move |e, _, _| {
+                            e.contact_view(contact).is_some_and(
+                                |v| matches!(v.phase, engine::ContactPhase::Connected { agent: x, .. } if x == agent),
+                            )
+                        })
+                        .await
+                        .unwrap_or(false);
+                if accepted {
                     self.connect_audio();
                 } else {
                     // The offer lapsed while the phone rang.

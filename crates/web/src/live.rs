@@ -34,6 +34,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 /// How many queued batches the publisher appends in one go.
 const MAX_BATCHES_PER_APPEND: usize = 256;
+/// Appends retried after a pool time-out before the driver stops.
+const APPEND_RETRIES: u32 = 6;
 
 /// What a caller gets back once its input's events are on disk.
 #[derive(Clone, Debug, Default)]
@@ -449,7 +451,7 @@ impl Publisher {
         let mut batches = Vec::new();
         while rx.recv_many(&mut batches, MAX_BATCHES_PER_APPEND).await > 0 {
             let records: Vec<EventRecord> = batches.iter().flat_map(|b| b.records.iter().cloned()).collect();
-            let result = if records.is_empty() { Ok(()) } else { self.store.append(&records).await };
+            let result = if records.is_empty() { Ok(()) } else { self.append(&records).await };
             if let Err(e) = result {
                 tracing::error!("event log append failed; the engine stops taking inputs: {e}");
                 self.live.0.failed.store(true, Ordering::Relaxed);
@@ -471,6 +473,25 @@ impl Publisher {
             }
             for b in batches.drain(..) {
                 self.publish(b);
+            }
+        }
+    }
+
+    /// Append, riding out a saturated machine: when no database connection
+    /// came free in time nothing was written, so the same batch is tried
+    /// again (the engine is only stopped when storage really fails).
+    async fn append(&self, records: &[EventRecord]) -> Result<(), StoreError> {
+        let mut wait = std::time::Duration::from_millis(250);
+        let mut tries = 0;
+        loop {
+            match self.store.append(records).await {
+                Err(e) if e.is_transient() && tries < APPEND_RETRIES => {
+                    tries += 1;
+                    tracing::warn!("event log append delayed ({e}); retry {tries} of {APPEND_RETRIES}");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(std::time::Duration::from_secs(5));
+                }
+                other => return other,
             }
         }
     }
