@@ -26,8 +26,11 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
 
-/// The prompt set, generated once per target directory and shared by runs.
+/// The prompt set, generated once per target directory and shared by runs
+/// (and by this binary's tests, which run at the same time: one generates).
 fn prompts() -> PathBuf {
+    static ONCE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = ONCE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let dir = peers::repo_root().join("target").join("test-prompts");
     let out = Command::new(BIN).args(["prompts", "--dir"]).arg(&dir).output().expect("switchboard prompts runs");
     assert!(out.status.success(), "prompts: {}", String::from_utf8_lossy(&out.stderr));

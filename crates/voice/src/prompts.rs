@@ -130,7 +130,11 @@ pub async fn generate(dir: &Path, overwrite: bool) -> Result<usize, GenerateErro
             if !overwrite && out.is_file() {
                 continue;
             }
-            let raw = sub.join(format!(".{}.raw.wav", p.name));
+            // Private temporary names, renamed into place when complete: two
+            // generators running at once never see each other's halves.
+            let tag = format!("{}-{}", std::process::id(), crate::leg::now_wall_ms());
+            let raw = sub.join(format!(".{}.{tag}.raw.wav", p.name));
+            let part = sub.join(format!(".{}.{tag}.part.wav", p.name));
             let speed = if lang == Lang::Zh { "150" } else { "160" };
             let o = tokio::process::Command::new("espeak-ng")
                 .args(["-v", voice(lang), "-s", speed, "-w"])
@@ -150,18 +154,20 @@ pub async fn generate(dir: &Path, overwrite: bool) -> Result<usize, GenerateErro
             let o = tokio::process::Command::new("sox")
                 .arg(&raw)
                 .args(["-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer"])
-                .arg(&out)
+                .arg(&part)
                 .args(["gain", "-n", "-3", "fade", "0.01", "0", "0.01"])
                 .output()
                 .await?;
             let _ = tokio::fs::remove_file(&raw).await;
             if !o.status.success() {
+                let _ = tokio::fs::remove_file(&part).await;
                 return Err(GenerateError::Failed {
                     tool: "sox",
                     clip: p.name.into(),
                     message: String::from_utf8_lossy(&o.stderr).into(),
                 });
             }
+            tokio::fs::rename(&part, &out).await?;
             written += 1;
         }
     }
