@@ -43,7 +43,6 @@ const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
 /// server is fixed: the test fails while a fixed step is still listed.
 const KNOWN_DEVIATIONS: &[&str] = &[
     "m04", // Content-Length beyond the datagram: 200 (RFC 3261 18.3: 400 or discard)
-    "m06", // SIP/3.0: 505, but its status line says "SIP/3.0 505" (a response is SIP/2.0)
     "m11", // unknown method FOO: no answer at all (405 with Allow, or 501)
     "x02", // Content-Length: abc: 200 (400)
     "x03", // Content-Length: -5: 200 (400)

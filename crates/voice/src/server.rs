@@ -328,6 +328,9 @@ async fn on_transaction(s: Arc<Shared>, mut tx: Transaction) -> Result<(), rsips
         if tx.original.method == Method::Ack {
             return Ok(());
         }
+        // Our answer is SIP/2.0 whatever version the request claimed (the
+        // stack copies the request's into the response).
+        tx.original.version = rsipstack::sip::Version::V2;
         return tx.reply_with(status, headers, None).await;
     }
     let in_dialog = tx.original.to_header().ok().and_then(|t| t.tag().ok().flatten()).is_some();
