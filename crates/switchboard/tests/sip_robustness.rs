@@ -27,16 +27,13 @@ mod common;
 mod peers;
 
 use common::TempDir;
+use peers::demo::{Demo, prompts};
 use peers::{Peer, PjCall, SippProc};
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpStream, UdpSocket};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
 
 /// Steps where our server is known to answer differently from RFC 3261
 /// (see the step table in [`conformance_steps`]). Remove an entry when the
@@ -53,86 +50,6 @@ const KNOWN_DEVIATIONS: &[&str] = &[
 // ---------------------------------------------------------------------------
 // The server
 // ---------------------------------------------------------------------------
-
-/// The prompt set, generated once per run of this test binary (both tests
-/// share it; the lock keeps them from writing the same files at once).
-fn prompts() -> PathBuf {
-    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = peers::repo_root().join("target").join("test-prompts-robustness");
-        let out = Command::new(BIN).args(["prompts", "--dir"]).arg(&dir).output().expect("switchboard prompts runs");
-        assert!(out.status.success(), "prompts: {}", String::from_utf8_lossy(&out.stderr));
-        dir
-    })
-    .clone()
-}
-
-/// A running `switchboard demo` with telephony and no simulated agents.
-struct Demo {
-    child: Child,
-    http: SocketAddr,
-    sip: SocketAddr,
-}
-
-impl Demo {
-    fn start(data: &Path, prompts: &Path) -> Demo {
-        let mut child = Command::new(BIN)
-            .args(["demo", "--fresh", "--agents", "0", "--calls-per-minute", "0.0001"])
-            .args(["--listen", "127.0.0.1:0", "--sip", "127.0.0.1:0", "--data-dir"])
-            .arg(data)
-            .arg("--prompts")
-            .arg(prompts)
-            .env("RUST_LOG", std::env::var("SWITCHBOARD_TEST_LOG").unwrap_or_else(|_| "error".into()))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("the binary starts");
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let (mut http, mut sip) = (None, None);
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while http.is_none() || sip.is_none() {
-            assert!(Instant::now() < deadline, "the demo did not start within 60 s");
-            let mut line = String::new();
-            assert!(out.read_line(&mut line).unwrap() > 0, "the demo exited: {:?}", child.wait());
-            if let Some(rest) = line.strip_prefix("SIP on ") {
-                sip = rest.split_whitespace().next().and_then(|a| a.parse().ok());
-            }
-            if let Some(i) = line.find("at http://") {
-                http = line[i + 10..].trim().trim_end_matches('/').parse().ok();
-            }
-        }
-        std::thread::spawn(move || {
-            let mut sink = String::new();
-            while out.read_line(&mut sink).is_ok_and(|n| n > 0) {
-                sink.clear();
-            }
-        });
-        Demo { child, http: http.unwrap(), sip: sip.unwrap() }
-    }
-
-    fn alive(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
-    }
-
-    /// Resident memory in kB (Linux).
-    fn rss_kb(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    }
-}
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn healthz(http: SocketAddr) -> u16 {
     common::try_call(http, "GET", "/healthz", None, None).map(|(s, _)| s).unwrap_or(0)

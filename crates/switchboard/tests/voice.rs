@@ -16,79 +16,11 @@ mod common;
 mod peers;
 
 use common::{TempDir, call, login, ok};
+use peers::demo::{Demo, prompts};
 use peers::{Baresip, BaresipOptions, Peer, PjCall};
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
-
-/// The prompt set, generated once per target directory and shared by runs
-/// (and by this binary's tests, which run at the same time: one generates).
-fn prompts() -> PathBuf {
-    static ONCE: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _one_at_a_time = ONCE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let dir = peers::repo_root().join("target").join("test-prompts");
-    let out = Command::new(BIN).args(["prompts", "--dir"]).arg(&dir).output().expect("switchboard prompts runs");
-    assert!(out.status.success(), "prompts: {}", String::from_utf8_lossy(&out.stderr));
-    dir
-}
-
-/// A running `switchboard demo` with telephony and no simulated agents.
-struct Demo {
-    child: Child,
-    http: SocketAddr,
-    sip: SocketAddr,
-}
-
-impl Demo {
-    fn start(data: &Path, prompts: &Path) -> Demo {
-        let mut child = Command::new(BIN)
-            .args(["demo", "--fresh", "--agents", "0", "--calls-per-minute", "0.0001"])
-            .args(["--listen", "127.0.0.1:0", "--sip", "127.0.0.1:0", "--data-dir"])
-            .arg(data)
-            .arg("--prompts")
-            .arg(prompts)
-            .env("RUST_LOG", std::env::var("SWITCHBOARD_TEST_LOG").unwrap_or_else(|_| "warn,voice=info".into()))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("the binary starts");
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let (mut http, mut sip) = (None, None);
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while http.is_none() || sip.is_none() {
-            assert!(Instant::now() < deadline, "the demo did not start within 60 s");
-            let mut line = String::new();
-            assert!(out.read_line(&mut line).unwrap() > 0, "the demo exited: {:?}", child.wait());
-            if let Some(rest) = line.strip_prefix("SIP on ") {
-                sip = rest.split_whitespace().next().and_then(|a| a.parse().ok());
-            }
-            if let Some(i) = line.find("at http://") {
-                http = line[i + 10..].trim().trim_end_matches('/').parse().ok();
-            }
-        }
-        // Keep reading so the child never blocks on a full pipe.
-        std::thread::spawn(move || {
-            let mut sink = String::new();
-            while out.read_line(&mut sink).is_ok_and(|n| n > 0) {
-                sink.clear();
-            }
-        });
-        Demo { child, http: http.unwrap(), sip: sip.unwrap() }
-    }
-}
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// Poll `f` until it gives a value (at most `secs`).
 fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
