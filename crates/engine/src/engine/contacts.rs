@@ -8,6 +8,7 @@
 
 use super::state::{Contact, FastMap};
 use crate::ids::ContactId;
+use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
 /// No slot.
@@ -22,7 +23,7 @@ const MIN_SPAN: usize = 4096;
 const SPAN_PER_LIVE: usize = 16;
 
 /// Live contacts by id.
-#[derive(Default, Clone, Debug)]
+#[derive(Default, Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Contacts {
     slots: Vec<Option<Contact>>,
     free: Vec<u32>,

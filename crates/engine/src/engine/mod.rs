@@ -6,8 +6,11 @@
 mod apply;
 mod contacts;
 mod decide;
+mod snapshot;
 mod state;
 mod views;
+
+pub use snapshot::{EngineState, RestoreError, STATE_VERSION};
 
 pub use views::*;
 
@@ -23,6 +26,11 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 
 /// The contact-center engine. See the crate documentation.
+///
+/// Every field is serialisable so that [`Engine::save_state`] and
+/// [`Engine::restore`] round-trip the whole state; lookup caches are
+/// skipped and rebuilt.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct Engine {
     settings: Settings,
     seq: u64,
@@ -33,8 +41,11 @@ pub struct Engine {
     teams: Interner,
     attrs: Interner,
     conds: Vec<Cond>,
+    #[serde(skip)]
     cond_ids: HashMap<Cond, CondId>,
+    #[serde(skip)]
     and_cache: FastMap<(CondId, CondId), CondId>,
+    #[serde(with = "snapshot::timer_heap")]
     timers: BinaryHeap<Reverse<(Time, u64, Timer)>>,
     timer_seq: u64,
     touched: Vec<AgentId>,
@@ -43,6 +54,7 @@ pub struct Engine {
     /// Time of the latest event: time never goes back, whatever the driver does.
     clock: Time,
     /// Reused buffer for index rebuilds.
+    #[serde(skip)]
     scratch_index: Vec<(crate::ids::QueueId, crate::config::Slot, state::ReadyKey)>,
 }
 

@@ -4,6 +4,7 @@ use crate::config::{AgentConfig, Channel, QueueConfig, Slot};
 use crate::contact::Segment;
 use crate::event::{AgentState, Presence};
 use crate::ids::{AgentId, ContactId, QueueId, Time};
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
@@ -39,7 +40,7 @@ impl Hasher for FastHasher {
 pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
 /// Names (skills, teams, attributes) interned to small integers.
-#[derive(Default, Clone, Debug)]
+#[derive(Default, Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Interner {
     map: HashMap<String, u16>,
     names: Vec<String>,
@@ -58,7 +59,7 @@ impl Interner {
 }
 
 /// A compiled condition on agents (skills, team, attributes, agent list).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub(crate) struct Cond {
     /// (skill, min level), sorted by skill.
     pub skills: Vec<(u16, u8)>,
@@ -99,7 +100,7 @@ impl Cond {
 pub(crate) type CondId = u32;
 
 /// What a routing step of a contact's plan asks for.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum StepCond {
     /// Members of the queue matching a condition.
     Members(CondId),
@@ -108,14 +109,14 @@ pub(crate) enum StepCond {
 }
 
 /// A step of a contact's plan.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct PlanStep {
     pub cond: StepCond,
     pub timeout_ms: Option<u64>,
 }
 
 /// A contact's routing plan.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum Plan {
     /// Not queued yet.
     Unset,
@@ -134,7 +135,7 @@ pub(crate) fn wait_key(priority: i32, waiting_since: Time, id: ContactId) -> Wai
 }
 
 /// Where a waiting contact is indexed.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum ClassRef {
     /// `queue.classes[i]`.
     Class(usize),
@@ -144,7 +145,7 @@ pub(crate) enum ClassRef {
 
 /// The agents a contact is offered to: one, except for ring-all. Kept
 /// inline for the single offer so the hot path does not allocate.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub(crate) struct Agents {
     first: Option<AgentId>,
     rest: Vec<AgentId>,
@@ -186,7 +187,7 @@ impl Agents {
 }
 
 /// A contact's phase.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum Phase {
     /// Arrived, not yet in a queue (or between queues).
     Transit,
@@ -203,14 +204,14 @@ pub(crate) enum Phase {
 }
 
 /// Callback details of a contact that asked for one.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct CallbackInfo {
     pub number: String,
     pub attempts: u32,
 }
 
 /// A live contact.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Contact {
     pub id: ContactId,
     pub channel: Channel,
@@ -256,7 +257,7 @@ impl Contact {
 }
 
 /// What an agent does with one contact.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum ItemPhase {
     Reserved { deadline: Time },
     Dialling,
@@ -266,7 +267,7 @@ pub(crate) enum ItemPhase {
 }
 
 /// One contact an agent holds.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Item {
     pub contact: ContactId,
     pub queue: QueueId,
@@ -280,7 +281,7 @@ pub(crate) struct Item {
 /// the oldest contact), so both ends are O(1), and a set that empties and
 /// fills again does not allocate, unlike a B-tree. Elsewhere an insert or
 /// removal moves the shorter side (cheap at contact-center queue lengths).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub(crate) struct SortedDeque<T> {
     items: VecDeque<T>,
 }
@@ -338,7 +339,7 @@ impl<T: Ord + Copy> SortedDeque<T> {
 pub(crate) type ReadyKey = (u64, u64, AgentId);
 
 /// A live agent.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Agent {
     pub cfg: AgentConfig,
     /// (skill, level), sorted by skill.
@@ -457,7 +458,7 @@ impl Agent {
 }
 
 /// Waiting contacts of one condition and channel slot in a queue.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Class {
     pub cond: CondId,
     pub slot: Slot,
@@ -465,14 +466,14 @@ pub(crate) struct Class {
 }
 
 /// A compiled step of a queue's own routing (before a contact's requirements).
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum QueueStep {
     Members(CondId),
     Preferred,
 }
 
 /// A live queue.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Queue {
     pub cfg: QueueConfig,
     pub steps: Vec<(QueueStep, Option<u64>)>,
@@ -492,7 +493,9 @@ pub(crate) struct Queue {
     /// skills and no new-customer preference: shared, built once.
     pub default_plan: Box<[PlanStep]>,
     /// Smoothed handle time (talk + hold) and wrap-up, for expected waits.
+    #[serde(with = "f64_bits")]
     pub handle_ewma_ms: f64,
+    #[serde(with = "f64_bits")]
     pub wrap_ewma_ms: f64,
 }
 
@@ -525,7 +528,7 @@ impl Queue {
 }
 
 /// A pending timer. Stale timers are recognised when they fire and ignored.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub(crate) enum Timer {
     Offer { contact: ContactId, agent: AgentId },
     Step { contact: ContactId, epoch: u32 },
@@ -534,4 +537,19 @@ pub(crate) enum Timer {
     WrapUp { agent: AgentId, contact: ContactId },
     CallbackRetry { contact: ContactId, epoch: u32 },
     Unblock { agent: AgentId },
+}
+
+/// An `f64` stored as its bits: a JSON round trip of the decimal form is not
+/// guaranteed exact without serde_json's `float_roundtrip`, and a restored
+/// engine must compute exactly what the original would.
+mod f64_bits {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(x.to_bits())
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        u64::deserialize(d).map(f64::from_bits)
+    }
 }

@@ -19,7 +19,7 @@ const RETRY: u8 = 4;
 const SEGMENT: u8 = 8;
 
 /// What the fold remembers of a live contact (24 bytes).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 struct Live {
     /// Queue of the current entry.
     queue: u32,
@@ -36,7 +36,7 @@ struct Live {
 }
 
 /// A closed segment whose wrap-up may still come.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 struct PendingWrap {
     contact: u64,
     queue: u32,
@@ -50,14 +50,14 @@ struct PendingWrap {
 /// At most this many pending wrap-ups are kept per agent.
 const MAX_PENDING_WRAPS: usize = 64;
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 struct QueueSlot {
     seen: bool,
     name: Option<String>,
     intervals: Vec<QueueCounts>,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct AgentSlot {
     seen: bool,
     name: Option<String>,
@@ -103,7 +103,7 @@ impl Default for AgentSlot {
 /// let report = fold.report();
 /// assert_eq!(report.totals.counts.offered, 1);
 /// ```
-#[derive(Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct IntervalFold {
     config: KpiConfig,
     interval_ms: u64,

@@ -25,7 +25,7 @@ const RETRY: u8 = 2;
 const CALLBACK: u8 = 4;
 
 /// What the window remembers of a live contact.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 struct Entry {
     /// Queue of the current entry.
     queue: u32,
@@ -33,13 +33,13 @@ struct Entry {
     flags: u8,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Bucket {
     minute: u64,
     counts: QueueCounts,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 struct Ring {
     seen: bool,
     buckets: Vec<Bucket>,
@@ -78,7 +78,7 @@ pub struct QueueWindowView {
 /// assert_eq!(views[0].counts.answered_within, 1);
 /// assert_eq!(views[0].figures.asa_seconds, Some(4.0));
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct LiveWindow {
     config: KpiConfig,
     minutes: u64,

@@ -139,6 +139,23 @@ impl World {
         self.accept(contact, agent)
     }
 
+    /// A copy of this world (log, commands, clock) driving `engine` instead
+    /// (an engine restored from a snapshot of this one).
+    pub fn with_engine(&self, engine: Engine) -> World {
+        World {
+            engine,
+            now: self.now,
+            log: self.log.clone(),
+            commands: self.commands.clone(),
+            settings: self.settings.clone(),
+        }
+    }
+
+    /// The settings the world's engine runs with.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
     /// The replayed engine equals the live one.
     pub fn check_replay(&self) {
         let replayed = Engine::replay(self.settings.clone(), &self.log);

@@ -6,4 +6,5 @@ mod callbacks;
 mod harness;
 mod props;
 mod routing;
+mod snapshot;
 mod states;

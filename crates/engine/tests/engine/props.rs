@@ -13,7 +13,7 @@ use proptest::prelude::{
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Clone, Debug)]
-enum Op {
+pub(crate) enum Op {
     Arrive { queue: u8, priority: u8, skill: u8, segment: u8, last_agent: u8, callback: bool, chat: bool },
     Abandon(u8),
     Login(u8),
@@ -34,7 +34,7 @@ enum Op {
     Advance(u32),
 }
 
-fn op() -> impl Strategy<Value = Op> {
+pub(crate) fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         4 => (any::<u8>(), 0u8..3, 0u8..4, 0u8..4, 0u8..8, any::<bool>(), prop::bool::weighted(0.15))
             .prop_map(|(queue, priority, skill, segment, last_agent, callback, chat)| Op::Arrive { queue, priority, skill, segment, last_agent, callback, chat }),
@@ -62,7 +62,7 @@ const SKILLS: [&str; 3] = ["billing", "tech", "lang:zh"];
 
 /// A small but rich centre: strategies, steps, sticky and new-customer
 /// preferences, overflow, max wait, wrap-up, callbacks, chat capacity.
-fn rich_config() -> EngineConfig {
+pub(crate) fn rich_config() -> EngineConfig {
     let step = |skill: &str, lvl: u8, t: Option<u64>| RoutingStep {
         condition: Condition { skills: vec![SkillReq { skill: skill.into(), min_level: lvl }], ..Condition::default() },
         timeout_ms: t,
@@ -120,7 +120,7 @@ fn pick<T: Copy>(items: &[T], i: u8) -> Option<T> {
 
 /// Interpret an op against the current state; refused inputs are fine
 /// (they must change nothing, which the harness's invariants cover).
-fn run_op(w: &mut World, op: &Op, next_id: &mut u64, agents: u32, queues: u32) {
+pub(crate) fn run_op(w: &mut World, op: &Op, next_id: &mut u64, agents: u32, queues: u32) {
     let contacts = w.engine.contact_views();
     let ids: Vec<ContactId> = contacts.iter().map(|c| c.id).collect();
     let offered: Vec<(ContactId, AgentId)> = contacts
@@ -247,7 +247,7 @@ fn check_stream(log: &[EventRecord]) -> Result<(), TestCaseError> {
 
 /// Drive every live contact to its end: agents ready and answering, calls
 /// hung up, time moving on. A contact that cannot end is a lost contact.
-fn drain(w: &mut World, agents: u32) {
+pub(crate) fn drain(w: &mut World, agents: u32) {
     for a in 0..agents {
         let _ = w.input(Input::Login { agent: AgentId(a) });
         let _ = w.input(Input::Ready { agent: AgentId(a) });
