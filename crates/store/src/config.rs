@@ -3,8 +3,25 @@
 use crate::ConfigStore;
 use crate::db::{DbRow, Store, WritePool, now, to_i64, with_db};
 use crate::error::{Result, StoreError};
-use engine::{AgentConfig, AgentId, EngineConfig, EngineSnapshot, QueueConfig, QueueId, Settings};
+use engine::{AgentConfig, AgentId, EngineConfig, QueueConfig, QueueId, Settings};
+use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
+
+/// A saved snapshot of the server's state at one event sequence number: an
+/// opaque, versioned blob. The store does not read `data`; the server
+/// writes the engine's state (and its own folds) there and decides, from
+/// `format` and the contents, whether it can resume from it. A snapshot is
+/// only a cache: without it a restart replays the whole log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Sequence number of the last event the state includes.
+    pub seq: u64,
+    /// Format of `data` (the writer's own version number).
+    pub format: u32,
+    /// The serialised state (JSON text; kept as a string so the database
+    /// stores it byte for byte, whatever its JSON type does to objects).
+    pub data: String,
+}
 
 const UPSERT_SETTINGS: &str = "INSERT INTO settings (id, data, updated_at) VALUES (1, $1, $2) \
      ON CONFLICT (id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at";
@@ -99,7 +116,7 @@ impl ConfigStore for Store {
         })
     }
 
-    async fn save_snapshot(&self, snapshot: &EngineSnapshot) -> Result<()> {
+    async fn save_snapshot(&self, snapshot: &Snapshot) -> Result<()> {
         let seq = to_i64(snapshot.seq, "seq")?;
         let at = to_i64(now().0, "time")?;
         with_db!(&self.db, pool => {
@@ -116,14 +133,14 @@ impl ConfigStore for Store {
         Ok(())
     }
 
-    async fn latest_snapshot(&self) -> Result<Option<EngineSnapshot>> {
+    async fn latest_snapshot(&self) -> Result<Option<Snapshot>> {
         with_db!(&self.db, pool => {
             let row = sqlx::query("SELECT seq, data FROM snapshots WHERE id = 1").fetch_optional(pool).await?;
             match row {
                 None => Ok(None),
                 Some(r) => {
                     let seq = r.uint("seq")?;
-                    let snap: EngineSnapshot = r.json("data")?;
+                    let snap: Snapshot = r.json("data")?;
                     if snap.seq != seq {
                         return Err(StoreError::Corrupt(format!("snapshot row seq {seq} holds a snapshot of seq {}", snap.seq)));
                     }

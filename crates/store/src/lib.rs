@@ -33,11 +33,13 @@
 //! PostgreSQL: `synchronous_commit` as configured, `on` by default).
 //!
 //! **Restart.** The engine's log holds its configuration history
-//! (`QueueConfigured`/`AgentConfigured`), so a restart is: load the
-//! [`engine::Settings`] and replay every event ([`replay_engine`]). The
-//! configuration tables are the administrators' source of truth and start a
-//! fresh engine when the log is empty; the snapshot is kept for when the
-//! engine learns to resume from one.
+//! (`QueueConfigured`/`AgentConfigured`), so the log alone rebuilds the
+//! engine: load the [`engine::Settings`] and replay every event
+//! ([`replay_engine`]). The server resumes faster from the latest
+//! [`Snapshot`] (one row, replaced by each save) plus the events after its
+//! `seq`; the snapshot is only a cache — deleting it changes nothing but
+//! start-up time. The configuration tables are the administrators' source
+//! of truth and start a fresh engine when the log is empty.
 //!
 //! **Times** are [`engine::Time`] (ms since the Unix epoch) stored as
 //! BIGINT; ids of engine objects are the engine's ids.
@@ -55,6 +57,7 @@ mod voice;
 
 pub use accounts::{NewUser, Role, Team, User};
 pub use audit::{AuditEntry, AuditQuery, NewAuditEntry};
+pub use config::Snapshot;
 pub use csv::{CSV_HEADER, CsvRecord, ImportReport, RowError, csv_field, parse_csv};
 pub use customers::{
     ContactRecord, Customer, CustomerData, CustomerSegment, Page, UpsertCounts, WrapUp, new_customer_id,
@@ -67,8 +70,7 @@ pub use sessions::Session;
 pub use voice::{CallRecord, IvrNodeStatsRow, IvrVisit, SurveyAnswer, SurveyFilter, SurveySummaryRow};
 
 use engine::{
-    AgentConfig, AgentId, ContactId, Engine, EngineConfig, EngineSnapshot, EventRecord, QueueConfig, QueueId, Settings,
-    Time,
+    AgentConfig, AgentId, ContactId, Engine, EngineConfig, EventRecord, QueueConfig, QueueId, Settings, Time,
 };
 
 /// The append-only event log.
@@ -119,10 +121,12 @@ pub trait ConfigStore: Send + Sync {
     fn save_engine_config(&self, config: &EngineConfig) -> impl Future<Output = Result<()>> + Send;
     /// Settings (default when never saved), queues and agents.
     fn load_engine_config(&self) -> impl Future<Output = Result<EngineConfig>> + Send;
-    /// Keep this snapshot as the latest (replacing the previous one).
-    fn save_snapshot(&self, snapshot: &EngineSnapshot) -> impl Future<Output = Result<()>> + Send;
-    /// The latest snapshot, if any.
-    fn latest_snapshot(&self) -> impl Future<Output = Result<Option<EngineSnapshot>>> + Send;
+    /// Keep this snapshot as the latest (replacing the previous one: only
+    /// one is ever kept).
+    fn save_snapshot(&self, snapshot: &Snapshot) -> impl Future<Output = Result<()>> + Send;
+    /// The latest snapshot, if any. A row that cannot be read (an older
+    /// format, damage) is an error: callers treat it as no snapshot.
+    fn latest_snapshot(&self) -> impl Future<Output = Result<Option<Snapshot>>> + Send;
 }
 
 /// Users and teams.

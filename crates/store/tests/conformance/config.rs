@@ -1,8 +1,8 @@
 //! Engine configuration and snapshots.
 
 use crate::harness::TestDb;
-use engine::{AgentConfig, AgentId, EngineConfig, EngineSnapshot, QueueConfig, QueueId, Settings, Strategy};
-use store::ConfigStore;
+use engine::{AgentConfig, AgentId, EngineConfig, QueueConfig, QueueId, Settings, Strategy};
+use store::{ConfigStore, Snapshot};
 
 fn queue(id: u32, name: &str) -> QueueConfig {
     let mut q = QueueConfig::new(QueueId(id), name);
@@ -82,12 +82,19 @@ pub async fn snapshot_latest_wins(db: &TestDb) {
     config.queues.push(queue(1, "support"));
     config.agents.push(AgentConfig::new(AgentId(1), "Ana", &[QueueId(1)]));
     let engine = engine::Engine::new(config).unwrap();
-    let snap = engine.snapshot(engine::Time(5_000));
-    assert!(snap.seq > 0);
+    let state = engine.save_state();
+    assert!(state.seq > 0);
+    // Stored byte for byte (the data is JSON text, with characters JSON escapes).
+    let data = format!("{}\n", serde_json::to_string(&state).unwrap());
+    let snap = Snapshot { seq: state.seq, format: 1, data };
     s.save_snapshot(&snap).await.unwrap();
     assert_eq!(s.latest_snapshot().await.unwrap(), Some(snap.clone()));
-    let later = EngineSnapshot { seq: snap.seq + 10, ..snap };
+    let later = Snapshot { seq: snap.seq + 10, format: 2, data: "{\"名\": \"\\\" \\u0000\"}".into() };
     s.save_snapshot(&later).await.unwrap();
+    assert_eq!(s.latest_snapshot().await.unwrap(), Some(later.clone()));
+    s.close().await;
+    // Only the latest is kept, and it survives a reopen.
+    let s = db.open().await;
     assert_eq!(s.latest_snapshot().await.unwrap(), Some(later));
     s.close().await;
 }

@@ -1,13 +1,14 @@
 //! A restart rebuilds the engine: drive a real engine through a few
 //! contacts, append its events as the server would (one append per input),
-//! reopen the store, replay, and compare snapshots.
+//! save a snapshot of its state half-way, reopen the store, replay (the
+//! whole log, and the snapshot plus the tail), and compare.
 
 use crate::harness::TestDb;
 use engine::{
     AgentConfig, AgentId, AgentState, Command, ContactId, ContactPhase, ContactSpec, Engine, EngineConfig, Input,
     Output, Party, QueueConfig, QueueId, Segment, Settings, Time, TransferTarget,
 };
-use store::{ConfigStore, EventLog, Store, replay_engine};
+use store::{ConfigStore, EventLog, Snapshot, Store, replay_engine};
 
 const T0: u64 = 1_760_000_000_000;
 
@@ -96,6 +97,11 @@ pub async fn engine_run_replays_after_reopen(db: &TestDb) {
     live.step(&store, 150_000, Input::Transfer { contact: ContactId(102), to: TransferTarget::Queue(QueueId(1)) })
         .await;
 
+    // A snapshot half-way (the server saves one every N events).
+    let state = live.engine.save_state();
+    let half = Snapshot { seq: state.seq, format: 1, data: serde_json::to_string(&state).unwrap() };
+    store.save_snapshot(&half).await.unwrap();
+
     // More arrivals than free agents: some are offered, the rest wait.
     for (i, q) in [(103, 1), (104, 1), (105, 2), (106, 1), (107, 1)] {
         live.step(&store, 160_000 + i * 100, Input::Arrive { contact: ContactSpec::new(ContactId(i), QueueId(q)) })
@@ -111,7 +117,6 @@ pub async fn engine_run_replays_after_reopen(db: &TestDb) {
     assert!(before.contacts.iter().any(|c| matches!(c.phase, ContactPhase::Waiting { .. })), "someone waits");
     assert!(before.agents.iter().any(|a| a.state == AgentState::NotReady), "someone is not ready");
     assert!(before.agents.iter().any(|a| matches!(a.state, AgentState::Busy | AgentState::Reserved)));
-    store.save_snapshot(&before).await.unwrap();
     let log_len = live.engine.last_seq();
     store.close().await;
 
@@ -128,7 +133,20 @@ pub async fn engine_run_replays_after_reopen(db: &TestDb) {
 
     let rebuilt = replay_engine(&store).await.unwrap();
     assert_eq!(rebuilt.snapshot(now), before, "store::replay_engine");
-    assert_eq!(store.latest_snapshot().await.unwrap(), Some(before));
+
+    // The snapshot plus the events after it rebuild the same engine.
+    let snap = store.latest_snapshot().await.unwrap().expect("the snapshot survives the restart");
+    assert_eq!(snap, half);
+    assert!(snap.seq > 0 && snap.seq < log_len);
+    let state: engine::EngineState = serde_json::from_str(&snap.data).unwrap();
+    let mut resumed = Engine::restore(state, &config.settings).unwrap();
+    let tail = store.read_events(snap.seq + 1, 100_000).await.unwrap();
+    assert_eq!(tail.len() as u64, log_len - snap.seq, "only the tail is read");
+    for rec in &tail {
+        resumed.apply_record(rec);
+    }
+    assert_eq!(resumed.snapshot(now), before, "snapshot + tail");
+    resumed.check_invariants(now).unwrap();
     assert_eq!(store.load_engine_config().await.unwrap(), config);
     store.close().await;
 }
