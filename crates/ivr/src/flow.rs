@@ -90,8 +90,18 @@ pub enum TransferTarget {
     Queue(u32),
     /// An agent by login name.
     Agent(String),
-    /// An external SIP URI (`sip:desk@example.com`).
+    /// An external SIP URI (`sip:desk@example.com`), dialled directly.
     Sip(String),
+    /// A telephone number (`+8610…`, 3–20 digits), dialled through the trunk.
+    Number(String),
+}
+
+impl TransferTarget {
+    /// Whether a telephone number is dialable: an optional `+`, then 3–20 digits.
+    pub fn is_dialable_number(n: &str) -> bool {
+        let digits = n.strip_prefix('+').unwrap_or(n);
+        (3..=20).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
+    }
 }
 
 fn default_timeout_ms() -> u64 {
@@ -267,13 +277,18 @@ pub enum Node {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         next: Option<NodeId>,
     },
-    /// Transfer the call. Ends the IVR.
+    /// Transfer the call. Ends the IVR once the transfer succeeds (queued,
+    /// or the external party answered).
     Transfer {
         /// Where to.
         to: TransferTarget,
         /// Played before the transfer (not interruptible).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         prompts: Vec<Prompt>,
+        /// Next node when the transfer fails (busy, no answer, refused);
+        /// none: an apology, then the call ends.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on_fail: Option<NodeId>,
     },
     /// Play prompts, then hang up.
     Hangup {
@@ -345,7 +360,8 @@ impl Node {
             Node::Hours { open, closed } => vec![f("open", open), f("closed", closed)],
             Node::CallbackOffer { accepted, declined, .. } => vec![f("accepted", accepted), f("declined", declined)],
             Node::Voicemail { next, .. } => next.iter().map(|n| f("next", n)).collect(),
-            Node::Queue { .. } | Node::Transfer { .. } | Node::Hangup { .. } => Vec::new(),
+            Node::Transfer { on_fail, .. } => on_fail.iter().map(|n| f("on_fail", n)).collect(),
+            Node::Queue { .. } | Node::Hangup { .. } => Vec::new(),
         }
     }
 
@@ -745,6 +761,38 @@ impl fmt::Display for ProblemKind {
     }
 }
 
+impl Problem {
+    /// The field of the node (or of the flow, when no node is concerned)
+    /// that is wrong, when the problem names one (`next`, `options.1`,
+    /// `timeout_ms`, `to`, …).
+    pub fn field(&self) -> Option<String> {
+        let f = |s: &str| Some(s.to_string());
+        match &self.kind {
+            ProblemKind::MissingStart { .. } => f("start"),
+            ProblemKind::DanglingTarget { field, .. } | ProblemKind::Zero { field } => Some(field.clone()),
+            ProblemKind::NoOptions => f("options"),
+            ProblemKind::DigitRange { .. } => f("max_digits"),
+            ProblemKind::BadTerminator { .. } => f("terminator"),
+            ProblemKind::BadUrl { .. } => f("url"),
+            ProblemKind::BadLanguage { .. } => f("attributes.language"),
+            ProblemKind::BadTransfer { .. } => f("to"),
+            ProblemKind::BadCalendar { .. } => f("calendar"),
+            _ => None,
+        }
+    }
+
+    /// Where the problem is, as a path into the flow document:
+    /// `nodes.<node>.<field>`, `nodes.<node>`, or a top-level field.
+    pub fn path(&self) -> String {
+        match (&self.node, self.field()) {
+            (Some(n), Some(f)) => format!("nodes.{n}.{f}"),
+            (Some(n), None) => format!("nodes.{n}"),
+            (None, Some(f)) => f,
+            (None, None) => String::new(),
+        }
+    }
+}
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.node {
@@ -959,6 +1007,9 @@ impl Flow {
                 {
                     push(ProblemKind::BadTransfer { target: uri.clone() })
                 }
+                TransferTarget::Number(n) if !TransferTarget::is_dialable_number(n) => {
+                    push(ProblemKind::BadTransfer { target: n.clone() })
+                }
                 _ => {}
             },
             Node::Play { .. } | Node::Hours { .. } | Node::Hangup { .. } => {}
@@ -1052,6 +1103,63 @@ mod tests {
         let flow = Flow::from_json(&json).unwrap();
         assert_eq!(flow.validate(|q| q == 1), Vec::new());
         assert_eq!(flow.node("main").map(Node::kind), Some(NodeKind::Menu));
+    }
+
+    fn transfer_flow(to: &str, on_fail: Option<&str>) -> String {
+        let on_fail = on_fail.map(|n| format!(r#","on_fail":"{n}""#)).unwrap_or_default();
+        format!(
+            r#"{{"name":"t","version":1,"start":"xfer","nodes":{{
+                "xfer":{{"type":"transfer","to":{to}{on_fail}}},
+                "sorry":{{"type":"hangup","prompts":[{{"clip":"goodbye"}}]}}}}}}"#
+        )
+    }
+
+    #[test]
+    fn transfer_nodes_take_numbers_and_a_failure_branch() {
+        let flow = Flow::from_json(&transfer_flow(r#"{"number":"+8613800138000"}"#, Some("sorry"))).unwrap();
+        assert_eq!(flow.validate(|_| true), Vec::new());
+        let Some(Node::Transfer { to, on_fail, .. }) = flow.node("xfer") else { panic!() };
+        assert_eq!(to, &TransferTarget::Number("+8613800138000".into()));
+        assert_eq!(on_fail.as_ref().map(NodeId::as_str), Some("sorry"));
+        assert_eq!(flow.node("xfer").map(Node::targets).unwrap_or_default().len(), 1);
+        // Round trip keeps `on_fail`; a flow without it still reads.
+        assert_eq!(Flow::from_json(&flow.to_json()).unwrap(), flow);
+        let plain = Flow::from_json(&transfer_flow(r#"{"sip":"sip:desk@example.com"}"#, None)).unwrap();
+        assert!(plain.to_json().find("on_fail").is_none());
+        let problems = plain.validate(|_| true);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].kind, ProblemKind::Unreachable);
+        assert_eq!(problems[0].path(), "nodes.sorry");
+    }
+
+    #[test]
+    fn transfer_validation_names_node_and_field() {
+        for (to, bad) in [
+            (r#"{"number":"12"}"#, "12"),
+            (r#"{"number":"010-1234"}"#, "010-1234"),
+            (r#"{"sip":"tel:123"}"#, "tel:123"),
+            (r#"{"agent":" "}"#, " "),
+        ] {
+            let flow = Flow::from_json(&transfer_flow(to, Some("sorry"))).unwrap();
+            let problems = flow.validate(|_| true);
+            assert_eq!(problems.len(), 1, "{to}: {problems:?}");
+            assert_eq!(problems[0].kind, ProblemKind::BadTransfer { target: bad.into() });
+            assert_eq!(problems[0].path(), "nodes.xfer.to");
+        }
+        let flow = Flow::from_json(&transfer_flow(r#"{"queue":7}"#, Some("gone"))).unwrap();
+        let problems = flow.validate(|q| q == 1);
+        let paths: Vec<String> = problems.iter().map(Problem::path).collect();
+        assert!(paths.contains(&"nodes.xfer.on_fail".to_string()), "{problems:?}");
+        assert!(problems.iter().any(|p| p.kind == ProblemKind::UnknownQueue { queue: 7 }), "{problems:?}");
+        // A failure branch looping straight back to the transfer never
+        // waits for the caller.
+        let looped = transfer_flow(r#"{"queue":1}"#, Some("xfer"));
+        let problems = Flow::from_json(&looped).unwrap().validate(|_| true);
+        assert!(problems.iter().any(|p| matches!(p.kind, ProblemKind::InputFreeCycle { .. })), "{problems:?}");
+        assert!(matches!(
+            Flow::from_json(&transfer_flow(r#"{"number":"123","x":1}"#, None)),
+            Err(FlowError::Node { node, .. }) if node == "xfer"
+        ));
     }
 
     #[test]

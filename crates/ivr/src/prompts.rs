@@ -135,6 +135,7 @@ pub const CATALOG: &[PromptText] = &[
     p("transferring", "Please wait while we transfer your call.", "正在为您转接，请稍候。"),
     p("please-hold", "Please hold, an agent will be with you shortly.", "请不要挂机，客服人员将很快为您服务。"),
     p("all-busy", "All our agents are busy at the moment.", "目前所有客服人员都在忙。"),
+    p("transfer-failed", "Sorry, we could not connect your call.", "对不起，暂时无法为您接通。"),
     p("caller-number", "You are caller number", "您是第"),
     p("in-line", "in the queue.", "位等候的来电。"),
     p("expected-wait", "Your expected wait is about", "预计等待时间大约为"),

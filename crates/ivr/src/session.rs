@@ -76,6 +76,15 @@ pub enum IvrEvent {
     },
     /// The voicemail recording ended.
     VoicemailDone,
+    /// The transfer asked for by [`Action::Transfer`] succeeded (queued, or
+    /// the external party answered): the IVR is over.
+    Transferred,
+    /// The transfer failed (busy, no answer, refused: `reason`). The flow
+    /// goes on at the node's `on_fail`, or apologises and hangs up.
+    TransferFailed {
+        /// Why, for the record (`busy`, `no-answer`, `failed`, …).
+        reason: String,
+    },
     /// The caller hung up. The session ends and asks for nothing more; the
     /// consumer drops whatever is outstanding.
     CallerHungUp,
@@ -136,7 +145,8 @@ pub enum Action {
         /// Queue whose agents get the message.
         queue: Option<u32>,
     },
-    /// Transfer the call. The IVR is over.
+    /// Transfer the call, then report [`IvrEvent::Transferred`] or
+    /// [`IvrEvent::TransferFailed`].
     Transfer {
         /// Where to.
         to: TransferTarget,
@@ -190,6 +200,8 @@ pub enum Outcome {
     Queued,
     /// Transferred.
     Transferred,
+    /// The transfer failed (busy, no answer, refused).
+    TransferFailed,
     /// A message was recorded.
     Recorded,
     /// The flow hung up.
@@ -329,6 +341,7 @@ enum Then {
     Go(NodeId, Outcome),
     Finish(Action, Outcome),
     Record,
+    Transfer(flow::TransferTarget),
 }
 
 #[derive(Debug)]
@@ -343,6 +356,8 @@ enum Phase {
     LookingUp,
     /// The voice layer records a message.
     Recording,
+    /// The voice layer transfers the call and reports how it went.
+    Transferring,
     /// Over: queued, transferred, hung up, dropped or aborted.
     Finished,
 }
@@ -484,6 +499,31 @@ impl Session {
                         Some(n)
                     }
                     None => self.then(Then::Finish(Action::Hangup, Outcome::Recorded), &mut out),
+                }
+            }
+            IvrEvent::Transferred => {
+                if !matches!(self.phase, Phase::Transferring) {
+                    return out;
+                }
+                self.leave(Outcome::Transferred);
+                self.phase = Phase::Finished;
+                None
+            }
+            IvrEvent::TransferFailed { reason } => {
+                if !matches!(self.phase, Phase::Transferring) {
+                    return out;
+                }
+                self.incident(format!("transfer failed: {reason}"));
+                match self.current_node() {
+                    Some(Node::Transfer { on_fail: Some(next), .. }) => {
+                        let next = next.clone();
+                        self.leave(Outcome::TransferFailed);
+                        Some(next)
+                    }
+                    _ => {
+                        let sorry = [Prompt::clip("transfer-failed"), Prompt::clip("goodbye")];
+                        self.play_then(&sorry, Then::Finish(Action::Hangup, Outcome::TransferFailed), &mut out)
+                    }
                 }
             }
         };
@@ -655,9 +695,7 @@ impl Session {
                 self.play_then(prompts, Then::Finish(action, Outcome::Queued), out)
             }
             Node::Voicemail { prompt, .. } => self.play_then(prompt, Then::Record, out),
-            Node::Transfer { to, prompts } => {
-                self.play_then(prompts, Then::Finish(Action::Transfer { to: to.clone() }, Outcome::Transferred), out)
-            }
+            Node::Transfer { to, prompts, .. } => self.play_then(prompts, Then::Transfer(to.clone()), out),
             Node::Hangup { prompts } => self.play_then(prompts, Then::Finish(Action::Hangup, Outcome::Ended), out),
         }
     }
@@ -704,6 +742,11 @@ impl Session {
                     out.push(Action::Voicemail { max_seconds: *max_seconds, queue: *queue });
                 }
                 self.phase = Phase::Recording;
+                None
+            }
+            Then::Transfer(to) => {
+                self.phase = Phase::Transferring;
+                out.push(Action::Transfer { to });
                 None
             }
         }
@@ -775,7 +818,7 @@ impl Session {
                 let step = self.on_key(d);
                 self.after_step(step, out)
             }
-            Phase::Recording | Phase::Finished => None,
+            Phase::Recording | Phase::Transferring | Phase::Finished => None,
         }
     }
 

@@ -17,7 +17,7 @@ pub struct NodeStats {
     pub completed: u64,
     /// Callers who hung up here.
     pub dropped: u64,
-    /// Visits that used up their retries.
+    /// Visits that used up their retries, and transfers that failed.
     pub failed: u64,
     /// Time-outs (several per visit when re-prompted).
     pub timeouts: u64,
@@ -84,7 +84,7 @@ impl FlowStats {
                     if let Outcome::Chose(d) = other {
                         *s.choices.entry(d.to_string()).or_default() += 1;
                     }
-                    if matches!(other, Outcome::Failed(_)) {
+                    if matches!(other, Outcome::Failed(_) | Outcome::TransferFailed) {
                         s.failed += 1;
                     }
                 }

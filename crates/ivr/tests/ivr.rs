@@ -753,7 +753,55 @@ fn transfer_node() {
     let mut c = Call::with_flow(flow, 0);
     assert!(matches!(&c.last[0], Action::Play { sounds, .. } if sounds[1] == Sound::Silence { ms: 300 }));
     assert_eq!(c.played(), [Action::Transfer { to: TransferTarget::Agent("alice".into()) }]);
+    // The IVR waits for the voice layer's verdict; keys meanwhile do nothing.
+    assert!(!c.s.is_finished());
+    assert!(c.key('1').is_empty());
+    assert!(c.send(100, IvrEvent::Transferred).is_empty());
+    assert!(c.s.is_finished());
     assert_eq!(c.outcome("x"), Outcome::Transferred);
+    assert!(c.send(100, IvrEvent::TransferFailed { reason: "late".into() }).is_empty(), "stale verdict");
+}
+
+fn failing_transfer(on_fail: &str) -> Call {
+    let flow = Flow::from_json(&format!(
+        r#"{{"name":"t","version":1,"start":"x","language":"en","nodes":{{
+            "x":{{"type":"transfer","to":{{"sip":"sip:desk@example.com"}}{on_fail}}},
+            "sorry":{{"type":"hangup","prompts":[{{"clip":"goodbye"}}]}}}}}}"#
+    ))
+    .unwrap();
+    let c = Call::with_flow(flow, 0);
+    assert_eq!(c.last, [Action::Transfer { to: TransferTarget::Sip("sip:desk@example.com".into()) }]);
+    c
+}
+
+#[test]
+fn a_failed_transfer_takes_the_failure_branch() {
+    let mut c = failing_transfer(r#","on_fail":"sorry""#);
+    let a = c.send(20_000, IvrEvent::TransferFailed { reason: "busy".into() });
+    assert_eq!(names(&a), ["goodbye"]);
+    assert_eq!(c.outcome("x"), Outcome::TransferFailed);
+    assert_eq!(c.outcome("x").label(), "transfer_failed");
+    assert_eq!(c.s.incidents()[0].message, "transfer failed: busy");
+    assert_eq!(c.played(), [Action::Hangup]);
+    let mut stats = FlowStats::new("t", 1);
+    stats.fold(c.s.visits());
+    assert_eq!(stats.nodes["x"].failed, 1);
+    assert_eq!(stats.nodes["x"].outcomes["transfer_failed"], 1);
+}
+
+#[test]
+fn a_failed_transfer_without_a_branch_apologises_and_hangs_up() {
+    let mut c = failing_transfer("");
+    let a = c.send(20_000, IvrEvent::TransferFailed { reason: "no-answer".into() });
+    assert_eq!(names(&a), ["transfer-failed", "goodbye"]);
+    assert!(!c.s.is_finished());
+    assert_eq!(c.played(), [Action::Hangup]);
+    assert!(c.s.is_finished());
+    assert_eq!(c.outcome("x"), Outcome::TransferFailed);
+    // The caller hanging up while the transfer rings drops the node.
+    let mut c = failing_transfer("");
+    c.send(1_000, IvrEvent::CallerHungUp);
+    assert_eq!(c.outcome("x"), Outcome::Dropped);
 }
 
 // ---- the survey ----

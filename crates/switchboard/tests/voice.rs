@@ -332,3 +332,263 @@ fn a_callback_keeps_its_place_and_is_dialled_through_the_trunk() {
     assert!(cust_db > -30.0 && (430.0..570.0).contains(&cust_hz), "customer channel {cust_db} dBFS {cust_hz} Hz");
     drop(b);
 }
+
+/// Save a flow and route a number to it.
+fn flow_on_number(demo: &Demo, admin: &str, number: &str, flow: Value, trunk: Option<Value>) {
+    let name = flow["name"].as_str().unwrap().to_string();
+    let (status, body) = call(demo.http, "PUT", &format!("/api/voice/flows/{name}"), Some(admin), Some(flow));
+    assert_eq!(status, 201, "{body}");
+    let mut settings = ok(demo.http, "GET", "/api/voice/settings", admin, None);
+    settings["numbers"].as_array_mut().unwrap().push(json!({ "number": number, "flow": name }));
+    if let Some(t) = trunk {
+        settings["trunk"] = t;
+    }
+    ok(demo.http, "PUT", "/api/voice/settings", admin, Some(settings));
+}
+
+#[test]
+fn an_ivr_transfer_dials_an_outside_sip_phone_and_relays_the_audio() {
+    if peers::require(&[Peer::Pjsua, Peer::Baresip, Peer::Espeak, Peer::Sox]).is_err() {
+        return;
+    }
+    let prompts = prompts();
+    let data = TempDir::new("voice-ivr-transfer");
+    let demo = Demo::start(&data.0.join("data"), &prompts);
+    let admin = login(demo.http, "admin", "switchboard");
+    // The outside desk: a baresip answering by itself with a 500 Hz tone.
+    let desk = Baresip::start(BaresipOptions { user: "desk".into(), tone_hz: 500.0, ..Default::default() }).unwrap();
+    let desk_uri = format!("sip:desk@127.0.0.1:{}", desk.sip_port());
+    // A port nobody answers on, for the failing transfer.
+    let nobody = format!("sip:nobody@127.0.0.1:{}", peers::free_udp_port());
+    let flow = |name: &str, to: &str| {
+        json!({
+            "name": name, "version": 1, "start": "xfer", "language": "en",
+            "nodes": {
+                "xfer": { "type": "transfer", "to": { "sip": to }, "prompts": [{ "clip": "transferring" }],
+                          "on_fail": "sorry" },
+                "sorry": { "type": "hangup", "prompts": [{ "clip": "all-busy" }, { "clip": "goodbye" }] }
+            }
+        })
+    };
+    flow_on_number(&demo, &admin, "200", flow("desk", &desk_uri), None);
+    let trunk = json!({ "address": "127.0.0.1:9", "ring_timeout_s": 5 });
+    flow_on_number(&demo, &admin, "201", flow("nowhere", &nobody), Some(trunk));
+
+    // The caller (440 Hz) is put through to the desk (500 Hz) and talks.
+    let work = TempDir::new("voice-ivr-transfer-caller");
+    let heard = work.0.join("heard.wav");
+    let target = format!("sip:200@{}", demo.sip);
+    let caller = PjCall::spawn(&[
+        "--target",
+        &target,
+        "--from-user",
+        "13800138000",
+        "--record",
+        heard.to_str().unwrap(),
+        "--tone-hz",
+        "440",
+        "--steps",
+        "wait_until_bye:40",
+        "--timeout",
+        "60",
+    ])
+    .unwrap();
+    wait_for("the desk to answer", 30, || (desk.active_calls().ok()? == 1).then_some(()));
+    std::thread::sleep(Duration::from_secs(4));
+    // The desk hangs up: we end the caller's line.
+    desk.command("hangup", "").unwrap();
+    let result = caller.wait(Duration::from_secs(60)).unwrap();
+    assert!(result.answered, "{result:?}");
+    assert_eq!(result.end_reason.as_deref(), Some("remote_bye"), "{result:?}");
+
+    // The caller heard the desk's 500 Hz, the desk the caller's 440 Hz.
+    let wav = peers::read_wav(&heard).unwrap();
+    let secs = wav.samples.len() as f64 / f64::from(wav.rate) / f64::from(wav.channels);
+    let (db, hz) = channel_level(&wav.samples, usize::from(wav.channels), 0, secs - 3.0, secs - 0.5);
+    assert!(db > -30.0 && (430.0..570.0).contains(&hz), "the caller heard {db} dBFS at {hz} Hz");
+    let desk_heard = wait_for("the desk's recording", 10, || desk.recordings().first().cloned());
+    std::thread::sleep(Duration::from_millis(500));
+    let dw = peers::read_wav(&desk_heard).unwrap();
+    let dsecs = dw.samples.len() as f64 / f64::from(dw.rate) / f64::from(dw.channels);
+    let (ddb, dhz) = channel_level(&dw.samples, usize::from(dw.channels), 0, 1.0, dsecs - 0.5);
+    assert!(ddb > -30.0 && (380.0..500.0).contains(&dhz), "the desk heard {ddb} dBFS at {dhz} Hz");
+
+    // The call log: transferred, answered, recorded on both channels.
+    let c = wait_for("the call record", 20, || {
+        calls(&demo, &admin).into_iter().find(|c| c["callee"] == "200" && c["ended_at"].is_i64())
+    });
+    assert_eq!(c["end_reason"], "transfer-hangup", "{c}");
+    assert_eq!(c["quality"]["transfer"]["to"], desk_uri.as_str(), "{c}");
+    assert_eq!(c["quality"]["transfer"]["outcome"], "answered", "{c}");
+    let legs = c["quality"]["legs"].as_array().unwrap();
+    assert!(legs.iter().any(|l| l["leg"] == "external" && l["rx_packets"].as_u64() > Some(100)), "{c}");
+    let rec = peers::read_wav(Path::new(c["recording"].as_str().unwrap())).unwrap();
+    let rsecs = rec.samples.len() as f64 / 16000.0;
+    let (cdb, chz) = channel_level(&rec.samples, 2, 0, 0.5, rsecs - 0.5);
+    let (odb, ohz) = channel_level(&rec.samples, 2, 1, 0.5, rsecs - 0.5);
+    assert!(cdb > -30.0 && (380.0..500.0).contains(&chz), "caller channel {cdb} dBFS {chz} Hz");
+    assert!(odb > -30.0 && (430.0..570.0).contains(&ohz), "desk channel {odb} dBFS {ohz} Hz");
+    let ivr = ok(demo.http, "GET", "/api/reports/ivr/desk", &admin, None);
+    let node = ivr.as_array().unwrap().iter().find(|r| r["node"] == "xfer").cloned().unwrap_or(Value::Null);
+    assert_eq!(node["outcomes"]["transferred"], 1, "{ivr}");
+
+    // Nobody answers the other number: after the ring time the flow takes
+    // its failure branch (an apology, then goodbye).
+    let target = format!("sip:201@{}", demo.sip);
+    let failed =
+        peers::pjcall(&["--target", &target, "--steps", "wait_until_bye:40", "--timeout", "60", "--json"]).unwrap();
+    assert!(failed.answered && failed.end_reason.as_deref() == Some("remote_bye"), "{failed:?}");
+    let c = wait_for("the failed transfer's record", 20, || {
+        calls(&demo, &admin).into_iter().find(|c| c["callee"] == "201" && c["ended_at"].is_i64())
+    });
+    assert_eq!(c["quality"]["transfer"]["outcome"], "no-answer", "{c}");
+    assert_eq!(c["end_reason"], "ivr-hangup", "{c}");
+    let ivr = ok(demo.http, "GET", "/api/reports/ivr/nowhere", &admin, None);
+    let node = |n: &str| ivr.as_array().unwrap().iter().find(|r| r["node"] == n).cloned().unwrap_or(Value::Null);
+    assert_eq!(node("xfer")["outcomes"]["transfer_failed"], 1, "{ivr}");
+    assert_eq!(node("sorry")["outcomes"]["ended"], 1, "{ivr}");
+}
+
+#[test]
+fn a_voicemail_becomes_a_callback_offered_to_an_agent() {
+    if peers::require(&[Peer::Pjsua, Peer::Baresip, Peer::Espeak, Peer::Sox]).is_err() {
+        return;
+    }
+    let prompts = prompts();
+    let data = TempDir::new("voice-voicemail");
+    let demo = Demo::start(&data.0.join("data"), &prompts);
+    let admin = login(demo.http, "admin", "switchboard");
+    let (a1, a2) = (login(demo.http, "agent1", "switchboard"), login(demo.http, "agent2", "switchboard"));
+    ok(demo.http, "POST", "/api/agent/login", &a1, None);
+    ok(demo.http, "POST", "/api/agent/not-ready", &a1, Some(json!({ "reason": "meeting" })));
+    let phone1 = phone(&demo, "agent1", 1000.0);
+    let customer =
+        Baresip::start(BaresipOptions { user: "13800138000".into(), tone_hz: 500.0, ..Default::default() }).unwrap();
+    let vm = json!({
+        "name": "vm", "version": 1, "start": "record", "language": "en",
+        "nodes": { "record": { "type": "voicemail", "prompt": [{ "clip": "voicemail-prompt" }],
+                               "max_seconds": 4, "queue": 2 } }
+    });
+    let trunk = json!({ "address": format!("127.0.0.1:{}", customer.sip_port()), "caller_id": "4008001234" });
+    flow_on_number(&demo, &admin, "300", vm, Some(trunk));
+
+    // The caller leaves a 4-second message (440 Hz); we hang up after it.
+    let work = TempDir::new("voice-voicemail-caller");
+    let target = format!("sip:300@{}", demo.sip);
+    let heard = work.0.join("heard.wav");
+    let left = peers::pjcall(&[
+        "--target",
+        &target,
+        "--from-user",
+        "13800138000",
+        "--record",
+        heard.to_str().unwrap(),
+        "--steps",
+        "wait_until_bye:40",
+        "--timeout",
+        "60",
+        "--json",
+    ])
+    .unwrap();
+    assert!(left.answered && left.end_reason.as_deref() == Some("remote_bye"), "{left:?}");
+    let c = wait_for("the call record", 20, || {
+        calls(&demo, &admin).into_iter().find(|c| c["callee"] == "300" && c["ended_at"].is_i64())
+    });
+    let call_id = c["call"].as_str().unwrap().to_string();
+    assert_eq!(c["end_reason"], "voicemail", "{c}");
+    let contact = c["quality"]["voicemail_contact"].as_u64().unwrap_or_else(|| panic!("a contact: {c}"));
+    assert_eq!(c["contact"], contact, "{c}");
+    let vm = peers::read_wav(Path::new(c["voicemail"].as_str().unwrap())).unwrap();
+    assert!(vm.seconds() > 2.0, "the message was recorded: {} s", vm.seconds());
+
+    // The voicemail waits in Support as a callback-channel contact.
+    let live = ok(demo.http, "GET", "/api/contacts", &admin, None);
+    let v = live.as_array().unwrap().iter().find(|x| x["id"] == contact).cloned().unwrap_or(Value::Null);
+    assert_eq!((v["queue"].clone(), v["channel"].clone()), (json!(2), json!("callback")), "{live}");
+    // Nobody but its agent (and supervisors) may hear it.
+    let path = format!("/api/voice/calls/{call_id}/voicemail");
+    assert_eq!(call(demo.http, "GET", &path, Some(&a1), None).0, 403);
+    assert_eq!(call(demo.http, "GET", &path, Some(&admin), None).0, 200);
+
+    // The agent is ready: offered; their phone rings and answers; the
+    // customer is dialled through the trunk and answers.
+    ok(demo.http, "POST", "/api/agent/ready", &a1, None);
+    wait_for("the agent's phone to answer", 20, || (phone1.active_calls().ok()? == 1).then_some(()));
+    wait_for("the customer's phone to answer", 30, || (customer.active_calls().ok()? == 1).then_some(()));
+    // The engine's view: the voicemail contact, connected to agent 1.
+    let live = ok(demo.http, "GET", "/api/contacts", &admin, None);
+    let v = live.as_array().unwrap().iter().find(|x| x["id"] == contact).cloned().unwrap_or(Value::Null);
+    assert!(v["phase"].to_string().contains("connected") && v["phase"]["agent"] == 1, "{v}");
+    let (status, _) = call(demo.http, "GET", &path, Some(&a1), None);
+    assert_eq!(status, 200, "the agent plays the voicemail");
+    assert_eq!(call(demo.http, "GET", &path, Some(&a2), None).0, 403);
+    std::thread::sleep(Duration::from_secs(2));
+    phone1.command("hangup", "").unwrap();
+    let _ = customer.command("hangup", "");
+    let back = wait_for("the call-back's record", 30, || {
+        calls(&demo, &admin)
+            .into_iter()
+            .find(|c| c["direction"] == "callback" && c["contact"] == contact && c["ended_at"].is_i64())
+    });
+    assert_eq!(back["agent"], 1, "{back}");
+    assert_eq!(back["callee"], "13800138000", "{back}");
+}
+
+#[test]
+fn invalid_flows_and_settings_are_refused_with_every_problem() {
+    if peers::require(&[Peer::Espeak, Peer::Sox]).is_err() {
+        return;
+    }
+    let prompts = prompts();
+    let data = TempDir::new("voice-422");
+    let demo = Demo::start(&data.0.join("data"), &prompts);
+    let admin = login(demo.http, "admin", "switchboard");
+    let before = ok(demo.http, "GET", "/api/voice/flows", &admin, None);
+    let bad = json!({
+        "name": "bad", "version": 1, "start": "menu",
+        "nodes": {
+            "menu": { "type": "menu", "prompt": [{ "clip": "main-menu" }], "options": { "1": "gone" },
+                      "timeout_ms": 0, "on_failure": "xfer" },
+            "xfer": { "type": "transfer", "to": { "number": "12" }, "on_fail": "nowhere" }
+        }
+    });
+    let (status, body) = call(demo.http, "PUT", "/api/voice/flows/bad", Some(&admin), Some(bad));
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_flow", "{body}");
+    assert!(body["error"]["message"].as_str().is_some_and(|m| m.contains("problems")), "{body}");
+    let problems = body["error"]["problems"].as_array().unwrap();
+    let paths: Vec<&str> = problems.iter().filter_map(|p| p["path"].as_str()).collect();
+    for path in ["nodes.menu.options.1", "nodes.menu.timeout_ms", "nodes.xfer.to", "nodes.xfer.on_fail"] {
+        assert!(paths.contains(&path), "{path} in {paths:?}");
+    }
+    assert!(problems.iter().all(|p| p["message"].is_string() && p["node"].is_string()), "{body}");
+    // A node that is not a node at all is named too.
+    let broken = json!({ "name": "bad", "version": 1, "start": "a", "nodes": { "a": { "type": "jump" } } });
+    let (status, body) = call(demo.http, "PUT", "/api/voice/flows/bad", Some(&admin), Some(broken));
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["problems"][0]["node"], "a", "{body}");
+    // Nothing was stored.
+    assert_eq!(ok(demo.http, "GET", "/api/voice/flows", &admin, None), before);
+    assert_eq!(call(demo.http, "GET", "/api/voice/flows/bad", Some(&admin), None).0, 404);
+
+    let settings = ok(demo.http, "GET", "/api/voice/settings", &admin, None);
+    let mut bad = settings.clone();
+    bad["devices"][0]["password"] = json!("x");
+    bad["max_calls"] = json!(0);
+    bad["numbers"][0]["flow"] = json!("nowhere");
+    let (status, body) = call(demo.http, "PUT", "/api/voice/settings", Some(&admin), Some(bad));
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_settings", "{body}");
+    let paths: Vec<&str> =
+        body["error"]["problems"].as_array().unwrap().iter().filter_map(|p| p["path"].as_str()).collect();
+    for path in ["devices[0].password", "max_calls", "numbers[0].flow"] {
+        assert!(paths.contains(&path), "{path} in {paths:?}");
+    }
+    assert_eq!(ok(demo.http, "GET", "/api/voice/settings", &admin, None), settings, "nothing stored");
+
+    // The status lists every device, registered or not.
+    let status = ok(demo.http, "GET", "/api/voice/status", &admin, None);
+    let devices = status["devices"].as_array().unwrap();
+    assert_eq!(devices.len(), 2, "{status}");
+    assert!(devices.iter().all(|d| d["registered"] == false && d["contact"].is_null()), "{status}");
+}

@@ -4,7 +4,7 @@
 use crate::server::Voice;
 use crate::settings::VoiceSettings;
 use serde_json::{Value, json};
-use web::telephony::{BoxFuture, Telephony};
+use web::telephony::{BoxFuture, Problem, Refusal, Telephony};
 
 impl Telephony for Voice {
     fn status(&self) -> Value {
@@ -14,6 +14,7 @@ impl Telephony for Voice {
             "enabled": true,
             "sip": self.sip_addr().to_string(),
             "registered": registered,
+            "devices": self.devices(),
             "calls": self.active_calls(),
         })
     }
@@ -22,9 +23,10 @@ impl Telephony for Voice {
         serde_json::to_value(&*Voice::settings(self)).unwrap_or(Value::Null)
     }
 
-    fn set_settings(&self, settings: Value) -> BoxFuture<'_, Result<(), Vec<String>>> {
+    fn set_settings(&self, settings: Value) -> BoxFuture<'_, Result<(), Refusal>> {
         Box::pin(async move {
-            let s: VoiceSettings = serde_json::from_value(settings).map_err(|e| vec![e.to_string()])?;
+            let s: VoiceSettings = serde_json::from_value(settings)
+                .map_err(|e| Refusal::Invalid(vec![Problem::at("", format!("settings: {e}"))]))?;
             Voice::set_settings(self, s).await
         })
     }
@@ -47,10 +49,19 @@ impl Telephony for Voice {
         serde_json::to_value(&*f).ok()
     }
 
-    fn save_flow(&self, name: String, flow: Value) -> BoxFuture<'_, Result<u32, Vec<String>>> {
+    fn save_flow(&self, name: String, flow: Value) -> BoxFuture<'_, Result<u32, Refusal>> {
         Box::pin(async move {
             let text = flow.to_string();
-            let flow = ivr::Flow::from_json(&text).map_err(|e| vec![e.to_string()])?;
+            let flow = ivr::Flow::from_json(&text).map_err(|e| {
+                let p = match &e {
+                    // A node that is not a node: name it, so the editor marks it.
+                    ivr::FlowError::Node { node, .. } => {
+                        Problem { node: Some(node.clone()), ..Problem::at(format!("nodes.{node}"), e.to_string()) }
+                    }
+                    ivr::FlowError::Json { .. } => Problem::at("", e.to_string()),
+                };
+                Refusal::Invalid(vec![p])
+            })?;
             Voice::save_flow(self, &name, flow).await
         })
     }

@@ -77,6 +77,8 @@ enum Phase {
         held: bool,
     },
     Survey(Box<SurveySession>),
+    /// Bridged to an outside party the IVR transferred the caller to.
+    External,
     /// Saying goodbye; hang up when the prompt ends.
     Closing,
     Voicemail,
@@ -89,6 +91,16 @@ struct AgentLeg {
     dialog: InviteDialog,
     leg: Leg,
     answered: bool,
+}
+
+/// An outside party (SIP URI or number) the IVR transfers the caller to.
+struct External {
+    attempt: u64,
+    dialog: InviteDialog,
+    leg: Leg,
+    answered: bool,
+    /// Give up ringing at this time.
+    ring_until: Option<Instant>,
 }
 
 struct Call {
@@ -133,6 +145,12 @@ struct Call {
     announcements: Vec<serde_json::Value>,
     /// The caller's phone put us on hold (no media expected).
     caller_held: bool,
+    /// The outside party of an IVR transfer.
+    external: Option<External>,
+    /// What the IVR transfer did (kept with the call's quality).
+    transfer: Option<serde_json::Value>,
+    /// The engine contact a voicemail left on this call became.
+    voicemail_contact: Option<ContactId>,
 }
 
 fn user_of(uri: &rsipstack::sip::Uri) -> String {
@@ -247,6 +265,60 @@ pub(crate) async fn inbound(s: Arc<Shared>, mut tx: Transaction) {
     call.run(states, Some(flow)).await;
 }
 
+/// Contact attribute naming the call whose voicemail a contact is (its
+/// message is `GET /api/voice/calls/{id}/voicemail`).
+pub const VOICEMAIL_ATTRIBUTE: &str = web::api::voice::VOICEMAIL_ATTRIBUTE;
+
+/// A left voicemail becomes work: a contact on the callback channel in
+/// `queue`, carrying the call id, offered to an agent like any contact;
+/// when the agent accepts, the customer is dialled back
+/// ([`callback`] with [`Dial::Voicemail`]).
+async fn voicemail_contact(
+    s: &Shared,
+    queue: QueueId,
+    call: &str,
+    caller: &str,
+    dialled: &str,
+    lang: Lang,
+) -> Result<ContactId, String> {
+    let mut attributes = BTreeMap::new();
+    attributes.insert(VOICEMAIL_ATTRIBUTE.to_string(), call.to_string());
+    attributes.insert("language".to_string(), lang.code().to_string());
+    attributes.insert("dialled".to_string(), dialled.to_string());
+    let mut spec = web::api::contacts::call_spec(&s.app, queue, Some(caller.to_string()), 0, attributes)
+        .await
+        .map_err(|e| e.message)?;
+    spec.channel = engine::Channel::Callback;
+    s.app.live.arrive(spec).await.map_err(|e| e.message)
+}
+
+/// What a dial-out connects: an engine callback (the engine hears how the
+/// dial went) or a voicemail's call-back (the engine has connected the
+/// agent already when it is dialled).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Dial {
+    /// A callback the engine asked for (`DialCallback`).
+    Callback,
+    /// The call-back of a voicemail contact, accepted by the agent.
+    Voicemail,
+}
+
+/// A voicemail contact was accepted without its agent's phone being rung
+/// first (on the desktop): dial the customer, then ring the agent's phone.
+pub(crate) async fn voicemail_callback(s: Arc<Shared>, contact: ContactId, agent: AgentId) {
+    let number = s
+        .app
+        .live
+        .read(move |_, contacts, _| {
+            contacts.get(&contact).and_then(|c| c.details.as_ref()).and_then(|d| d.callback_number.clone())
+        })
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    callback(s, contact, agent, number, None, Dial::Voicemail).await;
+}
+
 /// Dial a callback for a contact whose caller's line already ended: call
 /// the customer through the trunk (the agent is already reserved); once
 /// they answer, the engine connects the agent, whose phone then rings.
@@ -256,8 +328,14 @@ pub(crate) async fn callback(
     agent: AgentId,
     number: String,
     ringing: Option<Ringing>,
+    dial: Dial,
 ) {
-    let outcome = |o| Input::CallbackOutcome { contact, outcome: o };
+    // A voicemail's call-back is connected in the engine already: a failed
+    // dial ends it.
+    let outcome = |o| match dial {
+        Dial::Callback => Input::CallbackOutcome { contact, outcome: o },
+        Dial::Voicemail => Input::Hangup { contact, by: Party::System },
+    };
     let hang_up_agent = |r: Option<Ringing>| async move {
         if let Some(r) = r {
             let _ = r.agent.dialog.hangup().await;
@@ -407,8 +485,23 @@ pub(crate) async fn callback(
     s.calls.lock().unwrap_or_else(PoisonError::into_inner).insert(contact, msg_tx);
     call.leg.play(call.clips(&["please-hold"]), 0);
     call.leg.music(Some(s.prompts.music()));
-    if !server::input(&s, outcome(DialOutcome::Connected)).await {
-        call.hangup("callback-refused").await;
+    match dial {
+        Dial::Callback => {
+            if !server::input(&s, outcome(DialOutcome::Connected)).await {
+                call.hangup("callback-refused").await;
+            }
+        }
+        Dial::Voicemail => {
+            // The agent accepted already: connect (ringing their phone first
+            // when it is not on the line yet).
+            call.phase = Phase::Connected { agent, held: false };
+            call.survey_agent = Some(agent);
+            if call.agent.is_some() {
+                call.connect_audio();
+            } else {
+                call.ring_agent(agent).await;
+            }
+        }
     }
     call.run_with(states, None, msgs).await;
 }
@@ -480,8 +573,22 @@ async fn invite_phone(
 /// A callback offered to an agent whose phone is registered: ring the
 /// phone; when the agent answers, accept (the engine then asks to dial the
 /// customer) and dial the customer with the agent already on the line.
-pub(crate) async fn callback_offer(s: Arc<Shared>, contact: ContactId, agent: AgentId) {
+pub(crate) async fn callback_offer(s: Arc<Shared>, contact: ContactId, agent: AgentId, dial: Dial) {
     let Some(target) = s.agent_phone(agent) else { return };
+    let voicemail_number = match dial {
+        Dial::Voicemail => Some(
+            s.app
+                .live
+                .read(move |_, contacts, _| {
+                    contacts.get(&contact).and_then(|c| c.details.as_ref()).and_then(|d| d.callback_number.clone())
+                })
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default(),
+        ),
+        Dial::Callback => None,
+    };
     let (msg_tx, mut msgs) = mpsc::unbounded_channel();
     s.calls.lock().unwrap_or_else(PoisonError::into_inner).insert(contact, msg_tx.clone());
     let (leg_tx, leg_events) = mpsc::unbounded_channel();
@@ -529,6 +636,29 @@ pub(crate) async fn callback_offer(s: Arc<Shared>, contact: ContactId, agent: Ag
                     break None;
                 }
                 CallMsg::DialCallback { number, .. } if answered => break Some(number),
+                // A voicemail's call-back: the engine connected the agent.
+                CallMsg::Event(rec) if matches!(rec.event, Event::ContactAnswered { agent: a, .. } if a == agent) => {
+                    if let Some(number) = voicemail_number.clone() {
+                        if answered {
+                            break Some(number);
+                        }
+                        // Accepted on the desktop while the phone rang:
+                        // dial the customer, ring the phone again after.
+                        let _ = dialog.cancel().await;
+                        release(&s);
+                        let _ = leg.close().await;
+                        callback(s, contact, agent, number, None, dial).await;
+                        return;
+                    }
+                }
+                CallMsg::Event(rec) if matches!(rec.event, Event::ContactEnded { .. }) => {
+                    if answered {
+                        let _ = dialog.hangup().await;
+                    } else {
+                        let _ = dialog.cancel().await;
+                    }
+                    break None;
+                }
                 _ => {}
             },
         }
@@ -545,7 +675,7 @@ pub(crate) async fn callback_offer(s: Arc<Shared>, contact: ContactId, agent: Ag
         state_tx,
         states,
     };
-    callback(s, contact, agent, number, Some(ringing)).await;
+    callback(s, contact, agent, number, Some(ringing), dial).await;
 }
 
 /// An agent's phone already connected for a callback.
@@ -610,6 +740,9 @@ impl Call {
             msg_tx: None,
             announcements: Vec::new(),
             caller_held: false,
+            external: None,
+            transfer: None,
+            voicemail_contact: None,
         }
     }
 
@@ -633,6 +766,7 @@ impl Call {
             let timer = self.timer.map(|(_, at)| at);
             let announce = self.announce_at;
             let vm_end = self.voicemail_end;
+            let ext_ring = self.external.as_ref().and_then(|e| e.ring_until);
             let answering = matches!(self.phase, Phase::Answering);
             tokio::select! {
                 st = states.recv() => match st {
@@ -672,6 +806,7 @@ impl Call {
                 }
                 () = sleep_until(announce) => self.announce().await,
                 () = sleep_until(vm_end) => self.end_voicemail().await,
+                () = sleep_until(ext_ring) => self.transfer_failed("no-answer").await,
                 () = tokio::time::sleep_until(ack_deadline), if answering => {
                     tracing::info!(call = %self.id, "no ACK for our answer");
                     self.hangup("no-ack").await;
@@ -727,20 +862,15 @@ impl Call {
                 }
                 Action::Queue { queue, priority, callback, language, attributes } => {
                     self.lang = language;
-                    self.take_visits();
-                    self.enqueue(QueueId(queue), priority, callback, attributes).await;
-                }
-                Action::Voicemail { max_seconds, queue } => self.start_voicemail(max_seconds, queue),
-                Action::Transfer { to: target } => {
-                    self.take_visits();
-                    match target {
-                        ivr::TransferTarget::Queue(q) => self.enqueue(QueueId(q), 0, false, BTreeMap::new()).await,
-                        other => {
-                            tracing::warn!(call = %self.id, "IVR transfer to {other:?} is not supported; hanging up");
-                            self.goodbye().await;
-                        }
+                    if let Err(e) = self.enqueue(QueueId(queue), priority, callback, attributes, None).await {
+                        tracing::warn!(call = %self.id, "queue refused the call: {e}");
+                        self.take_visits();
+                        self.leg.play(self.clips(&["all-busy"]), 0);
+                        self.goodbye().await;
                     }
                 }
+                Action::Voicemail { max_seconds, queue } => self.start_voicemail(max_seconds, queue),
+                Action::Transfer { to } => self.transfer(to).await,
                 Action::Answer { question, score } => {
                     self.survey_answers.push(ivr::SurveyAnswer { question, score, at_ms: crate::leg::now_wall_ms() });
                 }
@@ -753,9 +883,194 @@ impl Call {
         }
     }
 
+    /// Keep the IVR's visits so far (the session keeps them all: the copy
+    /// is replaced, so taking them twice is harmless).
     fn take_visits(&mut self) {
         if let Phase::Ivr(s) = &self.phase {
-            self.visits.extend(s.visits().iter().cloned());
+            self.visits = s.visits().to_vec();
+        }
+    }
+
+    // ----- IVR transfers --------------------------------------------------
+
+    /// Carry out an IVR `transfer` node: into a queue, to an agent (through
+    /// the engine), or dial an outside party and bridge the caller to it.
+    async fn transfer(&mut self, to: ivr::TransferTarget) {
+        use ivr::TransferTarget as T;
+        let label = match &to {
+            T::Queue(q) => format!("queue:{q}"),
+            T::Agent(a) => format!("agent:{a}"),
+            T::Sip(uri) => uri.clone(),
+            T::Number(n) => format!("number:{n}"),
+        };
+        tracing::info!(call = %self.id, to = %label, "IVR transfer");
+        self.transfer = Some(serde_json::json!({ "to": label, "at": crate::leg::now_wall_ms() }));
+        let started = match to {
+            T::Queue(q) => self.enqueue(QueueId(q), 0, false, BTreeMap::new(), None).await,
+            T::Agent(who) => match self.find_agent(&who).await {
+                Ok((agent, queue)) => self.enqueue(queue, 0, false, BTreeMap::new(), Some(agent)).await,
+                Err(e) => Err(e),
+            },
+            T::Sip(uri) => self.dial_external(&uri).await,
+            T::Number(n) => match self.s.settings().trunk.as_ref() {
+                Some(trunk) => self.dial_external(&format!("sip:{n}@{}", trunk.address)).await,
+                None => Err("no trunk is configured to dial numbers".into()),
+            },
+        };
+        match started {
+            // Into the engine: the IVR is over (`enqueue` said so).
+            Ok(()) if self.external.is_none() => self.note_transfer("queued"),
+            Ok(()) => {}
+            Err(e) => {
+                tracing::info!(call = %self.id, "IVR transfer failed: {e}");
+                self.transfer_failed("failed").await;
+            }
+        }
+    }
+
+    fn note_transfer(&mut self, outcome: &str) {
+        if let Some(serde_json::Value::Object(t)) = &mut self.transfer {
+            t.insert("outcome".into(), outcome.into());
+            t.insert("outcome_at".into(), crate::leg::now_wall_ms().into());
+        }
+    }
+
+    /// An agent by login (or id, or name) and the queue to reach them in:
+    /// their first queue, with the agent as the contact's preferred agent.
+    async fn find_agent(&self, who: &str) -> Result<(AgentId, QueueId), String> {
+        let st = &self.s.app.store;
+        let by_login = store::AccountStore::user_by_login(st, who).await.ok().flatten().and_then(|u| u.agent_id);
+        let id = by_login.or_else(|| who.trim().parse::<u32>().ok().map(AgentId));
+        let agents = store::ConfigStore::agents(st).await.map_err(|e| e.to_string())?;
+        let cfg =
+            agents.iter().find(|a| Some(a.id) == id || a.name == who).ok_or_else(|| format!("no agent {who:?}"))?;
+        let queue = cfg.queues.iter().min_by_key(|m| m.position).map(|m| m.queue);
+        let queue = queue.ok_or_else(|| format!("agent {who:?} is in no queue"))?;
+        let agent = cfg.id;
+        let online = self
+            .s
+            .app
+            .live
+            .read(move |e, _, _| e.agent_view(agent).is_some_and(|v| v.state != engine::AgentState::Offline))
+            .await
+            .unwrap_or(false);
+        if !online {
+            return Err(format!("agent {who:?} is not logged in"));
+        }
+        Ok((agent, queue))
+    }
+
+    /// Ring an outside party for an IVR transfer; the caller hears ringing.
+    async fn dial_external(&mut self, uri: &str) -> Result<(), String> {
+        let target: rsipstack::sip::Uri = uri.parse().map_err(|_| format!("{uri:?} is not a SIP URI"))?;
+        self.attempts += 1;
+        let attempt = self.attempts;
+        let from = if self.caller.is_empty() { "anonymous".to_string() } else { self.caller.clone() };
+        let rung =
+            invite_phone(&self.s, target, &from, self.codec, attempt, self.leg_tx.clone(), self.agent_state_tx.clone())
+                .await;
+        let (dialog, leg) = rung.ok_or_else(|| format!("could not dial {uri}"))?;
+        let ring_s = self.s.settings().trunk.as_ref().map_or(30, |t| t.ring_timeout_s.max(1));
+        let ring_until = Some(Instant::now() + Duration::from_secs(u64::from(ring_s)));
+        self.external = Some(External { attempt, dialog, leg, answered: false, ring_until });
+        self.leg.music(Some(media::tones::ringback().into()));
+        Ok(())
+    }
+
+    /// The outside party did not answer (or refused): the flow goes on.
+    async fn transfer_failed(&mut self, reason: &str) {
+        if let Some(e) = self.external.take() {
+            if e.answered {
+                let _ = e.dialog.hangup().await;
+            } else {
+                let _ = e.dialog.cancel().await;
+            }
+            self.close_leg(e.leg, "external").await;
+        }
+        self.leg.music(None);
+        self.note_transfer(reason);
+        if matches!(self.phase, Phase::Ivr(_)) {
+            // Boxed: the flow's next node may transfer again.
+            Box::pin(self.ivr(IvrEvent::TransferFailed { reason: reason.into() })).await;
+        } else {
+            self.goodbye().await;
+        }
+    }
+
+    /// Signalling of the outside party's leg.
+    async fn on_external_state(&mut self, st: Option<DialogState>) {
+        let Some(e) = self.external.as_mut() else { return };
+        let st = st.unwrap_or(DialogState::Terminated(e.dialog.id(), TerminatedReason::Timeout));
+        match st {
+            DialogState::Confirmed(_, resp) if !e.answered => {
+                e.answered = true;
+                e.ring_until = None;
+                let remote = sdp::parse(&resp.body).ok();
+                let codec = remote.as_ref().and_then(|r| r.codec()).unwrap_or(Codec::Pcmu);
+                e.leg.set_remote(remote.as_ref().and_then(|r| r.rtp), codec, remote.as_ref().and_then(|r| r.dtmf_pt));
+                tracing::info!(call = %self.id, "IVR transfer answered: bridged");
+                self.note_transfer("answered");
+                if let Phase::Ivr(s) = &mut self.phase {
+                    s.handle(crate::leg::now_wall_ms(), IvrEvent::Transferred);
+                }
+                self.take_visits();
+                self.phase = Phase::External;
+                self.timer = None;
+                self.leg.music(None);
+                self.leg.stop_playing();
+                if let Some(e) = &self.external {
+                    self.leg.bridge_to(Some(&e.leg));
+                    e.leg.bridge_to(Some(&self.leg));
+                }
+                self.start_recording();
+                if let (Some(rec), Some(e)) = (&self.recorder, &self.external) {
+                    self.leg.record(Some((rec.clone(), record::CALLER)));
+                    e.leg.record(Some((rec.clone(), record::AGENT)));
+                }
+                self.put_record().await;
+            }
+            DialogState::Terminated(_, reason) => {
+                if e.answered {
+                    tracing::info!(call = %self.id, "the transferred-to party hung up");
+                    if let Some(e) = self.external.take() {
+                        self.leg.bridge_to(None);
+                        self.close_leg(e.leg, "external").await;
+                    }
+                    self.record.end_reason.get_or_insert_with(|| "transfer-hangup".into());
+                    self.hangup("transfer-hangup").await;
+                } else {
+                    let why = match reason {
+                        TerminatedReason::UasBusy => "busy",
+                        TerminatedReason::UasDecline => "declined",
+                        TerminatedReason::Timeout => "no-answer",
+                        _ => "failed",
+                    };
+                    self.transfer_failed(why).await;
+                }
+            }
+            DialogState::Updated(_, req, handle) => {
+                let remote = sdp::parse(&req.body).ok();
+                let dir = remote.as_ref().map_or(Direction::SendRecv, |r| r.direction.answer());
+                if let Some(r) = remote.as_ref().filter(|r| !r.is_hold()) {
+                    e.leg.set_remote(r.rtp, r.codec().unwrap_or(self.codec), r.dtmf_pt);
+                }
+                let local = std::net::SocketAddr::new(self.s.advertise, e.leg.local().port());
+                let body =
+                    sdp::build(local, crate::leg::now_wall_ms(), 2, &[Codec::Pcmu, Codec::Pcma], sdp::DTMF_PT, dir);
+                let _ = handle
+                    .respond(StatusCode::OK, Some(vec![Header::ContentType("application/sdp".into())]), Some(body))
+                    .await;
+            }
+            DialogState::Info(_, _, handle) | DialogState::Options(_, _, handle) => {
+                let _ = handle.reply(StatusCode::OK).await;
+            }
+            DialogState::Refer(_, _, handle)
+            | DialogState::Notify(_, _, handle)
+            | DialogState::Message(_, _, handle)
+            | DialogState::Publish(_, _, handle) => {
+                let _ = handle.reply(StatusCode::NotImplemented).await;
+            }
+            _ => {}
         }
     }
 
@@ -799,12 +1114,7 @@ impl Call {
     /// The message is complete (`#`, or its time is up).
     async fn end_voicemail(&mut self) {
         self.voicemail_end = None;
-        if let Some(vm) = self.voicemail.take() {
-            self.leg.record(None);
-            if let Some(Err(e)) = vm.finish(crate::leg::now_wall_ms()) {
-                tracing::error!("voicemail {}: {e}", vm.path().display());
-            }
-        }
+        self.finish_voicemail().await;
         self.record.end_reason.get_or_insert_with(|| "voicemail".into());
         if matches!(self.phase, Phase::Ivr(_)) {
             self.ivr(IvrEvent::VoicemailDone).await;
@@ -814,27 +1124,48 @@ impl Call {
         }
     }
 
+    /// Close the message's file and make it work for an agent of its queue.
+    async fn finish_voicemail(&mut self) {
+        let Some(vm) = self.voicemail.take() else { return };
+        self.leg.record(None);
+        if let Some(Err(e)) = vm.finish(crate::leg::now_wall_ms()) {
+            tracing::error!("voicemail {}: {e}", vm.path().display());
+            return;
+        }
+        let Some(queue) = self.queue else { return };
+        match voicemail_contact(&self.s, queue, &self.id, &self.caller, &self.dialled, self.lang).await {
+            Ok(contact) => {
+                tracing::info!(call = %self.id, contact = contact.0, queue = queue.0, "voicemail left for the queue");
+                self.voicemail_contact = Some(contact);
+                if self.record.contact.is_none() {
+                    self.record.contact = Some(contact.0);
+                }
+            }
+            Err(e) => tracing::error!(call = %self.id, "voicemail not given to an agent: {e}"),
+        }
+    }
+
     // ----- queue ----------------------------------------------------------
 
+    /// Put the caller into the engine; on success the IVR is over.
     async fn enqueue(
         &mut self,
         queue: QueueId,
         priority: i32,
         callback: bool,
         mut attributes: BTreeMap<String, String>,
-    ) {
+        preferred: Option<AgentId>,
+    ) -> Result<(), String> {
         attributes.insert(web::live::TELEPHONY_ATTRIBUTE.into(), self.id.clone());
         attributes.insert("language".into(), self.lang.code().into());
         attributes.entry("dialled".into()).or_insert_with(|| self.dialled.clone());
         let caller = Some(self.caller.clone());
-        let spec = match web::api::contacts::call_spec(&self.s.app, queue, caller, priority, attributes).await {
-            Ok(spec) => spec,
-            Err(e) => {
-                tracing::error!(call = %self.id, "contact refused: {}", e.message);
-                self.goodbye().await;
-                return;
-            }
-        };
+        let mut spec = web::api::contacts::call_spec(&self.s.app, queue, caller, priority, attributes)
+            .await
+            .map_err(|e| format!("contact refused: {}", e.message))?;
+        if preferred.is_some() {
+            spec.last_agent = preferred;
+        }
         if let Some(tx) = self.msg_tx.clone() {
             self.s.pending.lock().unwrap_or_else(PoisonError::into_inner).insert(self.id.clone(), tx);
         }
@@ -848,6 +1179,10 @@ impl Call {
         match arrived {
             Ok(contact) => {
                 tracing::info!(call = %self.id, contact = contact.0, queue = queue.0, "call queued");
+                if let Phase::Ivr(s) = &mut self.phase {
+                    s.handle(crate::leg::now_wall_ms(), IvrEvent::Transferred);
+                }
+                self.take_visits();
                 self.contact = Some(contact);
                 self.record.contact = Some(contact.0);
                 self.queue = Some(queue);
@@ -860,12 +1195,9 @@ impl Call {
                     let number = Some(self.caller.clone()).filter(|c| store::normalise_phone(c).is_some());
                     server::input(&self.s, Input::RequestCallback { contact, number }).await;
                 }
+                Ok(())
             }
-            Err(e) => {
-                tracing::warn!(call = %self.id, "queue refused the call: {}", e.message);
-                self.leg.play(self.clips(&["all-busy"]), 0);
-                self.goodbye().await;
-            }
+            Err(e) => Err(e.message),
         }
     }
 
@@ -999,6 +1331,10 @@ impl Call {
     }
 
     async fn on_agent_state(&mut self, attempt: u64, st: Option<DialogState>) {
+        if self.external.as_ref().is_some_and(|e| e.attempt == attempt) {
+            self.on_external_state(st).await;
+            return;
+        }
         let Some(a) = self.agent.as_mut().filter(|a| a.attempt == attempt) else { return };
         // `None`: the INVITE failed at the transport (nobody answered at all).
         let st = st.unwrap_or(DialogState::Terminated(a.dialog.id(), TerminatedReason::Timeout));
@@ -1139,6 +1475,15 @@ impl Call {
         self.leg.stop_playing();
         self.leg.bridge_to(Some(&a.leg));
         a.leg.bridge_to(Some(&self.leg));
+        self.start_recording();
+        if let (Some(rec), Some(a)) = (&self.recorder, &self.agent) {
+            self.leg.record(Some((rec.clone(), record::CALLER)));
+            a.leg.record(Some((rec.clone(), record::AGENT)));
+        }
+    }
+
+    /// Open the call's recording (once), when calls are recorded.
+    fn start_recording(&mut self) {
         if self.recorder.is_none() && self.s.settings().record_calls {
             let path = self.s.config.recordings_dir.join(format!("{}.wav", self.id));
             match SharedRecorder::create(&path, crate::leg::now_wall_ms()) {
@@ -1148,10 +1493,6 @@ impl Call {
                 }
                 Err(e) => tracing::error!("recording {}: {e}", path.display()),
             }
-        }
-        if let Some(rec) = &self.recorder {
-            self.leg.record(Some((rec.clone(), record::CALLER)));
-            a.leg.record(Some((rec.clone(), record::AGENT)));
         }
     }
 
@@ -1420,18 +1761,31 @@ impl Call {
             let _ = a.dialog.hangup().await;
             self.close_leg(a.leg, "agent").await;
         }
+        if let Some(e) = self.external.take() {
+            if e.answered {
+                let _ = e.dialog.hangup().await;
+            } else {
+                let _ = e.dialog.cancel().await;
+            }
+            self.close_leg(e.leg, "external").await;
+        }
         if let Some(rec) = self.recorder.take() {
             self.finish_recording(rec);
         }
-        if let Some(vm) = self.voicemail.take() {
-            let _ = vm.finish(crate::leg::now_wall_ms());
-        }
+        // A caller who hangs up while recording has left a message.
+        self.finish_voicemail().await;
         let caller_leg = self.leg.clone();
         self.close_leg(caller_leg, "caller").await;
         let now = crate::leg::now_wall_ms() as i64;
         self.record.ended_at = Some(now);
         let mut quality = quality_json(&self.reports);
         quality["announcements"] = serde_json::Value::Array(std::mem::take(&mut self.announcements));
+        if let Some(t) = self.transfer.take() {
+            quality["transfer"] = t;
+        }
+        if let Some(c) = self.voicemail_contact {
+            quality["voicemail_contact"] = c.0.into();
+        }
         self.record.quality = Some(quality);
         self.put_record().await;
         if let Some((flow, version)) = &self.flow

@@ -21,6 +21,8 @@ pub struct Binding {
     pub contact: Uri,
     /// When the binding lapses (ms since the epoch).
     pub expires_at: u64,
+    /// The phone's `User-Agent` header, if it sent one.
+    pub user_agent: Option<String>,
 }
 
 /// The answer to a REGISTER: status and extra headers.
@@ -43,6 +45,8 @@ pub struct RegisterRequest {
     pub contacts: Vec<String>,
     /// `Expires` header.
     pub expires: Option<u32>,
+    /// `User-Agent` header.
+    pub user_agent: Option<String>,
 }
 
 /// Bindings of devices to phones.
@@ -93,7 +97,11 @@ impl Registrar {
             let granted = asked.clamp(MIN_EXPIRES, MAX_EXPIRES);
             bindings.insert(
                 req.user.clone(),
-                Binding { contact: contact.uri.clone(), expires_at: now_ms + u64::from(granted) * 1000 },
+                Binding {
+                    contact: contact.uri.clone(),
+                    expires_at: now_ms + u64::from(granted) * 1000,
+                    user_agent: req.user_agent.clone(),
+                },
             );
             granted_headers.push(Header::Contact(format!("<{}>;expires={granted}", contact.uri).into()));
         }
@@ -111,6 +119,13 @@ impl Registrar {
     pub fn lookup(&self, user: &str, now_ms: u64) -> Option<Binding> {
         let bindings = self.bindings.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         bindings.get(user).filter(|b| b.expires_at > now_ms).cloned()
+    }
+
+    /// The last binding of `user`, live or lapsed (an explicit
+    /// unregistration removes it).
+    pub fn binding(&self, user: &str) -> Option<Binding> {
+        let bindings = self.bindings.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        bindings.get(user).cloned()
     }
 
     /// Users with a live binding (for the admin page).
@@ -149,7 +164,13 @@ mod tests {
     }
 
     fn req(user: &str, authorization: Option<String>, contact: &str) -> RegisterRequest {
-        RegisterRequest { user: user.into(), authorization, contacts: vec![contact.into()], expires: Some(120) }
+        RegisterRequest {
+            user: user.into(),
+            authorization,
+            contacts: vec![contact.into()],
+            expires: Some(120),
+            user_agent: Some("baresip v3".into()),
+        }
     }
 
     #[test]
@@ -162,7 +183,11 @@ mod tests {
         assert_eq!(r.status, StatusCode::OK);
         let b = reg.lookup("agent1", 2000).unwrap();
         assert_eq!(b.contact.to_string(), "sip:agent1@127.0.0.1:5070");
+        assert_eq!(b.user_agent.as_deref(), Some("baresip v3"));
         assert!(reg.lookup("agent1", 1000 + 121_000).is_none());
+        // A lapsed binding is still known (for the status page), not live.
+        assert!(reg.binding("agent1").is_some_and(|b| b.expires_at == 121_000));
+        assert!(reg.registered(1000 + 121_000).is_empty());
     }
 
     #[test]

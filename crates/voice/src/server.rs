@@ -27,6 +27,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use web::AppState;
+use web::telephony::{Problem, Refusal};
 
 /// Methods we handle (sent in `Allow`).
 pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REGISTER, UPDATE, REFER, NOTIFY";
@@ -130,6 +131,28 @@ impl Shared {
     }
 }
 
+/// One configured device (an agent's phone) and its registration.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct DeviceStatus {
+    /// The device's SIP user.
+    pub user: String,
+    /// The agent it rings.
+    pub agent: u32,
+    /// Whether a registration is live now.
+    pub registered: bool,
+    /// Where the phone said it is (the last registration, even lapsed).
+    pub contact: Option<String>,
+    /// Seconds until the live registration lapses.
+    pub expires_in_s: Option<u64>,
+    /// The phone's `User-Agent`, as sent with its last registration.
+    pub user_agent: Option<String>,
+}
+
+/// A flow problem as the API reports it: path, node and field.
+fn flow_problem(p: &ivr::Problem) -> Problem {
+    Problem { path: p.path(), node: p.node.clone(), field: p.field(), message: p.to_string() }
+}
+
 /// Telephony, running; cheap to clone.
 #[derive(Clone)]
 pub struct Voice(pub(crate) Arc<Shared>);
@@ -202,13 +225,14 @@ impl Voice {
         self.0.settings()
     }
 
-    /// Replace the settings (validated against the flows first).
-    pub async fn set_settings(&self, s: VoiceSettings) -> Result<(), Vec<String>> {
+    /// Replace the settings (validated against the flows first); nothing
+    /// is stored when a problem is found.
+    pub async fn set_settings(&self, s: VoiceSettings) -> Result<(), Refusal> {
         let problems = s.problems(&self.0.flows());
         if !problems.is_empty() {
-            return Err(problems);
+            return Err(Refusal::Invalid(problems));
         }
-        s.save(&self.0.app.store).await.map_err(|e| vec![e.to_string()])?;
+        s.save(&self.0.app.store).await.map_err(|e| Refusal::Failed(e.to_string()))?;
         *self.0.settings.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(s);
         Ok(())
     }
@@ -218,18 +242,31 @@ impl Voice {
         self.0.flows()
     }
 
-    /// Save a new version of a flow (validated first); returns the version.
-    pub async fn save_flow(&self, name: &str, flow: ivr::Flow) -> Result<u32, Vec<String>> {
+    /// Save a new version of a flow (validated first: every problem with
+    /// the node and field it concerns; nothing is stored then); returns the
+    /// version.
+    pub async fn save_flow(&self, name: &str, flow: ivr::Flow) -> Result<u32, Refusal> {
         let queues =
             self.0.app.live.read(|e, _, now| e.queue_views(now).into_iter().map(|q| q.id.0).collect::<Vec<_>>()).await;
-        let queues = queues.map_err(|e| vec![e.message])?;
-        let problems: Vec<String> = flow.validate(|q| queues.contains(&q)).into_iter().map(|p| p.to_string()).collect();
+        let queues = queues.map_err(|e| Refusal::Failed(e.message))?;
+        let mut problems: Vec<Problem> = flow.validate(|q| queues.contains(&q)).iter().map(flow_problem).collect();
+        // Numbers are dialled through the trunk: without one they cannot be.
+        if self.0.settings().trunk.is_none() {
+            for (id, node) in &flow.nodes {
+                if let ivr::Node::Transfer { to: ivr::TransferTarget::Number(n), .. } = node {
+                    problems.push(Problem {
+                        node: Some(id.to_string()),
+                        ..Problem::at(format!("nodes.{id}.to"), format!("`{id}`: number {n} needs a trunk (settings)"))
+                    });
+                }
+            }
+        }
         if !problems.is_empty() {
-            return Err(problems);
+            return Err(Refusal::Invalid(problems));
         }
         let mut flows = (*self.0.flows()).clone();
         let version = flows.push(name, flow);
-        flows.save(&self.0.app.store).await.map_err(|e| vec![e.to_string()])?;
+        flows.save(&self.0.app.store).await.map_err(|e| Refusal::Failed(e.to_string()))?;
         *self.0.flows.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(flows);
         Ok(version)
     }
@@ -241,6 +278,28 @@ impl Voice {
             .registered(crate::leg::now_wall_ms())
             .into_iter()
             .map(|(u, b)| (u, b.contact.to_string()))
+            .collect()
+    }
+
+    /// Every configured device with its registration (registered or not).
+    pub fn devices(&self) -> Vec<DeviceStatus> {
+        let now = crate::leg::now_wall_ms();
+        self.0
+            .settings()
+            .devices
+            .iter()
+            .map(|d| {
+                let b = self.0.registrar.binding(&d.user);
+                let live = b.as_ref().is_some_and(|b| b.expires_at > now);
+                DeviceStatus {
+                    user: d.user.clone(),
+                    agent: d.agent,
+                    registered: live,
+                    contact: b.as_ref().map(|b| b.contact.to_string()),
+                    expires_in_s: b.as_ref().filter(|_| live).map(|b| b.expires_at.saturating_sub(now) / 1000),
+                    user_agent: b.and_then(|b| b.user_agent),
+                }
+            })
             .collect()
     }
 
@@ -392,6 +451,10 @@ async fn register(s: &Shared, tx: &mut Transaction) -> Result<(), rsipstack::Err
             })
             .collect(),
         expires: req.expires_header().and_then(|e| e.value().trim().parse().ok()),
+        user_agent: req.headers.iter().find_map(|h| match h {
+            Header::UserAgent(u) => Some(u.value().to_string()),
+            _ => None,
+        }),
     };
     let reply = s.registrar.register(&s.auth, &s.settings().devices, &request, crate::leg::now_wall_ms());
     tracing::debug!(user = %request.user, authorization = ?request.authorization, status = %reply.status, "REGISTER");
@@ -416,6 +479,15 @@ async fn route_feed(s: Arc<Shared>, mut feed: mpsc::UnboundedReceiver<Arc<web::l
         // call before the offer that rings the next agent.
         for rec in &batch.records {
             if let Some(contact) = rec.event.contact() {
+                // A voicemail accepted on the desktop, nobody dialling it
+                // yet: call the customer back.
+                if let engine::Event::ContactAnswered { agent, .. } = &rec.event
+                    && !s.calls.lock().unwrap_or_else(PoisonError::into_inner).contains_key(&contact)
+                    && ours(&s, contact).await == Some(call::Dial::Voicemail)
+                {
+                    tokio::spawn(call::voicemail_callback(s.clone(), contact, *agent));
+                    continue;
+                }
                 send(&s, contact, CallMsg::Event(rec.clone()));
             }
         }
@@ -426,8 +498,11 @@ async fn route_feed(s: Arc<Shared>, mut feed: mpsc::UnboundedReceiver<Arc<web::l
                     let known = s.calls.lock().unwrap_or_else(PoisonError::into_inner).contains_key(contact);
                     // A callback of one of our calls, its caller gone: ring
                     // the agent's phone before the customer is dialled.
-                    if !known && s.agent_phone(*agent).is_some() && is_ours(&s, *contact).await {
-                        tokio::spawn(call::callback_offer(s.clone(), *contact, *agent));
+                    if !known
+                        && s.agent_phone(*agent).is_some()
+                        && let Some(dial) = ours(&s, *contact).await
+                    {
+                        tokio::spawn(call::callback_offer(s.clone(), *contact, *agent, dial));
                         continue;
                     }
                     (*contact, CallMsg::Offer(*agent))
@@ -447,8 +522,9 @@ async fn route_feed(s: Arc<Shared>, mut feed: mpsc::UnboundedReceiver<Arc<web::l
                     let known = s.calls.lock().unwrap_or_else(PoisonError::into_inner).contains_key(contact);
                     if !known {
                         // Only our own calls' callbacks are ours to dial.
-                        if is_ours(&s, *contact).await {
-                            tokio::spawn(call::callback(s.clone(), *contact, *agent, number.clone(), None));
+                        if ours(&s, *contact).await == Some(call::Dial::Callback) {
+                            let dial = call::Dial::Callback;
+                            tokio::spawn(call::callback(s.clone(), *contact, *agent, number.clone(), None, dial));
                         }
                         continue;
                     }
@@ -467,37 +543,43 @@ fn send(s: &Shared, contact: ContactId, msg: CallMsg) {
     }
 }
 
-/// Whether a contact came in by telephone (its callback is ours to dial).
-async fn is_ours(s: &Shared, contact: ContactId) -> bool {
+/// Whether a contact is ours to dial: one that came in by telephone (an
+/// engine callback), or a voicemail (called back once accepted).
+async fn ours(s: &Shared, contact: ContactId) -> Option<call::Dial> {
     s.app
         .live
         .read(move |_, contacts, _| {
-            contacts
-                .get(&contact)
-                .and_then(|c| c.details.as_ref())
-                .is_some_and(|d| d.attributes.contains_key(web::live::TELEPHONY_ATTRIBUTE))
+            let d = contacts.get(&contact).and_then(|c| c.details.as_ref())?;
+            if d.attributes.contains_key(web::live::TELEPHONY_ATTRIBUTE) {
+                Some(call::Dial::Callback)
+            } else if d.attributes.contains_key(call::VOICEMAIL_ATTRIBUTE) {
+                Some(call::Dial::Voicemail)
+            } else {
+                None
+            }
         })
         .await
-        .unwrap_or(false)
+        .ok()
+        .flatten()
 }
 
 /// Calls do not survive a restart: the engine's telephone contacts from
 /// before it (waiting callers, connected calls) lost their line. Waiting
 /// ones abandon, connected ones end as dropped; callbacks already released
-/// keep their place (they need no line until they are dialled).
+/// and voicemails keep their place (they need no line until they are
+/// dialled).
 async fn release_orphans(app: &AppState) {
     let orphans = app
         .live
         .read(|e, contacts, _| {
             e.contact_views()
                 .into_iter()
-                .filter(|v| {
-                    contacts
-                        .get(&v.id)
-                        .and_then(|c| c.details.as_ref())
-                        .is_some_and(|d| d.attributes.contains_key(web::live::TELEPHONY_ATTRIBUTE))
+                .filter_map(|v| {
+                    let d = contacts.get(&v.id).and_then(|c| c.details.as_ref())?;
+                    let voicemail = d.attributes.contains_key(call::VOICEMAIL_ATTRIBUTE);
+                    (voicemail || d.attributes.contains_key(web::live::TELEPHONY_ATTRIBUTE)).then_some((v, voicemail))
                 })
-                .map(|v| (v.id, v.phase, v.callback.is_some()))
+                .map(|(v, voicemail)| (v.id, v.phase, v.callback.is_some() || voicemail))
                 .collect::<Vec<_>>()
         })
         .await

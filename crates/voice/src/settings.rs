@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use store::{DocumentStore, Store, StoreError};
+use web::telephony::Problem;
 
 const SETTINGS_DOC: &str = "voice-settings";
 const FLOWS_DOC: &str = "ivr-flows";
@@ -125,47 +126,62 @@ impl Default for VoiceSettings {
 
 impl VoiceSettings {
     /// Problems that make the settings unusable, all at once.
-    pub fn problems(&self, flows: &Flows) -> Vec<String> {
+    pub fn problems(&self, flows: &Flows) -> Vec<Problem> {
         let mut p = Vec::new();
         let mut users = std::collections::HashSet::new();
-        for d in &self.devices {
+        for (i, d) in self.devices.iter().enumerate() {
             if d.user.is_empty() || !d.user.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
-                p.push(format!("device user {:?}: letters, digits, - _ . only", d.user));
+                p.push(Problem::at(
+                    format!("devices[{i}].user"),
+                    format!("device user {:?}: letters, digits, - _ . only", d.user),
+                ));
             }
             if d.password.len() < 4 {
-                p.push(format!("device {}: password of at least 4 characters", d.user));
+                p.push(Problem::at(
+                    format!("devices[{i}].password"),
+                    format!("device {}: password of at least 4 characters", d.user),
+                ));
             }
             if !users.insert(&d.user) {
-                p.push(format!("device {}: listed twice", d.user));
+                p.push(Problem::at(format!("devices[{i}].user"), format!("device {}: listed twice", d.user)));
             }
         }
         let mut numbers = std::collections::HashSet::new();
-        for n in &self.numbers {
+        for (i, n) in self.numbers.iter().enumerate() {
             if n.number.is_empty() {
-                p.push("a number is empty".into());
+                p.push(Problem::at(format!("numbers[{i}].number"), "a number is empty"));
             }
             if !numbers.insert(&n.number) {
-                p.push(format!("number {}: listed twice", n.number));
+                p.push(Problem::at(format!("numbers[{i}].number"), format!("number {}: listed twice", n.number)));
             }
             if flows.current(&n.flow).is_none() {
-                p.push(format!("number {}: no flow named {:?}", n.number, n.flow));
+                p.push(Problem::at(
+                    format!("numbers[{i}].flow"),
+                    format!("number {}: no flow named {:?}", n.number, n.flow),
+                ));
             }
         }
         if let Some(k) = self.queue_media.callback_key
             && !"0123456789*#".contains(k)
         {
-            p.push(format!("callback key {k:?}: one of 0-9 * #"));
+            p.push(Problem::at("queue_media.callback_key", format!("callback key {k:?}: one of 0-9 * #")));
         }
-        p.extend(self.survey.validate().into_iter().map(|e| format!("survey: {e}")));
+        for e in self.survey.validate() {
+            let path = match &e.node {
+                Some(q) => format!("survey.questions.{q}"),
+                None => "survey".to_string(),
+            };
+            p.push(Problem { node: e.node.clone(), ..Problem::at(path, format!("survey: {e}")) });
+        }
         if self.max_calls == 0 {
-            p.push("max_calls: at least 1".into());
+            p.push(Problem::at("max_calls", "max_calls: at least 1"));
         }
         if let Some(t) = &self.trunk {
             if format!("sip:x@{}", t.address).parse::<rsipstack::sip::Uri>().is_err() || t.address.is_empty() {
-                p.push(format!("trunk address {:?}: host:port", t.address));
+                p.push(Problem::at("trunk.address", format!("trunk address {:?}: host:port", t.address)));
             }
             if !(5..=120).contains(&t.ring_timeout_s) {
-                p.push("trunk ring timeout: 5 to 120 seconds".into());
+                p.push(Problem::at("trunk.ring_timeout_s", "trunk ring timeout: 5 to 120 seconds"));
             }
         }
         p
@@ -316,7 +332,11 @@ mod tests {
             "ring timeout",
             "max_calls",
         ] {
-            assert!(p.iter().any(|x| x.contains(needle)), "{needle} missing from {p:?}");
+            assert!(p.iter().any(|x| x.message.contains(needle)), "{needle} missing from {p:?}");
+        }
+        let paths: Vec<&str> = p.iter().map(|x| x.path.as_str()).collect();
+        for path in ["devices[2].password", "devices[3].user", "numbers[1].flow", "trunk.address", "max_calls"] {
+            assert!(paths.contains(&path), "{path} missing from {paths:?}");
         }
     }
 

@@ -668,6 +668,16 @@
 
   /** A 422 answer's message: every problem, joined by "; ", as a list. */
   function splitProblems(e) {
+    // A 422 lists its problems: node (flows) or path (settings) with each.
+    const listed = e && e.details && Array.isArray(e.details.problems) ? e.details.problems : null;
+    if (listed && listed.length) {
+      return listed.map((p) => {
+        const msg = String(p.message || '');
+        if (p.node && !msg.startsWith('`')) return '`' + p.node + '`: ' + msg;
+        if (!p.node && p.path) return msg + ' (' + p.path + ')';
+        return msg;
+      });
+    }
     const msg = typeof e === 'string' ? e : (e && e.status === 422 && e.message ? e.message : SB.errorText(e));
     return String(msg).split('; ').map((s) => s.trim()).filter(Boolean);
   }
@@ -791,18 +801,25 @@
     const reg = Array.isArray(st.registered) ? st.registered : [];
     SB.setText($('#voice-registered-count'), SB.fmtNum(reg.length));
     SB.setText($('#voice-status-updated'), t('voice.updated', { time: SB.fmtTime(Date.now()) }));
-    // Every configured phone, registered or not, then registrations of phones no longer configured.
-    const devices = (V.settings && V.settings.devices) || [];
-    const rows = devices.map((d) => ({ user: d.user, agent: d.agent, contacts: reg.filter((r) => r.user === d.user).map((r) => r.contact) }));
-    for (const r of reg) if (!devices.some((d) => d.user === r.user)) rows.push({ user: r.user, agent: null, contacts: [r.contact] });
+    // Every configured phone with its registration (contact, time left,
+    // user agent), then registrations of phones no longer configured.
+    const devices = Array.isArray(st.devices) ? st.devices
+      : ((V.settings && V.settings.devices) || []).map((d) => {
+        const r = reg.find((x) => x.user === d.user);
+        return { user: d.user, agent: d.agent, registered: !!r, contact: r ? r.contact : null };
+      });
+    const rows = devices.map((d) => Object.assign({}, d));
+    for (const r of reg) if (!devices.some((d) => d.user === r.user)) rows.push({ user: r.user, agent: null, registered: true, contact: r.contact });
     const body = $('#voice-registered-body');
-    SB.fill(body, rows.map((r) => el('tr', { dataset: { device: r.user }, class: r.contacts.length ? 'registered' : 'unregistered' },
+    SB.fill(body, rows.map((r) => el('tr', { dataset: { device: r.user }, class: r.registered ? 'registered' : 'unregistered' },
       el('td', { class: 'mono' }, r.user),
-      el('td', null, r.agent === null ? '—' : agentLabel(r.agent)),
-      el('td', { class: 'mono' }, r.contacts.length
-        ? r.contacts.map((c) => el('div', null, el('span', { class: 'dot-ok', 'aria-hidden': 'true' }), c))
-        : el('span', { class: 'muted' }, t('voice.notRegistered'))))));
-    if (!rows.length) body.appendChild(el('tr', null, el('td', { colspan: 3, class: 'muted' }, t('voice.noDevices'))));
+      el('td', null, r.agent === null || r.agent === undefined ? '—' : agentLabel(r.agent)),
+      el('td', { class: 'mono' }, r.registered
+        ? el('div', null, el('span', { class: 'dot-ok', 'aria-hidden': 'true' }), r.contact || '')
+        : [el('span', { class: 'muted' }, t('voice.notRegistered')), r.contact ? el('div', { class: 'muted small', title: t('voice.lastContact') }, r.contact) : null]),
+      el('td', { class: 'num' }, r.registered && Number.isFinite(r.expires_in_s) ? t('voice.expiresIn', { s: SB.fmtNum(r.expires_in_s) }) : '—'),
+      el('td', { class: 'small' }, r.user_agent || '—'))));
+    if (!rows.length) body.appendChild(el('tr', null, el('td', { colspan: 5, class: 'muted' }, t('voice.noDevices'))));
   }
 
   function agentOptions(selected) {
@@ -1030,6 +1047,9 @@
       case 'voicemail':
         if (n.next) add('next', n.next);
         break;
+      case 'transfer':
+        if (n.on_fail) add('on_fail', n.on_fail);
+        break;
       default:
     }
     return out;
@@ -1047,7 +1067,7 @@
     if (n.type === 'transfer') {
       const to = n.to || {};
       const [k, v] = Object.entries(to)[0] || ['', ''];
-      return t('ivr.transferTo', { to: k === 'queue' ? queueLabel(v) : String(v) });
+      return t('ivr.transferTo', { to: k === 'queue' ? queueLabel(v) : String(v) }) + (n.on_fail ? '' : ' · ' + t('ivr.transferElseHangUp'));
     }
     if (n.type === 'hangup') return t('ivr.hangsUp');
     if (n.type === 'voicemail' && !n.next) return t('ivr.hangsUp');

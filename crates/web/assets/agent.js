@@ -332,8 +332,35 @@
       for (const [k, v] of Object.entries(c.attributes || {})) cc.push([k, SB.plain(v)]);
     }
     SB.fill($('#pop-contact-details'), cc.length ? SB.dl(cc) : null);
+    renderVoicemail(pop ? (c.attributes || {}).voicemail : null);
 
     renderHistory(pop ? pop.history || [] : []);
+  }
+
+  /** A voicemail contact: a button that plays the message (GET /api/voice/calls/{id}/voicemail).
+   * Rebuilt only when the message changes, so a re-render does not stop playback. */
+  function renderVoicemail(call) {
+    const box = $('#pop-voicemail');
+    const want = call ? String(call) : '';
+    SB.show(box, !!want);
+    if (box.dataset.call === want) return;
+    box.dataset.call = want;
+    if (!want) {
+      SB.fill(box);
+      return;
+    }
+    const src = '/api/voice/calls/' + encodeURIComponent(want) + '/voicemail';
+    const play = el('button', {
+      type: 'button', class: 'small', id: 'btn-voicemail',
+      on: {
+        click: () => {
+          const audio = el('audio', { controls: true, autoplay: true, preload: 'auto', src });
+          audio.addEventListener('error', () => SB.toast(t('pop.voicemailUnavailable'), 'error'));
+          play.replaceWith(audio);
+        },
+      },
+    }, '▶ ' + t('pop.playVoicemail'));
+    SB.fill(box, el('h3', null, t('pop.voicemail')), el('p', { class: 'muted small' }, t('pop.voicemailHelp')), play);
   }
 
   function renderHistory(rows) {

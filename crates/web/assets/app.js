@@ -371,6 +371,8 @@
         message = data.trim();
       }
       const err = new ApiError(res.status, code, message);
+      // The whole error object (a 422 lists its problems there).
+      err.details = data && typeof data === 'object' && data.error ? data.error : null;
       if (!opts.quiet) SB.toast(SB.errorText(err), 'error');
       throw err;
     }

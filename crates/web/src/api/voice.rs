@@ -8,6 +8,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::routes::{ADMIN, PUBLIC, Route, WATCHERS, route};
+use crate::telephony::Refusal;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{Method, StatusCode, header};
@@ -16,7 +17,7 @@ use axum::routing::{get, put};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use store::{SurveyFilter, VoiceStore};
+use store::{Role, SurveyFilter, VoiceStore};
 
 /// Routes of this module.
 pub fn routes() -> Vec<Route> {
@@ -106,6 +107,16 @@ pub fn routes() -> Vec<Route> {
         ),
         route(
             Method::GET,
+            "/api/voice/calls/{id}/voicemail",
+            &[Role::Agent, Role::Supervisor, Role::Qa, Role::Admin],
+            v,
+            "The voicemail left on a call (WAV); an agent only for a voicemail contact offered to or held by them",
+            None,
+            None,
+            get(voicemail),
+        ),
+        route(
+            Method::GET,
             "/api/reports/surveys",
             WATCHERS,
             r,
@@ -143,8 +154,21 @@ fn telephony(app: &AppState) -> ApiResult<&Arc<dyn crate::telephony::Telephony>>
     })
 }
 
-fn refused(problems: Vec<String>) -> ApiError {
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", problems.join("; "))
+/// A refused document: 422 with every problem (path, node, field,
+/// message) next to the usual `code` and `message`, or 500 when it could
+/// not be stored.
+fn refused(r: Refusal, code: &str, what: &str) -> Response {
+    match r {
+        Refusal::Invalid(problems) => {
+            let message = match problems.len() {
+                1 => format!("{what}: {}", problems[0].message),
+                n => format!("{what}: {n} problems"),
+            };
+            let body = json!({ "error": { "code": code, "message": message, "problems": problems } });
+            (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
+        }
+        Refusal::Failed(e) => ApiError::internal(what, e).into_response(),
+    }
 }
 
 async fn status(State(app): State<Arc<AppState>>, _c: Caller) -> ApiResult<Json<Value>> {
@@ -158,11 +182,13 @@ async fn settings(State(app): State<Arc<AppState>>, _c: Caller) -> ApiResult<Jso
     Ok(Json(telephony(&app)?.settings()))
 }
 
-async fn set_settings(State(app): State<Arc<AppState>>, c: Caller, Body(v): Body<Value>) -> ApiResult<Json<Value>> {
+async fn set_settings(State(app): State<Arc<AppState>>, c: Caller, Body(v): Body<Value>) -> ApiResult<Response> {
     let t = telephony(&app)?;
-    t.set_settings(v).await.map_err(refused)?;
+    if let Err(r) = t.set_settings(v).await {
+        return Ok(refused(r, "invalid_settings", "telephony settings"));
+    }
     audit(&app, &c, "update", "voice-settings", "voice", None).await;
-    Ok(Json(t.settings()))
+    Ok(Json(t.settings()).into_response())
 }
 
 async fn flows(State(app): State<Arc<AppState>>, _c: Caller) -> ApiResult<Json<Value>> {
@@ -189,13 +215,16 @@ async fn save_flow(
     c: Caller,
     P(name): P<String>,
     Body(v): Body<Value>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<Response> {
     if name.is_empty() || name.len() > 64 || !name.chars().all(|ch| ch.is_ascii_alphanumeric() || "-_".contains(ch)) {
         return Err(ApiError::invalid("flow name: 1 to 64 letters, digits, - or _"));
     }
-    let version = telephony(&app)?.save_flow(name.clone(), v).await.map_err(refused)?;
+    let version = match telephony(&app)?.save_flow(name.clone(), v).await {
+        Ok(v) => v,
+        Err(r) => return Ok(refused(r, "invalid_flow", &format!("flow {name}"))),
+    };
     audit(&app, &c, "update", "ivr-flow", &name, Some(json!({ "version": version }))).await;
-    Ok((StatusCode::CREATED, Json(json!({ "name": name, "version": version }))))
+    Ok((StatusCode::CREATED, Json(json!({ "name": name, "version": version }))).into_response())
 }
 
 #[derive(Deserialize)]
@@ -225,6 +254,41 @@ async fn recording(State(app): State<Arc<AppState>>, c: Caller, P(id): P<String>
     audit(&app, &c, "read", "recording", &id, None).await;
     Ok(([(header::CONTENT_TYPE, "audio/wav")], bytes).into_response())
 }
+
+async fn voicemail(State(app): State<Arc<AppState>>, c: Caller, P(id): P<String>) -> ApiResult<Response> {
+    if c.role() == Role::Agent {
+        // An agent hears only the voicemails they are working on.
+        let agent = c.user.agent_id.ok_or_else(|| ApiError::forbidden("no agent for this user"))?;
+        let wanted = id.clone();
+        let holds = app
+            .live
+            .read(move |e, contacts, _| {
+                e.agent_view(agent).is_some_and(|v| {
+                    v.work.iter().any(|w| {
+                        contacts
+                            .get(&w.contact)
+                            .and_then(|c| c.details.as_ref())
+                            .and_then(|d| d.attributes.get(VOICEMAIL_ATTRIBUTE))
+                            .is_some_and(|call| *call == wanted)
+                    })
+                })
+            })
+            .await?;
+        if !holds {
+            return Err(ApiError::forbidden(format!("the voicemail of call {id:?} is not with your agent")));
+        }
+    }
+    let call = app.store.call(&id).await?.ok_or_else(|| ApiError::not_found(format!("no call {id:?}")))?;
+    let path = call.voicemail.ok_or_else(|| ApiError::not_found("no voicemail was left on this call"))?;
+    let bytes =
+        tokio::fs::read(&path).await.map_err(|e| ApiError::not_found(format!("voicemail file unavailable: {e}")))?;
+    audit(&app, &c, "read", "voicemail", &id, None).await;
+    Ok(([(header::CONTENT_TYPE, "audio/wav")], bytes).into_response())
+}
+
+/// Contact attribute naming the call whose voicemail a contact is (set by
+/// telephony).
+pub const VOICEMAIL_ATTRIBUTE: &str = "voicemail";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
