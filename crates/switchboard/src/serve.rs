@@ -24,6 +24,10 @@ pub struct Common {
     /// PostgreSQL URL (postgres://user:pass@host:port/db) instead of SQLite.
     #[arg(long, value_name = "URL")]
     database_url: Option<String>,
+    /// Save a snapshot of the engine every N events (0: only on a clean
+    /// shutdown); a restart resumes from it plus the events after it.
+    #[arg(long, value_name = "N", default_value_t = web::snapshot::DEFAULT_SNAPSHOT_EVERY)]
+    snapshot_every: u64,
     #[command(flatten)]
     voice: VoiceArgs,
 }
@@ -90,6 +94,7 @@ struct FileConfig {
 
 struct Resolved {
     listen: String,
+    snapshot_every: u64,
     location: Location,
     voice: Option<(voice::VoiceConfig, bool)>,
 }
@@ -161,6 +166,18 @@ async fn start_voice(app: &Arc<AppState>, voice: Option<(voice::VoiceConfig, boo
     Ok(Some(v))
 }
 
+fn live_options(r: &Resolved) -> LiveOptions {
+    LiveOptions { snapshot_every: r.snapshot_every, ..LiveOptions::default() }
+}
+
+/// On a clean shutdown: save a snapshot so the next start replays nothing.
+async fn save_snapshot(app: &AppState) {
+    match app.live.save_snapshot().await {
+        Some(seq) => tracing::info!("snapshot saved at seq {seq} on shutdown"),
+        None => tracing::debug!("no snapshot on shutdown (nothing new, or not saved)"),
+    }
+}
+
 fn resolve(common: Common, file: FileConfig, default_dir: &str) -> Result<Resolved> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let listen =
@@ -179,7 +196,7 @@ fn resolve(common: Common, file: FileConfig, default_dir: &str) -> Result<Resolv
         (None, dir) => Location::DataDir(dir.unwrap_or_else(|| PathBuf::from(default_dir))),
     };
     let voice = resolve_voice(voice_args, &location)?;
-    Ok(Resolved { listen, location, voice })
+    Ok(Resolved { listen, snapshot_every: common.snapshot_every, location, voice })
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -235,7 +252,7 @@ pub fn run_serve(args: ServeArgs) -> Result<()> {
                 "First start: created user `admin` with password `{password}` (shown once; change it on the admin page).\n"
             ))?;
         }
-        let app = AppState::start(store, LiveOptions::default()).await?;
+        let app = AppState::start(store, live_options(&r)).await?;
         let listener = bind(addr).await?;
         let addr = listener.local_addr()?;
         let voice = start_voice(&app, r.voice).await?;
@@ -243,7 +260,8 @@ pub fn run_serve(args: ServeArgs) -> Result<()> {
         if let Some(v) = &voice {
             crate::emit(&format!("SIP on {} (UDP and TCP)\n", v.sip_addr()))?;
         }
-        web::serve(listener, app, shutdown_signal()).await?;
+        web::serve(listener, app.clone(), shutdown_signal()).await?;
+        save_snapshot(&app).await;
         Ok(())
     })
 }
@@ -276,7 +294,7 @@ pub fn run_demo(args: DemoArgs) -> Result<()> {
             voice::demo_settings().save(&store).await?;
             voice::demo_flows(&format!("http://{addr}")).save(&store).await?;
         }
-        let app: Arc<AppState> = AppState::start(store, LiveOptions::default()).await?;
+        let app: Arc<AppState> = AppState::start(store, live_options(&r)).await?;
         web::demo::simulate(app.clone(), opts.clone()).await;
         let voice = start_voice(&app, r.voice).await?;
         if let Some(v) = &voice {
@@ -297,7 +315,8 @@ pub fn run_demo(args: DemoArgs) -> Result<()> {
             opts.agents,
             opts.calls_per_minute
         ))?;
-        web::serve(listener, app, shutdown_signal()).await?;
+        web::serve(listener, app.clone(), shutdown_signal()).await?;
+        save_snapshot(&app).await;
         Ok(())
     })
 }

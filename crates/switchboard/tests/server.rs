@@ -1,6 +1,7 @@
 //! `switchboard serve` as a process: killed with SIGKILL in the middle of
 //! traffic and restarted on the same data directory, it has lost nothing it
-//! acknowledged. Plus the server's usage errors (exit code 2).
+//! acknowledged; it resumes from its latest snapshot plus the tail of the
+//! log. Plus the server's usage errors (exit code 2).
 //!
 //! The client is a few lines of HTTP/1.1 over `TcpStream` (one request per
 //! connection), so the test needs nothing beyond the standard library and
@@ -33,18 +34,36 @@ struct Server {
     _stdout: BufReader<ChildStdout>,
 }
 
+/// The server's log lines (stderr), collected by a thread.
+type Log = Arc<Mutex<Vec<String>>>;
+
 impl Server {
     fn start(dir: &Path) -> Server {
+        Server::start_with(dir, &[], None)
+    }
+
+    /// Start with extra flags; with `log`, the engine driver logs at info
+    /// and its lines are collected there (and echoed to this stderr).
+    fn start_with(dir: &Path, extra: &[&str], log: Option<Log>) -> Server {
         let mut child = Command::new(BIN)
             .args(["serve", "--listen", "127.0.0.1:0", "--no-sip", "--data-dir"])
             .arg(dir)
-            .env("RUST_LOG", "warn")
+            .args(extra)
+            .env("RUST_LOG", if log.is_some() { "warn,web::live=info" } else { "warn" })
             .env_remove("SWITCHBOARD_DATABASE_URL")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(if log.is_some() { Stdio::piped() } else { Stdio::inherit() })
             .spawn()
             .expect("the binary starts");
+        if let (Some(log), Some(stderr)) = (log, child.stderr.take()) {
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    eprintln!("[server] {line}");
+                    log.lock().unwrap().push(line);
+                }
+            });
+        }
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut admin_password = None;
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -70,6 +89,17 @@ impl Server {
     fn kill(mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
+    }
+
+    /// SIGINT (Ctrl-C: a clean shutdown), and wait for the exit.
+    fn interrupt(mut self) {
+        let status = Command::new("kill").args(["-INT", &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.child.try_wait().unwrap().is_none() {
+            assert!(Instant::now() < deadline, "no exit within 20 s of SIGINT");
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 }
 
@@ -205,6 +235,129 @@ fn sigkill_in_the_middle_of_traffic_loses_nothing_acknowledged() {
     assert!(live_ids.contains(&offered), "offered {offered}, not one of the waiting contacts");
     drop(server);
     assert!(started.elapsed() < Duration::from_secs(60), "took {:?}", started.elapsed());
+}
+
+/// The numbers of the latest log line containing `what`: `key=value` pairs.
+fn log_field(log: &Log, what: &str, key: &str) -> Option<u64> {
+    let lines = log.lock().unwrap();
+    let line = lines.iter().rev().find(|l| l.contains(what))?;
+    let pat = format!("{key}=");
+    let at = line.find(&pat)? + pat.len();
+    line[at..].split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}
+
+/// Wait for a log line containing `what`.
+fn wait_log(log: &Log, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !log.lock().unwrap().iter().any(|l| l.contains(what)) {
+        assert!(Instant::now() < deadline, "no log line with {what:?} within 20 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn restart_resumes_from_the_snapshot_and_replays_only_the_tail() {
+    const EVERY: u64 = 40;
+    let every = EVERY.to_string();
+    let flags = ["--snapshot-every", every.as_str()];
+    let dir = TempDir::new("snapshot");
+    let log: Log = Arc::default();
+    let server = Server::start_with(&dir.0, &flags, Some(log.clone()));
+    let addr = server.addr;
+    let password = server.admin_password.clone().expect("first start prints the admin password");
+    let admin = login(addr, "admin", &password);
+    assert_eq!(log_field(&log, "engine rebuilt", "snapshot_seq"), Some(0), "a first start has no snapshot");
+
+    ok(addr, "PUT", "/api/admin/queues/1", &admin, Some(json!({ "id": 1, "name": "Q" })));
+    let mut tokens = Vec::new();
+    for (id, name) in [(1, "ann"), (2, "bob")] {
+        ok(
+            addr,
+            "PUT",
+            &format!("/api/admin/agents/{id}"),
+            &admin,
+            Some(json!({ "id": id, "name": name, "queues": [{ "queue": 1 }] })),
+        );
+        let body = json!({ "login": name, "display_name": name, "password": "agent-secret-1", "role": "agent", "agent_id": id });
+        let (status, v) = call(addr, "POST", "/api/admin/users", Some(&admin), Some(body));
+        assert_eq!(status, 201, "{v}");
+        tokens.push(login(addr, name, "agent-secret-1"));
+    }
+    let (ann, bob) = (tokens[0].clone(), tokens[1].clone());
+    ok(addr, "POST", "/api/agent/login", &ann, None);
+    ok(addr, "POST", "/api/agent/not-ready", &ann, Some(json!({ "reason": "break" })));
+    ok(addr, "POST", "/api/agent/login", &bob, None);
+    ok(addr, "POST", "/api/agent/ready", &bob, None);
+
+    // Bob takes the first contact; the others wait. Enough events for a few snapshots.
+    let first = ok(addr, "POST", "/api/contacts", &admin, Some(json!({ "queue": 1 })))["contact"].as_u64().unwrap();
+    ok(addr, "POST", &format!("/api/contacts/{first}/accept"), &bob, None);
+    let mut waiting = BTreeSet::new();
+    for i in 0..60 {
+        let v = ok(addr, "POST", "/api/contacts", &admin, Some(json!({ "queue": 1, "caller": format!("+86138{i:06}") })));
+        waiting.insert(v["contact"].as_u64().unwrap());
+    }
+    wait_log(&log, "snapshot saved at seq");
+    std::thread::sleep(Duration::from_millis(500));
+    let snapshot_seq = log_field(&log, "snapshot saved at seq", "seq").unwrap();
+    // The tail: a few events after the latest snapshot, fewer than would trigger the next.
+    for _ in 0..3 {
+        let v = ok(addr, "POST", "/api/contacts", &admin, Some(json!({ "queue": 1 })));
+        waiting.insert(v["contact"].as_u64().unwrap());
+    }
+    assert_eq!(log_field(&log, "snapshot saved at seq", "seq"), Some(snapshot_seq), "no newer snapshot");
+    server.kill();
+
+    // kill -9, restart: the latest snapshot plus the tail.
+    let log: Log = Arc::default();
+    let server = Server::start_with(&dir.0, &flags, Some(log.clone()));
+    let addr = server.addr;
+    wait_log(&log, "engine rebuilt");
+    assert_eq!(log_field(&log, "engine rebuilt", "snapshot_seq"), Some(snapshot_seq));
+    let replayed = log_field(&log, "engine rebuilt", "replayed_events").unwrap();
+    assert!(replayed > 0 && replayed < EVERY, "replayed {replayed} events after the snapshot at {snapshot_seq}");
+    assert!(replayed < snapshot_seq);
+    eprintln!("restart: snapshot at seq {snapshot_seq}, {replayed} events replayed");
+
+    let admin = login(addr, "admin", &password);
+    let live = live_contacts(addr, &admin);
+    let mut still_waiting = BTreeSet::new();
+    for (id, phase) in &live {
+        if *id == first {
+            assert_eq!(phase, "connected", "bob's contact {id}");
+        } else {
+            assert_eq!(phase, "waiting", "contact {id}");
+            still_waiting.insert(*id);
+        }
+    }
+    assert_eq!(still_waiting, waiting, "the waiting contacts are still waiting");
+    let board = ok(addr, "GET", "/api/board", &admin, None);
+    let q1 = board["queues"].as_array().unwrap().iter().find(|q| q["id"] == 1).expect("queue 1 on the board").clone();
+    assert_eq!(q1["waiting"].as_u64(), Some(waiting.len() as u64), "{board}");
+    let a = agent_of(addr, &ann);
+    assert_eq!((a["state"].as_str(), a["reason"].as_str()), (Some("not-ready"), Some("break")), "{a}");
+    let b = agent_of(addr, &bob);
+    assert_eq!(b["state"], "busy", "{b}");
+    assert_eq!(b["work"][0]["contact"].as_u64(), Some(first), "{b}");
+
+    // It carries on: ids continue, and Ann ready gets the oldest waiting contact.
+    let v = ok(addr, "POST", "/api/contacts", &admin, Some(json!({ "queue": 1 })));
+    assert!(v["contact"].as_u64().unwrap() > *waiting.last().unwrap());
+    ok(addr, "POST", "/api/agent/ready", &ann, None);
+    let a = agent_of(addr, &ann);
+    assert_eq!(a["state"], "reserved", "{a}");
+    assert_eq!(a["work"][0]["contact"].as_u64(), waiting.first().copied(), "{a}");
+
+    // A clean shutdown saves a snapshot: the next start replays nothing.
+    server.interrupt();
+    let log: Log = Arc::default();
+    let server = Server::start_with(&dir.0, &flags, Some(log.clone()));
+    wait_log(&log, "engine rebuilt");
+    assert_eq!(log_field(&log, "engine rebuilt", "replayed_events"), Some(0));
+    assert!(log_field(&log, "engine rebuilt", "snapshot_seq").unwrap() > snapshot_seq);
+    let admin = login(server.addr, "admin", &password);
+    assert_eq!(live_contacts(server.addr, &admin).len(), waiting.len() + 2);
+    drop(server);
 }
 
 #[test]

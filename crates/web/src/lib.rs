@@ -24,6 +24,7 @@ pub mod openapi;
 pub mod pop;
 pub mod records;
 pub mod routes;
+pub mod snapshot;
 pub mod telephony;
 pub mod webhooks;
 

@@ -10,10 +10,16 @@
 //! So a client that got an answer, and every browser that saw an event, saw
 //! something already on disk.
 //!
-//! On start the engine is rebuilt from the stored log (configuration,
-//! contacts still waiting, agents' states), or started from the stored
-//! configuration when the log is empty. Contact ids continue after the
-//! largest one in the log.
+//! On start the engine is rebuilt from the latest snapshot plus the events
+//! after it (or, without a usable snapshot, from the whole stored log):
+//! configuration, contacts still waiting, agents' states, KPI folds. It is
+//! started from the stored configuration when the log is empty. Contact ids
+//! continue after the largest one in the log. Every
+//! [`LiveOptions::snapshot_every`] events, and on a clean shutdown
+//! ([`Live::save_snapshot`]), the actor captures its state between two
+//! inputs (a clone), the publisher adds the KPI folds once those events are
+//! on disk, and a background task serialises and stores it (see
+//! [`crate::snapshot`]).
 //!
 //! If the store refuses an append, the engine and the log would disagree,
 //! so the driver stops taking inputs (every call answers 503) and the
@@ -22,6 +28,7 @@
 use crate::error::{ApiError, ApiResult};
 use crate::hub::{AgentMsg, Hub, OfferMsg, Published};
 use crate::pop::{self, WebContact};
+use crate::snapshot::{self, LiveState};
 use engine::kpi::{IntervalFold, KpiConfig, LiveWindow};
 use engine::{
     AgentId, Command, ContactId, ContactSpec, DialOutcome, Engine, EngineError, Event, EventRecord, Input, Output, Time,
@@ -51,6 +58,7 @@ type ReadFn = Box<dyn FnOnce(&Engine, &HashMap<ContactId, WebContact>, Time) + S
 enum Job {
     Input { input: Input, reply: oneshot::Sender<ApiResult<Applied>> },
     Read(ReadFn),
+    Snapshot(oneshot::Sender<Option<u64>>),
 }
 
 /// The KPI folds kept live: per queue and agent × interval since the log
@@ -73,6 +81,26 @@ struct Inner {
     auto_connect_callbacks: bool,
     /// The telephony layer's feed of committed output, once it subscribed.
     feed: Mutex<Option<mpsc::UnboundedSender<Arc<Feed>>>>,
+    /// A snapshot is being captured or written.
+    snapshot_busy: AtomicBool,
+    /// Held while a snapshot is written; the sequence number of the last
+    /// one stored (an older one never replaces a newer one).
+    snapshot_saved: tokio::sync::Mutex<u64>,
+    /// How the engine was rebuilt on start.
+    rebuild: RebuildInfo,
+}
+
+/// How the driver rebuilt its state on start.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RebuildInfo {
+    /// Sequence number of the snapshot resumed from, if one was used.
+    pub snapshot_seq: Option<u64>,
+    /// Events of the log replayed (after the snapshot, or all of them).
+    pub replayed_events: u64,
+    /// Wall time of the rebuild in milliseconds.
+    pub rebuild_ms: u64,
+    /// Why a stored snapshot was not used, if there was one.
+    pub snapshot_refused: Option<String>,
 }
 
 /// Committed engine output for the telephony layer: one batch's events and
@@ -96,11 +124,18 @@ pub struct LiveOptions {
     pub kpi: KpiConfig,
     /// Callbacks of web contacts connect as soon as they are dialled.
     pub auto_connect_callbacks: bool,
+    /// Save a snapshot every this many events (0: only on a clean
+    /// shutdown). Default [`snapshot::DEFAULT_SNAPSHOT_EVERY`].
+    pub snapshot_every: u64,
 }
 
 impl Default for LiveOptions {
     fn default() -> Self {
-        LiveOptions { kpi: KpiConfig::default(), auto_connect_callbacks: true }
+        LiveOptions {
+            kpi: KpiConfig::default(),
+            auto_connect_callbacks: true,
+            snapshot_every: snapshot::DEFAULT_SNAPSHOT_EVERY,
+        }
     }
 }
 
@@ -109,16 +144,31 @@ impl Default for LiveOptions {
 pub struct Live(Arc<Inner>);
 
 impl Live {
-    /// Rebuild the engine from `store` (or start it from the stored
+    /// Rebuild the engine from `store` — the latest snapshot and the
+    /// events after it, or the whole log — (or start it from the stored
     /// configuration) and start the driver's tasks.
     pub async fn start(store: Store, options: LiveOptions) -> Result<Live, StartError> {
-        let mut fold = IntervalFold::new(options.kpi.clone());
-        let mut window = LiveWindow::new(options.kpi.clone());
-        let mut contacts = HashMap::new();
-        let mut max_contact = 0u64;
+        let started = std::time::Instant::now();
         let settings = store.load_settings().await?.unwrap_or_default();
-        let mut engine = Engine::replay(settings, std::iter::empty());
-        let mut next = 0;
+        let (resumed, refused) = match snapshot::load(&store, &settings, &options.kpi).await {
+            Ok(r) => (r, None),
+            Err(reason) => {
+                tracing::warn!("snapshot not used, replaying the whole event log: {reason}");
+                (None, Some(reason))
+            }
+        };
+        let snapshot_seq = resumed.as_ref().map(|r| r.seq);
+        let (mut engine, mut fold, mut window, mut contacts, mut next_contact) = match resumed {
+            Some(r) => (r.engine, r.fold, r.window, r.contacts, r.next_contact),
+            None => (
+                Engine::replay(settings, std::iter::empty()),
+                IntervalFold::new(options.kpi.clone()),
+                LiveWindow::new(options.kpi.clone()),
+                HashMap::new(),
+                1,
+            ),
+        };
+        let mut next = snapshot_seq.map_or(0, |s| s + 1);
         let mut replayed = 0u64;
         loop {
             let page = store.read_events(next, MAX_PAGE).await?;
@@ -128,7 +178,7 @@ impl Live {
                 engine.apply_record(rec);
                 fold.apply(rec);
                 window.apply(rec);
-                max_contact = max_contact.max(rec.event.contact().map_or(0, |c| c.0));
+                next_contact = next_contact.max(rec.event.contact().map_or(0, |c| c.0).saturating_add(1));
                 track_contact(&mut contacts, rec);
             }
             replayed += page.len() as u64;
@@ -136,13 +186,31 @@ impl Live {
                 break;
             }
         }
+        let last_event = match engine.last_seq() {
+            0 => None,
+            seq => store.read_events(seq, 1).await?.first().map(|r| (r.at, r.event.name().to_string())),
+        };
         let now = crate::auth::now();
         let mut first = Vec::new();
-        if replayed == 0 {
+        if engine.last_seq() == 0 {
             let config = store.load_engine_config().await?;
             engine = Engine::start(config, now, &mut first)?;
         }
-        tracing::info!(events = replayed, live_contacts = contacts.len(), "engine rebuilt from the event log");
+        let rebuild = RebuildInfo {
+            snapshot_seq,
+            replayed_events: replayed,
+            rebuild_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            snapshot_refused: refused,
+        };
+        tracing::info!(
+            snapshot_seq = snapshot_seq.unwrap_or(0),
+            replayed_events = replayed,
+            rebuild_ms = rebuild.rebuild_ms,
+            live_contacts = contacts.len(),
+            "engine rebuilt from {} and {replayed} events of the log in {} ms",
+            snapshot_seq.map_or_else(|| "no snapshot".to_string(), |s| format!("the snapshot at seq {s}")),
+            rebuild.rebuild_ms
+        );
         let (jobs_tx, jobs_rx) = mpsc::unbounded_channel();
         let (pub_tx, pub_rx) = mpsc::unbounded_channel();
         let inner = Arc::new(Inner {
@@ -154,15 +222,22 @@ impl Live {
             order_hook: RwLock::new(None),
             auto_connect_callbacks: options.auto_connect_callbacks,
             feed: Mutex::new(None),
+            snapshot_busy: AtomicBool::new(false),
+            snapshot_saved: tokio::sync::Mutex::new(snapshot_seq.unwrap_or(0)),
+            rebuild,
         });
         let live = Live(inner);
         let actor = Actor {
             engine,
             contacts,
-            next_contact: max_contact + 1,
+            next_contact,
             last_now: now,
             publisher: pub_tx,
             live: live.clone(),
+            snapshot_every: options.snapshot_every,
+            // A long tail replayed: snapshot again soon.
+            since_snapshot: replayed,
+            last_event,
         };
         let publisher = Publisher { store, live: live.clone(), http: reqwest::Client::new() };
         tokio::spawn(publisher.run(pub_rx));
@@ -197,6 +272,20 @@ impl Live {
         }));
         self.0.jobs.send(job).map_err(|_| unavailable())?;
         rx.await.map_err(|_| unavailable())
+    }
+
+    /// Save a snapshot of the current state now (on a clean shutdown);
+    /// resolves once it is stored, with its sequence number, or `None` when
+    /// nothing changed since the last one or it could not be saved (logged).
+    pub async fn save_snapshot(&self) -> Option<u64> {
+        let (tx, rx) = oneshot::channel();
+        self.0.jobs.send(Job::Snapshot(tx)).ok()?;
+        rx.await.ok().flatten()
+    }
+
+    /// How the engine was rebuilt on start (snapshot used, events replayed, time).
+    pub fn rebuild_info(&self) -> &RebuildInfo {
+        &self.0.rebuild
     }
 
     /// The subscriber registry.
@@ -292,6 +381,20 @@ struct Batch {
     /// Agents whose state changed, with their new view.
     agents: Vec<engine::AgentView>,
     reply: Option<(oneshot::Sender<ApiResult<Applied>>, Applied)>,
+    /// The driver's state just after this batch, to be saved once the
+    /// batch is on disk (the publisher adds the KPI folds).
+    snapshot: Option<Box<Capture>>,
+}
+
+/// The actor's part of a snapshot.
+struct Capture {
+    engine: engine::EngineState,
+    contacts: Vec<WebContact>,
+    next_contact: u64,
+    last_at: Time,
+    last_event: String,
+    /// Told the stored sequence number (a shutdown waits for it).
+    done: Option<oneshot::Sender<Option<u64>>>,
 }
 
 struct Actor {
@@ -301,6 +404,12 @@ struct Actor {
     last_now: Time,
     publisher: mpsc::UnboundedSender<Batch>,
     live: Live,
+    /// Snapshot every this many events (0: never by count).
+    snapshot_every: u64,
+    /// Events since the last snapshot (or replayed after it on start).
+    since_snapshot: u64,
+    /// Time and type of the latest event.
+    last_event: Option<(Time, String)>,
 }
 
 impl Actor {
@@ -340,6 +449,7 @@ impl Actor {
                         let now = self.clock();
                         f(&self.engine, &self.contacts, now);
                     }
+                    Some(Job::Snapshot(done)) => self.snapshot_now(done),
                     None => break,
                 },
                 () = sleep => {
@@ -433,10 +543,76 @@ impl Actor {
             applied.outputs = out;
             (r, applied)
         });
-        let batch = Batch { records, commands, offers, agents, reply };
+        self.since_snapshot += records.len() as u64;
+        if let Some(r) = records.last() {
+            self.last_event = Some((r.at, r.event.name().to_string()));
+        }
+        let snapshot = if self.snapshot_every > 0
+            && self.since_snapshot >= self.snapshot_every
+            && !self.live.0.snapshot_busy.swap(true, Ordering::AcqRel)
+        {
+            self.capture(records.last(), None)
+        } else {
+            None
+        };
+        let batch = Batch { records, commands, offers, agents, reply, snapshot };
         if self.publisher.send(batch).is_err() {
             tracing::error!("publisher gone; output dropped");
         }
+    }
+}
+
+impl Actor {
+    /// Capture the state after the events dispatched so far (`last`: the
+    /// latest of them when at hand). `None` when there is nothing to save.
+    fn capture(
+        &mut self,
+        last: Option<&EventRecord>,
+        done: Option<oneshot::Sender<Option<u64>>>,
+    ) -> Option<Box<Capture>> {
+        let (last_at, last_event) = match last {
+            Some(rec) => (rec.at, rec.event.name().to_string()),
+            None => match self.last_event.clone() {
+                Some(l) => l,
+                None => {
+                    self.live.0.snapshot_busy.store(false, Ordering::Release);
+                    if let Some(d) = done {
+                        let _ = d.send(None);
+                    }
+                    return None;
+                }
+            },
+        };
+        self.since_snapshot = 0;
+        let mut contacts: Vec<WebContact> = self.contacts.values().cloned().collect();
+        contacts.sort_by_key(|c| c.id);
+        Some(Box::new(Capture {
+            engine: self.engine.save_state(),
+            contacts,
+            next_contact: self.next_contact,
+            last_at,
+            last_event,
+            done,
+        }))
+    }
+
+    /// A snapshot asked for (shutdown): unless nothing changed since the last one.
+    fn snapshot_now(&mut self, done: oneshot::Sender<Option<u64>>) {
+        if self.since_snapshot == 0 || self.live.failed() {
+            let _ = done.send(None);
+            return;
+        }
+        self.live.0.snapshot_busy.store(true, Ordering::Release);
+        let snapshot = self.capture(None, Some(done));
+        let batch = Batch {
+            records: Vec::new(),
+            commands: Vec::new(),
+            offers: Vec::new(),
+            agents: Vec::new(),
+            reply: None,
+            snapshot,
+        };
+        let _ = self.publisher.send(batch);
     }
 }
 
@@ -459,22 +635,88 @@ impl Publisher {
                     if let Some((r, _)) = b.reply {
                         let _ = r.send(Err(unavailable()));
                     }
+                    if let Some(c) = b.snapshot {
+                        self.live.0.snapshot_busy.store(false, Ordering::Release);
+                        if let Some(d) = c.done {
+                            let _ = d.send(None);
+                        }
+                    }
                 }
                 continue;
             }
-            if let Some(last) = records.last() {
+            let mut captures = Vec::new();
+            if !records.is_empty() || batches.iter().any(|b| b.snapshot.is_some()) {
                 self.live.with_kpi(|k| {
-                    for rec in &records {
-                        k.fold.apply(rec);
-                        k.window.apply(rec);
+                    for b in batches.iter_mut() {
+                        for rec in &b.records {
+                            k.fold.apply(rec);
+                            k.window.apply(rec);
+                        }
+                        // The folds at exactly the snapshot's sequence number.
+                        if let Some(c) = b.snapshot.take() {
+                            captures.push((c, k.fold.clone(), k.window.clone()));
+                        }
                     }
                 });
+            }
+            if let Some(last) = records.last() {
                 self.live.0.committed.send_replace(last.seq);
+            }
+            for (c, fold, window) in captures {
+                self.spawn_snapshot(*c, fold, window);
             }
             for b in batches.drain(..) {
                 self.publish(b);
             }
         }
+    }
+
+    /// Serialise and store a snapshot in the background (the events it
+    /// includes are on disk). One is written at a time; an older one never
+    /// replaces a newer one.
+    fn spawn_snapshot(&self, c: Capture, fold: IntervalFold, window: LiveWindow) {
+        let (store, live) = (self.store.clone(), self.live.clone());
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            let seq = c.engine.seq;
+            let state = LiveState {
+                engine: c.engine,
+                fold,
+                window,
+                contacts: c.contacts,
+                next_contact: c.next_contact,
+                last_at: c.last_at,
+                last_event: c.last_event,
+            };
+            let stored = {
+                let mut saved = live.0.snapshot_saved.lock().await;
+                if seq <= *saved {
+                    Ok(None)
+                } else {
+                    let r = snapshot::save(&store, state).await.map(Some);
+                    if matches!(r, Ok(Some(_))) {
+                        *saved = seq;
+                    }
+                    r
+                }
+            };
+            live.0.snapshot_busy.store(false, Ordering::Release);
+            let result = match stored {
+                Ok(Some(bytes)) => {
+                    let ms = started.elapsed().as_millis();
+                    tracing::info!(seq, bytes, ms = ms as u64, "snapshot saved at seq {seq} ({bytes} bytes, {ms} ms)");
+                    Some(seq)
+                }
+                Ok(None) => None,
+                Err(e) => {
+                    tracing::warn!("snapshot at seq {seq} not saved (a restart replays more of the log): {e}");
+                    None
+                }
+            };
+            if let Some(d) = c.done {
+                let _ = d.send(result);
+            }
+        });
     }
 
     /// Append, riding out a saturated machine: when no database connection

@@ -3,7 +3,7 @@
 //! masking of personal data for roles that do not need it.
 
 use engine::{Channel, ContactDetails, ContactId, QueueId, Segment, Time};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -16,7 +16,7 @@ pub const ORDER_HOOK_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A live contact as the driver knows it (the engine keeps routing state;
 /// the driver keeps what the agent's screen needs).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct WebContact {
     /// Contact id.
     pub id: ContactId,
