@@ -113,3 +113,129 @@ async fn resumes_from_the_snapshot_and_refuses_one_it_cannot_trust() {
     assert_eq!(view(&replayed).await, before);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Synthetic traffic for the benchmark: one arrival per step, 50 ms apart.
+struct Traffic {
+    engine: engine::Engine,
+    t: u64,
+    id: u64,
+    connected: std::collections::VecDeque<ContactId>,
+}
+
+impl Traffic {
+    /// An arrival; with `hang_up`, the oldest call ends once 90 are connected.
+    fn step(&mut self, hang_up: bool) -> Vec<engine::EventRecord> {
+        let mut out = Vec::new();
+        self.t += 50;
+        self.id += 1;
+        let now = Time(self.t);
+        let spec = ContactSpec::new(ContactId(self.id), QueueId(1));
+        self.engine.handle(now, Input::Arrive { contact: spec }, &mut out).unwrap();
+        self.connected.push_back(ContactId(self.id));
+        if hang_up && self.connected.len() > 90 {
+            let c = self.connected.pop_front().unwrap();
+            let _ = self.engine.handle(now, Input::Hangup { contact: c, by: engine::Party::Customer }, &mut out);
+        }
+        out.into_iter()
+            .filter_map(|o| match o {
+                engine::Output::Event(r) => Some(r),
+                engine::Output::Command(_) => None,
+            })
+            .collect()
+    }
+
+    /// Steps until `events` more events, appended 5,000 at a time.
+    async fn run(&mut self, store: &Store, events: u64, hang_up: bool) {
+        let until = self.engine.last_seq() + events;
+        let mut buf = Vec::new();
+        while self.engine.last_seq() < until {
+            buf.extend(self.step(hang_up));
+            if buf.len() >= 5_000 {
+                store.append(&buf).await.unwrap();
+                buf.clear();
+            }
+        }
+        store.append(&buf).await.unwrap();
+    }
+}
+
+/// Rebuild times: the whole log versus the latest snapshot (plus a tail).
+/// `SNAPSHOT_BENCH_EVENTS` events (default 1,000,000) of calls through one
+/// queue of 100 auto-answering agents, then about 500 contacts left waiting.
+/// `cargo test -p web --test server --release rebuild_figures -- --ignored --nocapture`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark; prints figures"]
+async fn rebuild_figures() {
+    use std::time::Instant;
+
+    let n: u64 = std::env::var("SNAPSHOT_BENCH_EVENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let dir = temp_dir();
+    let store = Store::open_sqlite_dir(&dir).await.unwrap();
+    let mut queue = QueueConfig::new(QueueId(1), "support");
+    queue.wrap_up_ms = 0;
+    let agents: Vec<AgentConfig> = (0..100)
+        .map(|i| {
+            let mut a = AgentConfig::new(AgentId(i), format!("agent{i}"), &[QueueId(1)]);
+            a.auto_answer = true;
+            a
+        })
+        .collect();
+    let config = EngineConfig { settings: Settings::default(), queues: vec![queue], agents };
+    store.save_engine_config(&config).await.unwrap();
+    // A day ago, so that the drivers' first tick finds nothing due.
+    let t0 = web::auth::now().0 - 86_400_000;
+    let mut out = Vec::new();
+    let mut e = engine::Engine::start(config, Time(t0), &mut out).unwrap();
+    for i in 0..100 {
+        e.handle(Time(t0), Input::Login { agent: AgentId(i) }, &mut out).unwrap();
+        e.handle(Time(t0), Input::Ready { agent: AgentId(i) }, &mut out).unwrap();
+    }
+    let first: Vec<engine::EventRecord> = out
+        .into_iter()
+        .filter_map(|o| match o {
+            engine::Output::Event(r) => Some(r),
+            engine::Output::Command(_) => None,
+        })
+        .collect();
+    store.append(&first).await.unwrap();
+    let mut traffic = Traffic { engine: e, t: t0, id: 0, connected: Default::default() };
+    let generated = Instant::now();
+    let so_far = traffic.engine.last_seq();
+    traffic.run(&store, n.saturating_sub(so_far + 1_500), true).await;
+    // Nobody hangs up any more: the last arrivals wait.
+    traffic.run(&store, 1_500, false).await;
+    let total = store.latest_seq().await.unwrap();
+    println!("generated {total} events in {:.1} s", generated.elapsed().as_secs_f64());
+
+    let started = Instant::now();
+    let full = Live::start(store.clone(), options()).await.unwrap();
+    let full_s = started.elapsed().as_secs_f64();
+    assert_eq!(full.rebuild_info().replayed_events, total);
+    let before = view(&full).await;
+
+    let started = Instant::now();
+    let seq = full.save_snapshot().await.expect("snapshot saved");
+    let save_s = started.elapsed().as_secs_f64();
+    let bytes = store.latest_snapshot().await.unwrap().unwrap().data.len();
+
+    let started = Instant::now();
+    let resumed = Live::start(store.clone(), options()).await.unwrap();
+    let snap_s = started.elapsed().as_secs_f64();
+    assert_eq!(resumed.rebuild_info().snapshot_seq, Some(seq));
+    assert_eq!(resumed.rebuild_info().replayed_events, 0);
+    assert_eq!(view(&resumed).await, before);
+
+    // A tail of 10,000 events after the snapshot.
+    traffic.run(&store, 10_000, true).await;
+    let started = Instant::now();
+    let tailed = Live::start(store.clone(), options()).await.unwrap();
+    let tail_s = started.elapsed().as_secs_f64();
+    assert_eq!(tailed.rebuild_info().snapshot_seq, Some(seq));
+    let replayed = tailed.rebuild_info().replayed_events;
+    println!(
+        "events {total}: full replay {full_s:.2} s; snapshot save {save_s:.3} s ({bytes} bytes, {} live contacts); \
+         restart from the snapshot {snap_s:.3} s; from the snapshot + a {replayed}-event tail {tail_s:.3} s",
+        before.1.len()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
