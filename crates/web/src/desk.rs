@@ -12,7 +12,7 @@ const DOC: &str = "desk-settings";
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Webhook {
-    /// Where to POST (`http://…`).
+    /// Where to POST (`http://…` or `https://…`).
     pub url: String,
     /// Key of the HMAC-SHA256 signature.
     pub secret: String,
@@ -91,14 +91,15 @@ impl Default for DeskSettings {
     }
 }
 
+/// A hook URL must be absolute `http://` or `https://` with a host
+/// (https is verified against the system's CA store, or `SSL_CERT_FILE`).
 fn check_url(what: &str, url: &str) -> ApiResult<()> {
-    if url.starts_with("https://") {
-        return Err(ApiError::invalid(format!(
-            "{what} {url:?}: https is not supported yet; use http:// (e.g. through a local TLS proxy)"
-        )));
+    let parsed = reqwest::Url::parse(url).map_err(|e| ApiError::invalid(format!("{what} {url:?}: not a URL ({e})")))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(ApiError::invalid(format!("{what} {url:?}: expected an http:// or https:// URL")));
     }
-    if !url.starts_with("http://") || url.len() <= "http://".len() {
-        return Err(ApiError::invalid(format!("{what} {url:?}: expected an http:// URL")));
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(ApiError::invalid(format!("{what} {url:?}: the URL has no host")));
     }
     Ok(())
 }
@@ -181,6 +182,14 @@ mod tests {
         DeskSettings::default().validate().unwrap();
         let s = DeskSettings { order_hook_url: Some("ftp://x".into()), ..DeskSettings::default() };
         assert!(s.validate().unwrap_err().message.contains("order_hook_url"));
+        for bad in ["http://", "https://", "not a url", "mailto:x@example.com", "file:///etc/passwd"] {
+            let s = DeskSettings { order_hook_url: Some(bad.into()), ..DeskSettings::default() };
+            assert!(s.validate().is_err(), "{bad} accepted");
+        }
+        for good in ["http://127.0.0.1:8081/orders", "https://crm.example.com/api/orders?tenant=7"] {
+            let s = DeskSettings { order_hook_url: Some(good.into()), ..DeskSettings::default() };
+            s.validate().unwrap();
+        }
         let mut s = DeskSettings::default();
         s.business_hours.days[0].open = "25:00".into();
         assert!(s.validate().unwrap_err().message.contains("business_hours mon"));

@@ -21,6 +21,7 @@ pub mod follower;
 pub mod hub;
 pub mod live;
 pub mod openapi;
+pub mod outbound;
 pub mod pop;
 pub mod records;
 pub mod routes;
@@ -85,7 +86,7 @@ impl AppState {
             desk: RwLock::new(desk.clone()),
             board: board_rx,
             webhooks: webhooks::Webhooks::default(),
-            http: reqwest::Client::new(),
+            http: outbound::client(),
             telephony: std::sync::OnceLock::new(),
         });
         state.webhooks.configure(&state.store, &state.live, &desk.webhooks).await;

@@ -147,7 +147,7 @@ pub async fn fetch_orders(client: &reqwest::Client, url: &str, customer_id: &str
             None
         }
         Err(e) => {
-            tracing::warn!("order hook {url}: {e}");
+            tracing::warn!("order hook {url}: {}", crate::outbound::why(&e));
             None
         }
     }

@@ -64,7 +64,7 @@ impl Webhooks {
 }
 
 async fn run(store: Store, live: Live, hook: Webhook, name: String, start: u64) {
-    let client = reqwest::Client::new();
+    let client = crate::outbound::client();
     let mut follower = follower::Follower::new(store, live.committed(), &name, start);
     while let Some(page) = follower.next_page().await {
         let wanted: Vec<&EventRecord> =
@@ -100,7 +100,7 @@ async fn deliver(client: &reqwest::Client, hook: &Webhook, events: &[&EventRecor
         match resp {
             Ok(r) if r.status().is_success() => return,
             Ok(r) => tracing::warn!("webhook {} attempt {attempt}: HTTP {}", hook.url, r.status()),
-            Err(e) => tracing::warn!("webhook {} attempt {attempt}: {e}", hook.url),
+            Err(e) => tracing::warn!("webhook {} attempt {attempt}: {}", hook.url, crate::outbound::why(&e)),
         }
         if attempt < ATTEMPTS {
             tokio::time::sleep(wait).await;
