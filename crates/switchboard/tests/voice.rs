@@ -471,6 +471,15 @@ fn a_voicemail_becomes_a_callback_offered_to_an_agent() {
     });
     let trunk = json!({ "address": format!("127.0.0.1:{}", customer.sip_port()), "caller_id": "4008001234" });
     flow_on_number(&demo, &admin, "300", vm, Some(trunk));
+    // The status shows each phone's registration.
+    let status = ok(demo.http, "GET", "/api/voice/status", &admin, None);
+    let dev = |u: &str| status["devices"].as_array().unwrap().iter().find(|d| d["user"] == u).cloned().unwrap();
+    let d1 = dev("agent1");
+    assert_eq!(d1["registered"], true, "{status}");
+    assert!(d1["contact"].as_str().is_some_and(|c| c.starts_with("sip:")), "{status}");
+    assert!(d1["expires_in_s"].as_u64().is_some_and(|s| s > 0 && s <= 3600), "{status}");
+    assert!(d1["user_agent"].as_str().is_some_and(|ua| ua.to_lowercase().contains("baresip")), "{status}");
+    assert_eq!(dev("agent2")["registered"], false, "{status}");
 
     // The caller leaves a 4-second message (440 Hz); we hang up after it.
     let work = TempDir::new("voice-voicemail-caller");
@@ -532,6 +541,57 @@ fn a_voicemail_becomes_a_callback_offered_to_an_agent() {
     });
     assert_eq!(back["agent"], 1, "{back}");
     assert_eq!(back["callee"], "13800138000", "{back}");
+
+    // A second message, taken by agent 2 (no phone) on the desktop: the
+    // customer is dialled once the agent accepts.
+    ok(demo.http, "POST", "/api/agent/not-ready", &a1, Some(json!({ "reason": "meeting" })));
+    customer.wait_no_calls(Duration::from_secs(20)).unwrap();
+    // No survey this time: the line ends with a goodbye when the agent does.
+    let mut settings = ok(demo.http, "GET", "/api/voice/settings", &admin, None);
+    settings["survey"]["enabled"] = json!(false);
+    ok(demo.http, "PUT", "/api/voice/settings", &admin, Some(settings));
+    let second = peers::pjcall(&[
+        "--target",
+        &target,
+        "--from-user",
+        "13800138000",
+        "--steps",
+        "wait_until_bye:40",
+        "--timeout",
+        "60",
+        "--json",
+    ])
+    .unwrap();
+    assert!(second.answered, "{second:?}");
+    let c2 = wait_for("the second voicemail", 20, || {
+        calls(&demo, &admin)
+            .into_iter()
+            .find(|c| c["callee"] == "300" && c["ended_at"].is_i64() && c["quality"]["voicemail_contact"] != contact)
+    });
+    let contact2 = c2["quality"]["voicemail_contact"].as_u64().unwrap_or_else(|| panic!("a contact: {c2}"));
+    ok(demo.http, "POST", "/api/agent/login", &a2, None);
+    ok(demo.http, "POST", "/api/agent/ready", &a2, None);
+    wait_for("the offer to agent 2", 20, || {
+        let live = ok(demo.http, "GET", "/api/contacts", &admin, None);
+        live.as_array()?
+            .iter()
+            .find(|x| x["id"] == contact2 && x["phase"]["phase"] == "offered" && x["phase"]["agents"][0] == 2)
+            .map(|_| ())
+    });
+    let c2_path = format!("/api/voice/calls/{}/voicemail", c2["call"].as_str().unwrap());
+    assert_eq!(call(demo.http, "GET", &c2_path, Some(&a2), None).0, 200, "offered: the agent may listen");
+    ok(demo.http, "POST", &format!("/api/contacts/{contact2}/accept"), &a2, None);
+    wait_for("the customer's phone to answer again", 30, || (customer.active_calls().ok()? == 1).then_some(()));
+    std::thread::sleep(Duration::from_secs(2));
+    ok(demo.http, "POST", &format!("/api/contacts/{contact2}/hangup"), &a2, None);
+    customer.wait_no_calls(Duration::from_secs(30)).unwrap();
+    let back2 = wait_for("the second call-back's record", 30, || {
+        calls(&demo, &admin)
+            .into_iter()
+            .find(|c| c["direction"] == "callback" && c["contact"] == contact2 && c["ended_at"].is_i64())
+    });
+    assert_eq!(back2["agent"], 2, "{back2}");
+    assert_eq!(back2["end_reason"], "agent-hangup", "{back2}");
 }
 
 #[test]

@@ -493,13 +493,31 @@ pub(crate) async fn callback(
         }
         Dial::Voicemail => {
             // The agent accepted already: connect (ringing their phone first
-            // when it is not on the line yet).
-            call.phase = Phase::Connected { agent, held: false };
-            call.survey_agent = Some(agent);
-            if call.agent.is_some() {
-                call.connect_audio();
+            // when it is not on the line yet) — unless the agent hung up
+            // while the customer's phone rang (the feed reached nobody).
+            let still = s
+                .app
+                .live
+                .read(move |e, _, _| {
+                    e.contact_view(contact).is_some_and(
+                        |v| matches!(v.phase, engine::ContactPhase::Connected { agent: x, .. } if x == agent),
+                    )
+                })
+                .await
+                .unwrap_or(false);
+            if still {
+                call.phase = Phase::Connected { agent, held: false };
+                call.survey_agent = Some(agent);
+                if call.agent.is_some() {
+                    call.connect_audio();
+                } else {
+                    call.ring_agent(agent).await;
+                }
             } else {
-                call.ring_agent(agent).await;
+                call.phase = Phase::Closing;
+                call.record.end_reason = Some("agent-hangup".into());
+                call.leg.music(None);
+                call.goodbye().await;
             }
         }
     }
