@@ -117,6 +117,23 @@ pub enum Outcome {
     CallbackFailed,
 }
 
+/// How a consultation (the first half of a consulted transfer) ended.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConsultOutcome {
+    /// The consulting agent handed the customer over: the contact is now
+    /// the consulted agent's (a [`Event::ContactTransferred`] follows).
+    Completed,
+    /// Called off by either agent; the customer stays with the consulting agent.
+    Cancelled,
+    /// The consulted agent declined.
+    Rejected,
+    /// The consulted agent did not answer in time.
+    TimedOut,
+    /// The customer hung up (or the call dropped) during the consultation.
+    CustomerLeft,
+}
+
 /// One thing that happened. Every variant names the contact, agent and
 /// queue it concerns, so consumers need no other lookups.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -271,6 +288,50 @@ pub enum Event {
         talk_ms: u64,
         /// The transferring agent's hold time on this contact.
         hold_ms: u64,
+    },
+    /// A connected agent, with the customer on hold, called another agent
+    /// to consult before handing the customer over (Asterisk ATTENDEDTRANSFER's
+    /// first half). The consulted agent is reserved until answering.
+    ConsultOffered {
+        /// The contact (the customer on hold).
+        contact: ContactId,
+        /// The queue it had been answered from.
+        queue: QueueId,
+        /// The consulting agent, connected to the customer.
+        agent: AgentId,
+        /// The agent consulted.
+        target: AgentId,
+        /// Channel of the contact.
+        channel: Channel,
+        /// When the consultation call stops ringing.
+        deadline: Time,
+    },
+    /// The consulted agent answered: the two agents talk, the customer holds.
+    ConsultAnswered {
+        /// The contact.
+        contact: ContactId,
+        /// The queue.
+        queue: QueueId,
+        /// The consulting agent.
+        agent: AgentId,
+        /// The agent consulted.
+        target: AgentId,
+    },
+    /// The consultation ended. On [`ConsultOutcome::Completed`] a
+    /// `ContactTransferred` to the target and its `ContactOffered` /
+    /// `ContactAnswered` follow at the same time; otherwise the customer is
+    /// still the consulting agent's (back off hold unless it left).
+    ConsultEnded {
+        /// The contact.
+        contact: ContactId,
+        /// The queue.
+        queue: QueueId,
+        /// The consulting agent.
+        agent: AgentId,
+        /// The agent consulted.
+        target: AgentId,
+        /// How it ended.
+        outcome: ConsultOutcome,
     },
     /// The contact moved to another queue without an agent.
     ContactOverflowed {
@@ -456,6 +517,9 @@ impl Event {
             Event::ContactHeld { .. } => "contact_held",
             Event::ContactResumed { .. } => "contact_resumed",
             Event::ContactTransferred { .. } => "contact_transferred",
+            Event::ConsultOffered { .. } => "consult_offered",
+            Event::ConsultAnswered { .. } => "consult_answered",
+            Event::ConsultEnded { .. } => "consult_ended",
             Event::ContactOverflowed { .. } => "contact_overflowed",
             Event::ContactAbandoned { .. } => "contact_abandoned",
             Event::ContactExited { .. } => "contact_exited",
@@ -487,6 +551,9 @@ impl Event {
             | Event::ContactHeld { contact, .. }
             | Event::ContactResumed { contact, .. }
             | Event::ContactTransferred { contact, .. }
+            | Event::ConsultOffered { contact, .. }
+            | Event::ConsultAnswered { contact, .. }
+            | Event::ConsultEnded { contact, .. }
             | Event::ContactOverflowed { contact, .. }
             | Event::ContactAbandoned { contact, .. }
             | Event::ContactExited { contact, .. }
@@ -516,6 +583,9 @@ impl Event {
             | Event::ContactHeld { agent, .. }
             | Event::ContactResumed { agent, .. }
             | Event::ContactTransferred { agent, .. }
+            | Event::ConsultOffered { agent, .. }
+            | Event::ConsultAnswered { agent, .. }
+            | Event::ConsultEnded { agent, .. }
             | Event::CallbackDialled { agent, .. }
             | Event::CallbackAttemptFailed { agent, .. }
             | Event::WrapUpStarted { agent, .. }

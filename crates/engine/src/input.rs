@@ -148,6 +148,28 @@ pub enum Input {
         /// Target.
         to: TransferTarget,
     },
+    /// The connected agent puts the customer on hold and calls another
+    /// agent to consult (a consulted transfer's first half). The target must
+    /// be ready with room for the contact's channel; the target answers with
+    /// [`Input::Accept`] or declines with [`Input::Reject`] (same contact id).
+    Consult {
+        /// The contact (connected to the consulting agent).
+        contact: ContactId,
+        /// The agent to consult.
+        to: AgentId,
+    },
+    /// The consulting agent hands the customer over to the consulted agent,
+    /// who has answered (a consulted transfer's second half).
+    CompleteConsult {
+        /// The contact.
+        contact: ContactId,
+    },
+    /// Either agent ends the consultation; the customer goes back to the
+    /// consulting agent, off hold.
+    CancelConsult {
+        /// The contact.
+        contact: ContactId,
+    },
     /// Change the priority of a waiting contact; takes effect at once.
     SetPriority {
         /// The contact.

@@ -65,6 +65,7 @@ impl Engine {
                     overflow_hops: 0,
                     talk_start: at,
                     hold_ms: 0,
+                    consult: None,
                 };
                 self.contacts.insert(*contact, c);
             }
@@ -189,6 +190,39 @@ impl Engine {
                     a.idle_since = at;
                 }
                 self.agent_changed(*agent);
+            }
+            Event::ConsultOffered { contact, queue, agent, target, channel, deadline } => {
+                if let Some(c) = self.contacts.get_mut(contact) {
+                    c.consult = Some(*target);
+                }
+                if let Some(t) = self.agent_mut(*target) {
+                    t.items.push(Item {
+                        contact: *contact,
+                        queue: *queue,
+                        channel: *channel,
+                        phase: ItemPhase::Consult { from: *agent, deadline: Some(*deadline) },
+                    });
+                }
+                self.schedule(*deadline, Timer::Consult { contact: *contact, target: *target });
+                self.agent_changed(*target);
+            }
+            Event::ConsultAnswered { contact, target, .. } => {
+                if let Some(it) = self.agent_mut(*target).and_then(|a| a.item_mut(*contact))
+                    && let ItemPhase::Consult { deadline, .. } = &mut it.phase
+                {
+                    *deadline = None;
+                }
+                self.agent_changed(*target);
+            }
+            Event::ConsultEnded { contact, target, .. } => {
+                if let Some(c) = self.contacts.get_mut(contact) {
+                    c.consult = None;
+                }
+                if let Some(t) = self.agent_mut(*target) {
+                    t.remove_item(*contact);
+                    t.idle_since = at;
+                }
+                self.agent_changed(*target);
             }
             Event::ContactOverflowed { contact, .. } => {
                 self.remove_waiting(*contact);

@@ -190,6 +190,7 @@ mod tests {
             overflow_hops: 0,
             talk_start: Time(0),
             hold_ms: 0,
+            consult: None,
         }
     }
 

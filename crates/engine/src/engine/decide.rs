@@ -6,7 +6,7 @@ use super::state::*;
 use crate::config::{Channel, EngineConfig, ExitAction, Slot, Strategy};
 use crate::contact::ContactSpec;
 use crate::error::EngineError;
-use crate::event::{Event, ExitReason, Outcome, OverflowReason, Presence};
+use crate::event::{ConsultOutcome, Event, ExitReason, Outcome, OverflowReason, Presence};
 use crate::ids::{AgentId, ContactId, QueueId, Time};
 use crate::input::{DialOutcome, Input, Party, TransferTarget};
 use crate::output::{Command, Output};
@@ -56,11 +56,16 @@ impl Engine {
                 self.contacts.get(&contact).is_some_and(|c| c.epoch == epoch && c.phase == Phase::RetryWait)
             }
             Timer::Unblock { agent } => self.agent(agent).is_some_and(|a| a.blocked_until == t),
+            Timer::Consult { contact, target } => self
+                .agent(target)
+                .and_then(|a| a.item(contact))
+                .is_some_and(|i| matches!(i.phase, ItemPhase::Consult { deadline: Some(d), .. } if d == t)),
         }
     }
 
     fn fire(&mut self, t: Time, timer: Timer, out: &mut Vec<Output>) {
         match timer {
+            Timer::Consult { contact, .. } => self.end_consult(t, contact, ConsultOutcome::TimedOut, out),
             Timer::Offer { contact, agent } => {
                 let Some(c) = self.contacts.get(&contact) else { return };
                 let queue = c.queue;
@@ -174,6 +179,10 @@ impl Engine {
             Input::NotReady { agent, reason } => self.not_ready(now, agent, reason, out),
             Input::Accept { contact, agent } => self.accept(now, contact, agent, out),
             Input::Reject { contact, agent } => {
+                if self.consult_ringing(contact, agent) {
+                    self.end_consult(now, contact, ConsultOutcome::Rejected, out);
+                    return Ok(());
+                }
                 let queue = self.check_offered(contact, agent)?;
                 self.emit(now, Event::OfferRejected { contact, queue, agent }, out);
                 self.route_contact(now, contact, out);
@@ -189,6 +198,7 @@ impl Engine {
             }
             Input::Resume { contact } => {
                 let (agent, _) = self.connected(contact)?;
+                self.no_consult(contact, "resume the customer")?;
                 let Some(Phase::Connected { held_since: Some(h), .. }) =
                     self.contacts.get(&contact).map(|c| c.phase.clone())
                 else {
@@ -217,6 +227,13 @@ impl Engine {
             Input::RequestCallback { contact, number } => self.request_callback(now, contact, number, out),
             Input::CallbackOutcome { contact, outcome } => self.callback_outcome(now, contact, outcome, out),
             Input::Transfer { contact, to } => self.transfer(now, contact, to, out),
+            Input::Consult { contact, to } => self.consult(now, contact, to, out),
+            Input::CompleteConsult { contact } => self.complete_consult(now, contact, out),
+            Input::CancelConsult { contact } => {
+                self.consult_of(contact)?;
+                self.end_consult(now, contact, ConsultOutcome::Cancelled, out);
+                Ok(())
+            }
             Input::SetPriority { contact, priority } => {
                 let c = self.contacts.get(&contact).ok_or(EngineError::UnknownContact(contact))?;
                 let queue = c.queue;
@@ -431,7 +448,9 @@ impl Engine {
         if !a.logged_in() {
             return Ok(());
         }
-        if a.items.iter().any(|i| matches!(i.phase, ItemPhase::Talking | ItemPhase::Held | ItemPhase::Dialling)) {
+        if a.items.iter().any(|i| {
+            matches!(i.phase, ItemPhase::Talking | ItemPhase::Held | ItemPhase::Dialling | ItemPhase::Consult { .. })
+        }) {
             return Err(EngineError::InvalidState(format!(
                 "{agent} is connected to a customer; hang up or transfer first"
             )));
@@ -540,6 +559,12 @@ impl Engine {
         agent: AgentId,
         out: &mut Vec<Output>,
     ) -> Result<(), EngineError> {
+        if self.consult_ringing(contact, agent) {
+            let (from, _) = self.connected(contact)?;
+            let queue = self.contacts.get(&contact).map_or(QueueId(0), |c| c.queue);
+            self.emit(now, Event::ConsultAnswered { contact, queue, agent: from, target: agent }, out);
+            return Ok(());
+        }
         let queue = self.check_offered(contact, agent)?;
         let Some(c) = self.contacts.get(&contact) else { return Err(EngineError::UnknownContact(contact)) };
         let others: Vec<AgentId> = match &c.phase {
@@ -582,11 +607,26 @@ impl Engine {
             return self.callback_outcome(now, contact, DialOutcome::Failed, out);
         }
         let (agent, _) = self.connected(contact)?;
+        let mut freed = None;
+        if let Ok((target, answered)) = self.consult_of(contact) {
+            // The consulting agent hanging up once the consulted agent has
+            // answered hands the customer over (an attended transfer by
+            // hang-up, as on a desk phone); otherwise the consultation ends.
+            if by == Party::Agent && answered {
+                return self.complete_consult(now, contact, out);
+            }
+            let outcome = if by == Party::Agent { ConsultOutcome::Cancelled } else { ConsultOutcome::CustomerLeft };
+            self.end_consult_quiet(now, contact, outcome, out);
+            freed = Some(target);
+        }
         let Some(c) = self.contacts.get(&contact) else { return Err(EngineError::UnknownContact(contact)) };
         let (queue, channel) = (c.queue, c.channel);
         self.end_contact(now, contact, Outcome::Handled, Some(by), out);
         self.start_wrap_up(now, agent, contact, queue, channel, out);
         self.route_agent(now, agent, out);
+        if let Some(target) = freed {
+            self.route_agent(now, target, out);
+        }
         Ok(())
     }
 
@@ -696,6 +736,7 @@ impl Engine {
         out: &mut Vec<Output>,
     ) -> Result<(), EngineError> {
         let (agent, _) = self.connected(contact)?;
+        self.no_consult(contact, "transfer")?;
         let Some(c) = self.contacts.get(&contact) else { return Err(EngineError::UnknownContact(contact)) };
         let (queue, channel) = (c.queue, c.channel);
         let slot = channel.slot();
@@ -742,6 +783,126 @@ impl Engine {
             TransferTarget::Queue(q) => self.enqueue(now, contact, q, now, out),
             TransferTarget::Agent(b) => self.offer(now, contact, &Agents::one(b), out),
         }
+        self.route_agent(now, agent, out);
+        Ok(())
+    }
+
+    /// The agent consulted about `contact` and whether they have answered;
+    /// an error when no consultation is in progress.
+    fn consult_of(&self, contact: ContactId) -> Result<(AgentId, bool), EngineError> {
+        let c = self.contacts.get(&contact).ok_or(EngineError::UnknownContact(contact))?;
+        let target = c.consult.ok_or_else(|| EngineError::InvalidState(format!("no consultation about {contact}")))?;
+        let answered = self
+            .agent(target)
+            .and_then(|a| a.item(contact))
+            .is_some_and(|i| matches!(i.phase, ItemPhase::Consult { deadline: None, .. }));
+        Ok((target, answered))
+    }
+
+    fn consult_ringing(&self, contact: ContactId, agent: AgentId) -> bool {
+        self.agent(agent)
+            .and_then(|a| a.item(contact))
+            .is_some_and(|i| matches!(i.phase, ItemPhase::Consult { deadline: Some(_), .. }))
+    }
+
+    fn no_consult(&self, contact: ContactId, what: &str) -> Result<(), EngineError> {
+        match self.contacts.get(&contact).and_then(|c| c.consult) {
+            Some(t) => Err(EngineError::InvalidState(format!(
+                "cannot {what}: {t} is being consulted about {contact}; complete or cancel the consultation first"
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Consulted transfer, first half: hold the customer, ring the target.
+    fn consult(
+        &mut self,
+        now: Time,
+        contact: ContactId,
+        to: AgentId,
+        out: &mut Vec<Output>,
+    ) -> Result<(), EngineError> {
+        let (agent, held) = self.connected(contact)?;
+        self.no_consult(contact, "consult again")?;
+        let Some(c) = self.contacts.get(&contact) else { return Err(EngineError::UnknownContact(contact)) };
+        let (queue, channel) = (c.queue, c.channel);
+        let target = self.agent(to).ok_or_else(|| EngineError::TransferRefused(format!("{to} does not exist")))?;
+        if to == agent {
+            return Err(EngineError::TransferRefused("cannot consult oneself".into()));
+        }
+        if !target.logged_in() {
+            return Err(EngineError::TransferRefused(format!("{} is offline", target.cfg.name)));
+        }
+        if target.presence != Presence::Ready {
+            return Err(EngineError::TransferRefused(format!("{} is not ready", target.cfg.name)));
+        }
+        if target.item(contact).is_some() {
+            return Err(EngineError::TransferRefused(format!("{} is still wrapping up this contact", target.cfg.name)));
+        }
+        if !target.has_room(channel.slot()) {
+            return Err(EngineError::TransferRefused(format!("{} is busy", target.cfg.name)));
+        }
+        if !held {
+            self.emit(now, Event::ContactHeld { contact, agent }, out);
+        }
+        let timeout = self.queue(queue).map_or(15_000, |q| q.cfg.offer_timeout_ms);
+        let deadline = now.plus(timeout);
+        self.emit(now, Event::ConsultOffered { contact, queue, agent, target: to, channel, deadline }, out);
+        Ok(())
+    }
+
+    /// End a consultation other than by completing it, without routing the
+    /// freed target (the caller does, or the contact is ending).
+    fn end_consult_quiet(&mut self, now: Time, contact: ContactId, outcome: ConsultOutcome, out: &mut Vec<Output>) {
+        let Ok((target, _)) = self.consult_of(contact) else { return };
+        let Ok((agent, held)) = self.connected(contact) else { return };
+        let queue = self.contacts.get(&contact).map_or(QueueId(0), |c| c.queue);
+        self.emit(now, Event::ConsultEnded { contact, queue, agent, target, outcome }, out);
+        // Back to the customer (unless the customer is the one who left).
+        if outcome != ConsultOutcome::CustomerLeft
+            && held
+            && let Some(Phase::Connected { held_since: Some(h), .. }) = self.contacts.get(&contact).map(|c| &c.phase)
+        {
+            let held_ms = now.since(*h);
+            self.emit(now, Event::ContactResumed { contact, agent, held_ms }, out);
+        }
+    }
+
+    fn end_consult(&mut self, now: Time, contact: ContactId, outcome: ConsultOutcome, out: &mut Vec<Output>) {
+        let Ok((target, _)) = self.consult_of(contact) else { return };
+        self.end_consult_quiet(now, contact, outcome, out);
+        self.route_agent(now, target, out);
+    }
+
+    /// Consulted transfer, second half: the customer goes to the consulted
+    /// agent (already on the line, so answered at once); the consulting
+    /// agent wraps up.
+    fn complete_consult(&mut self, now: Time, contact: ContactId, out: &mut Vec<Output>) -> Result<(), EngineError> {
+        let (target, answered) = self.consult_of(contact)?;
+        if !answered {
+            return Err(EngineError::InvalidState(format!(
+                "{target} has not answered the consultation about {contact} yet"
+            )));
+        }
+        let (agent, _) = self.connected(contact)?;
+        let Some(c) = self.contacts.get(&contact) else { return Err(EngineError::UnknownContact(contact)) };
+        let (queue, channel) = (c.queue, c.channel);
+        let (talk_ms, hold_ms) = match c.phase {
+            Phase::Connected { held_since, .. } => {
+                let hold = c.hold_ms + held_since.map_or(0, |h| now.since(h));
+                (now.since(c.talk_start).saturating_sub(hold), hold)
+            }
+            _ => (0, 0),
+        };
+        let wait_ms = now.since(c.entered_at);
+        self.emit(now, Event::ConsultEnded { contact, queue, agent, target, outcome: ConsultOutcome::Completed }, out);
+        let to = TransferTarget::Agent(target);
+        self.emit(now, Event::ContactTransferred { contact, queue, agent, to, talk_ms, hold_ms }, out);
+        self.start_wrap_up(now, agent, contact, queue, channel, out);
+        // The target is already talking to the consulting agent's line: no
+        // ringing (no `Offer` command), answered in the same instant.
+        self.emit(now, Event::ContactOffered { contact, queue, agent: target, channel, deadline: now }, out);
+        self.emit(now, Event::ContactAnswered { contact, queue, agent: target, channel, wait_ms }, out);
         self.route_agent(now, agent, out);
         Ok(())
     }

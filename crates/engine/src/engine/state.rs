@@ -237,6 +237,9 @@ pub(crate) struct Contact {
     pub overflow_hops: u32,
     pub talk_start: Time,
     pub hold_ms: u64,
+    /// The agent being consulted about this contact, while a consultation lasts.
+    #[serde(default)]
+    pub consult: Option<AgentId>,
 }
 
 impl Contact {
@@ -259,11 +262,22 @@ impl Contact {
 /// What an agent does with one contact.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum ItemPhase {
-    Reserved { deadline: Time },
+    Reserved {
+        deadline: Time,
+    },
     Dialling,
     Talking,
     Held,
-    WrapUp { started: Time, deadline: Time },
+    WrapUp {
+        started: Time,
+        deadline: Time,
+    },
+    /// Consulted by `from` about the contact (who holds the customer):
+    /// ringing until `deadline`, then (`deadline: None`) talking.
+    Consult {
+        from: AgentId,
+        deadline: Option<Time>,
+    },
 }
 
 /// One contact an agent holds.
@@ -383,7 +397,7 @@ impl Agent {
         }
         let mut used = 0u8;
         for it in &self.items {
-            if matches!(it.phase, ItemPhase::Reserved { .. }) {
+            if matches!(it.phase, ItemPhase::Reserved { .. } | ItemPhase::Consult { deadline: Some(_), .. }) {
                 return false;
             }
             let s = it.channel.slot();
@@ -441,7 +455,8 @@ impl Agent {
             let s = match it.phase {
                 ItemPhase::Talking | ItemPhase::Dialling => AgentState::Busy,
                 ItemPhase::Held => AgentState::OnHold,
-                ItemPhase::Reserved { .. } => AgentState::Reserved,
+                ItemPhase::Reserved { .. } | ItemPhase::Consult { deadline: Some(_), .. } => AgentState::Reserved,
+                ItemPhase::Consult { deadline: None, .. } => AgentState::Busy,
                 ItemPhase::WrapUp { .. } => AgentState::WrapUp,
             };
             if best.is_none_or(|b| rank(s) > rank(b)) {
@@ -537,6 +552,7 @@ pub(crate) enum Timer {
     WrapUp { agent: AgentId, contact: ContactId },
     CallbackRetry { contact: ContactId, epoch: u32 },
     Unblock { agent: AgentId },
+    Consult { contact: ContactId, target: AgentId },
 }
 
 /// An `f64` stored as its bits: a JSON round trip of the decimal form is not

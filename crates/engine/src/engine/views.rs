@@ -23,6 +23,11 @@ pub enum WorkPhase {
     Held,
     /// After-contact work until the deadline.
     WrapUp,
+    /// Called by another agent to consult about the contact (ringing until
+    /// the deadline); that agent holds the customer.
+    ConsultRinging,
+    /// Talking with the agent who holds the customer, before taking over.
+    Consulting,
 }
 
 /// One contact an agent holds.
@@ -38,6 +43,11 @@ pub struct WorkView {
     pub phase: WorkPhase,
     /// Deadline of an offer or a wrap-up.
     pub deadline: Option<Time>,
+    /// In a consultation, the other agent: the consulted one on the
+    /// consulting agent's held contact, the consulting one on the consulted
+    /// agent's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consult_with: Option<AgentId>,
 }
 
 /// An agent as the engine sees it.
@@ -180,8 +190,15 @@ impl Engine {
                         ItemPhase::Talking => (WorkPhase::Talking, None),
                         ItemPhase::Held => (WorkPhase::Held, None),
                         ItemPhase::WrapUp { deadline, .. } => (WorkPhase::WrapUp, Some(deadline)),
+                        ItemPhase::Consult { deadline: Some(d), .. } => (WorkPhase::ConsultRinging, Some(d)),
+                        ItemPhase::Consult { deadline: None, .. } => (WorkPhase::Consulting, None),
                     };
-                    WorkView { contact: i.contact, queue: i.queue, channel: i.channel, phase, deadline }
+                    let consult_with = match i.phase {
+                        ItemPhase::Consult { from, .. } => Some(from),
+                        ItemPhase::Held => self.contacts.get(&i.contact).and_then(|c| c.consult),
+                        _ => None,
+                    };
+                    WorkView { contact: i.contact, queue: i.queue, channel: i.channel, phase, deadline, consult_with }
                 })
                 .collect(),
             missed: a.missed,
@@ -311,7 +328,13 @@ impl Engine {
         // Agents: capacity, presence, items pointing at consistent contacts.
         for a in self.agents.iter().flatten() {
             let id = a.cfg.id;
-            let reserved = a.items.iter().filter(|i| matches!(i.phase, ItemPhase::Reserved { .. })).count();
+            let reserved = a
+                .items
+                .iter()
+                .filter(|i| {
+                    matches!(i.phase, ItemPhase::Reserved { .. } | ItemPhase::Consult { deadline: Some(_), .. })
+                })
+                .count();
             if reserved > 1 {
                 return Err(format!("{id} has {reserved} offers at once"));
             }
@@ -354,6 +377,19 @@ impl Engine {
                         other => return Err(format!("{id} dialling {} which is {other:?}", it.contact)),
                     },
                     ItemPhase::WrapUp { .. } => {}
+                    ItemPhase::Consult { from, .. } => match self.contacts.get(&it.contact) {
+                        Some(c)
+                            if c.consult == Some(id)
+                                && matches!(c.phase, Phase::Connected { agent, held_since: Some(_) } if agent == from) =>
+                            {}
+                        other => {
+                            return Err(format!(
+                                "{id} consulted by {from} about {} which is {:?}",
+                                it.contact,
+                                other.map(|c| (&c.phase, c.consult))
+                            ));
+                        }
+                    },
                 }
             }
             if a.derived_state().0 != a.state {
@@ -386,11 +422,23 @@ impl Engine {
                         .iter()
                         .flatten()
                         .filter(|a| {
-                            a.items.iter().any(|i| i.contact == c.id && !matches!(i.phase, ItemPhase::WrapUp { .. }))
+                            a.items.iter().any(|i| {
+                                i.contact == c.id
+                                    && !matches!(i.phase, ItemPhase::WrapUp { .. } | ItemPhase::Consult { .. })
+                            })
                         })
                         .count();
                     if n != 1 || self.agent(*agent).and_then(|a| a.item(c.id)).is_none() {
                         return Err(format!("{} connected to {n} agents", c.id));
+                    }
+                    if let Some(t) = c.consult {
+                        let ok = self
+                            .agent(t)
+                            .and_then(|a| a.item(c.id))
+                            .is_some_and(|i| matches!(i.phase, ItemPhase::Consult { from, .. } if from == *agent));
+                        if !ok || !matches!(c.phase, Phase::Connected { .. }) {
+                            return Err(format!("{} names {t} as consulted, who does not hold the consultation", c.id));
+                        }
                     }
                 }
                 Phase::RetryWait => {}

@@ -456,6 +456,12 @@ impl IntervalFold {
             | Event::CallbackDialled { .. }
             | Event::WrapUpExtended { .. }
             | Event::AgentPresenceChanged { .. }
+            // A consultation changes no contact KPI: its completion is a
+            // `ContactTransferred` like any other; the agents' time is in
+            // their state changes.
+            | Event::ConsultOffered { .. }
+            | Event::ConsultAnswered { .. }
+            | Event::ConsultEnded { .. }
             | Event::PriorityChanged { .. } => {}
         }
     }

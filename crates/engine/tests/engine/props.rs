@@ -31,6 +31,11 @@ pub(crate) enum Op {
     CallbackOutcome(u8, u8),
     EndWrapUp(u8),
     SetPriority(u8, u8),
+    Consult(u8, u8),
+    AnswerConsult(u8),
+    RejectConsult(u8),
+    CompleteConsult(u8),
+    CancelConsult(u8),
     Advance(u32),
 }
 
@@ -54,6 +59,11 @@ pub(crate) fn op() -> impl Strategy<Value = Op> {
         1 => (any::<u8>(), 0u8..4).prop_map(|(a, b)| Op::CallbackOutcome(a, b)),
         1 => any::<u8>().prop_map(Op::EndWrapUp),
         1 => (any::<u8>(), 0u8..4).prop_map(|(a, b)| Op::SetPriority(a, b)),
+        3 => (any::<u8>(), any::<u8>()).prop_map(|(a, b)| Op::Consult(a, b)),
+        4 => any::<u8>().prop_map(Op::AnswerConsult),
+        1 => any::<u8>().prop_map(Op::RejectConsult),
+        3 => any::<u8>().prop_map(Op::CompleteConsult),
+        1 => any::<u8>().prop_map(Op::CancelConsult),
         4 => (0u32..40_000).prop_map(Op::Advance),
     ]
 }
@@ -134,6 +144,18 @@ pub(crate) fn run_op(w: &mut World, op: &Op, next_id: &mut u64, agents: u32, que
         contacts.iter().filter(|c| matches!(c.phase, ContactPhase::Connected { .. })).map(|c| c.id).collect();
     let dialling: Vec<ContactId> =
         contacts.iter().filter(|c| matches!(c.phase, ContactPhase::Dialling { .. })).map(|c| c.id).collect();
+    let consult_rings: Vec<(ContactId, AgentId)> = w
+        .engine
+        .agent_views()
+        .iter()
+        .flat_map(|a| {
+            a.work
+                .iter()
+                .filter(|x| x.phase == WorkPhase::ConsultRinging)
+                .map(|x| (x.contact, a.id))
+                .collect::<Vec<_>>()
+        })
+        .collect();
     let agent = |i: u8| AgentId(u32::from(i) % agents);
     let input = match *op {
         Op::Arrive { queue, priority, skill, segment, last_agent, callback, chat } => {
@@ -166,6 +188,11 @@ pub(crate) fn run_op(w: &mut World, op: &Op, next_id: &mut u64, agents: u32, que
         Op::Reject(i) => pick(&offered, i).map(|(c, a)| Input::Reject { contact: c, agent: a }),
         Op::Hangup(i) => pick(&connected, i).map(|c| Input::Hangup { contact: c, by: Party::Customer }),
         Op::Hold(i) => pick(&connected, i).map(|c| Input::Hold { contact: c }),
+        Op::Consult(i, t) => pick(&connected, i).map(|c| Input::Consult { contact: c, to: agent(t) }),
+        Op::AnswerConsult(i) => pick(&consult_rings, i).map(|(c, a)| Input::Accept { contact: c, agent: a }),
+        Op::RejectConsult(i) => pick(&consult_rings, i).map(|(c, a)| Input::Reject { contact: c, agent: a }),
+        Op::CompleteConsult(i) => pick(&connected, i).map(|c| Input::CompleteConsult { contact: c }),
+        Op::CancelConsult(i) => pick(&connected, i).map(|c| Input::CancelConsult { contact: c }),
         Op::Resume(i) => pick(&connected, i).map(|c| Input::Resume { contact: c }),
         Op::TransferQueue(i, t) => pick(&connected, i)
             .map(|c| Input::Transfer { contact: c, to: TransferTarget::Queue(QueueId(u32::from(t) % queues)) }),
@@ -204,6 +231,10 @@ fn check_stream(log: &[EventRecord]) -> Result<(), TestCaseError> {
     let mut ended: BTreeMap<ContactId, u32> = BTreeMap::new();
     let mut presence: BTreeMap<AgentId, Presence> = BTreeMap::new();
     let mut holder: BTreeMap<ContactId, AgentId> = BTreeMap::new();
+    // A completed consultation hands the contact to an agent who was ready
+    // when consulted and may have gone not-ready since: that offer is no
+    // routing decision.
+    let mut handed_over: Option<(ContactId, AgentId)> = None;
     let mut last_at = Time(0);
     for r in log {
         prop_assert!(r.at >= last_at, "time went back at seq {}", r.seq);
@@ -218,6 +249,12 @@ fn check_stream(log: &[EventRecord]) -> Result<(), TestCaseError> {
             }
             Event::AgentPresenceChanged { agent, presence: p } => {
                 presence.insert(*agent, p.clone());
+            }
+            Event::ConsultEnded { contact, target, outcome: ConsultOutcome::Completed, .. } => {
+                handed_over = Some((*contact, *target));
+            }
+            Event::ContactOffered { agent, contact, .. } if handed_over == Some((*contact, *agent)) => {
+                handed_over = None;
             }
             Event::ContactOffered { agent, contact, .. } => {
                 prop_assert_eq!(
@@ -276,8 +313,48 @@ pub(crate) fn drain(w: &mut World, agents: u32) {
     }
 }
 
+/// Operations weighted towards consulted transfers: calls answered, then
+/// consultations offered, answered, declined, completed, cancelled, with
+/// customers hanging up and agents changing presence in between.
+fn consult_op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (any::<u8>(), 0u8..3).prop_map(|(queue, priority)| Op::Arrive { queue, priority, skill: 9, segment: 0, last_agent: 200, callback: false, chat: false }),
+        2 => any::<u8>().prop_map(Op::Login),
+        1 => any::<u8>().prop_map(Op::Logout),
+        2 => any::<u8>().prop_map(Op::Ready),
+        1 => any::<u8>().prop_map(Op::NotReady),
+        3 => any::<u8>().prop_map(Op::Accept),
+        2 => any::<u8>().prop_map(Op::Hangup),
+        1 => any::<u8>().prop_map(Op::Hold),
+        1 => any::<u8>().prop_map(Op::Resume),
+        4 => (any::<u8>(), any::<u8>()).prop_map(|(a, b)| Op::Consult(a, b)),
+        4 => any::<u8>().prop_map(Op::AnswerConsult),
+        1 => any::<u8>().prop_map(Op::RejectConsult),
+        3 => any::<u8>().prop_map(Op::CompleteConsult),
+        2 => any::<u8>().prop_map(Op::CancelConsult),
+        1 => (any::<u8>(), any::<u8>()).prop_map(|(a, b)| Op::TransferAgent(a, b)),
+        1 => any::<u8>().prop_map(Op::EndWrapUp),
+        2 => (0u32..30_000).prop_map(Op::Advance),
+    ]
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 96, max_shrink_iters: 2_000, ..ProptestConfig::default() })]
+
+    /// Consulted transfers among six agents: invariants after every input
+    /// (a consultation never double-books the consulted agent, the customer
+    /// always has exactly one agent), every contact ends once, the log replays.
+    #[test]
+    fn consultations_keep_invariants(ops in prop::collection::vec(consult_op(), 1..160)) {
+        let mut w = World::new(rich_config());
+        let mut next_id = 0;
+        for op in &ops {
+            run_op(&mut w, op, &mut next_id, 6, 4);
+        }
+        drain(&mut w, 6);
+        prop_assert!(w.engine.contact_views().is_empty(), "contacts left after draining: {:?}", w.engine.contact_views());
+        check_stream(&w.log)?;
+    }
 
     /// Random operations on a rich configuration: invariants hold after
     /// every input, every contact ends exactly once, offers go only to
@@ -315,7 +392,7 @@ proptest! {
             // No transfers to agents and no preferred agents here: they
             // bypass queue order by design.
             let op = match op {
-                Op::TransferAgent(..) => Op::Advance(1_000),
+                Op::TransferAgent(..) | Op::Consult(..) => Op::Advance(1_000),
                 Op::Arrive { queue, priority, callback, .. } => Op::Arrive { queue: *queue, priority: *priority, skill: 9, segment: 0, last_agent: 200, callback: *callback, chat: false },
                 other => other.clone(),
             };

@@ -257,3 +257,127 @@ fn auto_answer_connects_at_once() {
     w.at(100_000);
     assert_eq!(w.events_named("offer_timed_out").len(), 0);
 }
+
+/// Consulted transfer: agent 1 holds the customer and calls agent 2; they
+/// talk; agent 1 hands the customer over. The contact keeps its id, agent 1
+/// wraps up, agent 2 is connected without ringing again.
+#[test]
+fn consulted_transfer_completes() {
+    let mut support = queue(1, "support");
+    support.wrap_up_ms = 10_000;
+    let mut w = World::new(config(vec![support], vec![agent(1, &[1]), agent(2, &[1]), agent(3, &[1])]));
+    w.login(&[1]).at(0).arrive(1, 1).answer(1, 1);
+    w.login(&[2]);
+    w.at(20_000).ok(Input::Consult { contact: c(1), to: a(2) });
+    assert_eq!(w.state(1), AgentState::OnHold, "the customer holds while agent 1 consults");
+    assert_eq!(w.state(2), AgentState::Reserved, "the consultation rings agent 2");
+    // Agent 2 cannot be offered another contact while being consulted.
+    w.arrive(2, 1);
+    assert!(w.is_waiting(2));
+    let err = w.input(Input::CompleteConsult { contact: c(1) }).expect_err("not answered yet");
+    assert!(err.to_string().contains("not answered"), "{err}");
+    w.at(25_000).accept(1, 2);
+    assert_eq!(w.state(2), AgentState::Busy);
+    let err = w.input(Input::Resume { contact: c(1) }).expect_err("consulting");
+    assert!(err.to_string().contains("consultation"), "{err}");
+    let err = w.input(Input::Transfer { contact: c(1), to: TransferTarget::Queue(q(1)) }).expect_err("consulting");
+    assert!(err.to_string().contains("consultation"), "{err}");
+    w.at(40_000).ok(Input::CompleteConsult { contact: c(1) });
+    assert_eq!(w.state(1), AgentState::WrapUp, "agent 1 wraps up the part they handled");
+    assert_eq!(w.state(2), AgentState::Busy, "agent 2 now talks to the customer");
+    let ended = w.events_named("consult_ended");
+    assert!(matches!(ended[0], Event::ConsultEnded { outcome: ConsultOutcome::Completed, .. }), "{ended:?}");
+    let tr = w.events_named("contact_transferred");
+    assert!(
+        matches!(tr[0], Event::ContactTransferred { agent, to: TransferTarget::Agent(t), hold_ms: 20_000, talk_ms: 20_000, .. } if *agent == a(1) && *t == a(2)),
+        "{tr:?}"
+    );
+    let answered = w.events_named("contact_answered");
+    assert_eq!(answered.len(), 2, "answered by agent 1, then taken over by agent 2");
+    w.at(50_000).ok(Input::Tick);
+    assert_eq!(w.offered_to(2), Some(1), "the contact that waited goes to agent 1 after the wrap-up");
+    w.accept(2, 1);
+    w.at(60_000).hangup(1);
+    assert_eq!(w.events_named("contact_ended").len(), 1, "one contact, one end");
+    assert_eq!(w.state(2), AgentState::WrapUp, "agent 2 wraps up the rest");
+    w.at(65_000).ok(Input::EndWrapUp { contact: c(1), agent: a(2) });
+    assert_eq!(w.state(2), AgentState::Ready);
+}
+
+/// A consultation that is declined, times out, is cancelled, or during
+/// which the customer hangs up: the customer stays with agent 1 (back off
+/// hold), the consulted agent is free again at once.
+#[test]
+fn consultations_that_do_not_complete() {
+    let mut w = World::new(config(vec![queue(1, "support")], vec![agent(1, &[1]), agent(2, &[]), agent(3, &[])]));
+    w.login(&[1, 2]).at(0).arrive(1, 1).answer(1, 1);
+    let err = w.input(Input::Consult { contact: c(1), to: a(3) }).expect_err("offline");
+    assert_eq!(err.code(), "transfer_refused");
+    assert_eq!(w.state(1), AgentState::Busy, "a refused consultation leaves the call as it was");
+    let err = w.input(Input::Consult { contact: c(1), to: a(1) }).expect_err("oneself");
+    assert!(err.to_string().contains("oneself"), "{err}");
+
+    // Declined.
+    w.at(10_000).ok(Input::Consult { contact: c(1), to: a(2) });
+    let err = w.input(Input::Consult { contact: c(1), to: a(2) }).expect_err("one at a time");
+    assert!(err.to_string().contains("consultation"), "{err}");
+    w.ok(Input::Reject { contact: c(1), agent: a(2) });
+    assert_eq!((w.state(1), w.state(2)), (AgentState::Busy, AgentState::Ready));
+    assert_eq!(w.events_named("offer_rejected").len(), 0, "not an offer: no missed-offer penalty");
+
+    // Not answered in time (the queue's offer time-out).
+    w.at(20_000).ok(Input::Consult { contact: c(1), to: a(2) });
+    w.at(20_000 + 60_000).ok(Input::Tick);
+    assert_eq!((w.state(1), w.state(2)), (AgentState::Busy, AgentState::Ready));
+
+    // Cancelled by the consulting agent after the target answered.
+    w.at(100_000).ok(Input::Consult { contact: c(1), to: a(2) });
+    w.accept(1, 2).at(110_000).ok(Input::CancelConsult { contact: c(1) });
+    assert_eq!((w.state(1), w.state(2)), (AgentState::Busy, AgentState::Ready));
+
+    // The customer hangs up while the agents talk.
+    w.at(120_000).ok(Input::Consult { contact: c(1), to: a(2) });
+    w.accept(1, 2).at(130_000).ok(Input::Hangup { contact: c(1), by: Party::Customer });
+    assert_eq!(w.state(2), AgentState::Ready);
+    let outcomes: Vec<ConsultOutcome> = w
+        .events_named("consult_ended")
+        .iter()
+        .filter_map(|e| match e {
+            Event::ConsultEnded { outcome, .. } => Some(*outcome),
+            _ => None,
+        })
+        .collect();
+    use ConsultOutcome::*;
+    assert_eq!(outcomes, vec![Rejected, TimedOut, Cancelled, CustomerLeft]);
+    // Each consultation put the customer on hold; all but the last resumed.
+    assert_eq!(w.events_named("contact_held").len(), 4);
+    assert_eq!(w.events_named("contact_resumed").len(), 3);
+}
+
+/// On a desk phone the consulting agent hangs up to hand over: with the
+/// target on the line that completes the transfer; while it still rings,
+/// it ends the call.
+#[test]
+fn consulting_agent_hanging_up_hands_over_once_answered() {
+    let mut w = World::new(config(vec![queue(1, "support")], vec![agent(1, &[1]), agent(2, &[])]));
+    w.login(&[1, 2]).at(0).arrive(1, 1).answer(1, 1);
+    w.at(5_000).ok(Input::Consult { contact: c(1), to: a(2) }).accept(1, 2);
+    w.at(9_000).ok(Input::Hangup { contact: c(1), by: Party::Agent });
+    assert_eq!(w.state(2), AgentState::Busy, "agent 2 has the customer");
+    assert_eq!(w.events_named("contact_ended").len(), 0);
+    w.arrive(2, 1).answer(2, 1);
+    let err = w.at(12_000).input(Input::Consult { contact: c(2), to: a(2) }).expect_err("busy");
+    assert!(err.to_string().contains("busy"), "{err}");
+    w.at(20_000).hangup(1);
+    w.ok(Input::Consult { contact: c(2), to: a(2) });
+    w.at(22_000).ok(Input::Hangup { contact: c(2), by: Party::Agent });
+    assert_eq!((w.state(1), w.state(2)), (AgentState::Ready, AgentState::Ready));
+    assert!(matches!(
+        w.events_named("consult_ended")[..],
+        [
+            Event::ConsultEnded { outcome: ConsultOutcome::Completed, .. },
+            Event::ConsultEnded { outcome: ConsultOutcome::Cancelled, .. }
+        ]
+    ));
+    assert_eq!(w.events_named("contact_ended").len(), 2);
+}
