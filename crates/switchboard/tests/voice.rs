@@ -652,3 +652,65 @@ fn invalid_flows_and_settings_are_refused_with_every_problem() {
     assert_eq!(devices.len(), 2, "{status}");
     assert!(devices.iter().all(|d| d["registered"] == false && d["contact"].is_null()), "{status}");
 }
+
+#[test]
+fn an_ivr_transfer_to_an_agent_rings_that_agent_first() {
+    if peers::require(&[Peer::Pjsua, Peer::Baresip, Peer::Espeak, Peer::Sox]).is_err() {
+        return;
+    }
+    let prompts = prompts();
+    let data = TempDir::new("voice-ivr-agent");
+    let demo = Demo::start(&data.0.join("data"), &prompts);
+    let admin = login(demo.http, "admin", "switchboard");
+    let (a1, a2) = (login(demo.http, "agent1", "switchboard"), login(demo.http, "agent2", "switchboard"));
+    let phone1 = phone(&demo, "agent1", 1000.0);
+    let phone2 = phone(&demo, "agent2", 700.0);
+    // Agent 1 has been idle longest: without the transfer's preference the
+    // call would go to them.
+    for a in [&a1, &a2] {
+        ok(demo.http, "POST", "/api/agent/login", a, None);
+        ok(demo.http, "POST", "/api/agent/ready", a, None);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let flow = json!({
+        "name": "to-agent", "version": 1, "start": "xfer", "language": "en",
+        "nodes": {
+            "xfer": { "type": "transfer", "to": { "agent": "agent2" }, "on_fail": "sorry" },
+            "sorry": { "type": "hangup", "prompts": [{ "clip": "goodbye" }] }
+        }
+    });
+    flow_on_number(&demo, &admin, "202", flow, None);
+    let mut settings = ok(demo.http, "GET", "/api/voice/settings", &admin, None);
+    settings["survey"]["enabled"] = json!(false);
+    ok(demo.http, "PUT", "/api/voice/settings", &admin, Some(settings));
+    let work = TempDir::new("voice-ivr-agent-caller");
+    let target = format!("sip:202@{}", demo.sip);
+    let caller = PjCall::spawn(&[
+        "--target",
+        &target,
+        "--from-user",
+        "13900139000",
+        "--record",
+        work.0.join("heard.wav").to_str().unwrap(),
+        "--steps",
+        "wait_until_bye:40",
+        "--timeout",
+        "60",
+    ])
+    .unwrap();
+    wait_for("agent 2's phone to answer", 30, || (phone2.active_calls().ok()? == 1).then_some(()));
+    assert_eq!(phone1.active_calls().unwrap(), 0, "agent 1's phone stays quiet");
+    std::thread::sleep(Duration::from_secs(2));
+    phone2.command("hangup", "").unwrap();
+    let result = caller.wait(Duration::from_secs(60)).unwrap();
+    assert!(result.answered, "{result:?}");
+    let c = wait_for("the call record", 20, || {
+        calls(&demo, &admin).into_iter().find(|c| c["callee"] == "202" && c["ended_at"].is_i64())
+    });
+    assert_eq!(c["agent"], 2, "{c}");
+    assert_eq!(c["quality"]["transfer"]["to"], "agent:agent2", "{c}");
+    assert_eq!(c["quality"]["transfer"]["outcome"], "queued", "{c}");
+    let ivr = ok(demo.http, "GET", "/api/reports/ivr/to-agent", &admin, None);
+    let node = ivr.as_array().unwrap().iter().find(|r| r["node"] == "xfer").cloned().unwrap_or(Value::Null);
+    assert_eq!(node["outcomes"]["transferred"], 1, "{ivr}");
+}

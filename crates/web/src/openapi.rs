@@ -29,7 +29,15 @@ fn schemas() -> Map<String, Value> {
     let mut put = |k: &str, v: Value| {
         m.insert(k.to_string(), v);
     };
-    put("Error", obj(json!({ "error": obj(json!({ "code": s, "message": s }), &["code", "message"]) }), &["error"]));
+    let problem = obj(json!({ "path": s, "node": s, "field": s, "message": s }), &["path", "message"]);
+    let problems = json!({ "type": "array", "items": problem, "description": "422 of a flow or the telephony settings: every problem" });
+    put(
+        "Error",
+        obj(
+            json!({ "error": obj(json!({ "code": s, "message": s, "problems": problems }), &["code", "message"]) }),
+            &["error"],
+        ),
+    );
     put("Login", obj(json!({ "login": s, "password": s }), &["login", "password"]));
     put(
         "User",
@@ -166,7 +174,12 @@ fn schemas() -> Map<String, Value> {
             &["not_ready_reasons", "wrap_up_codes"],
         ),
     );
-    put("VoiceStatus", free("enabled, sip (address), registered (device user → contact), calls (in progress)"));
+    put(
+        "VoiceStatus",
+        free(
+            "enabled, sip (address), registered (live registrations: device user → contact), devices (every configured phone: user, agent, registered, contact, expires_in_s, user_agent), calls (in progress)",
+        ),
+    );
     put(
         "VoiceSettings",
         obj(
@@ -185,7 +198,7 @@ fn schemas() -> Map<String, Value> {
     put(
         "Call",
         obj(
-            json!({ "call": s, "contact": n, "direction": s, "caller": s, "callee": s, "started_at": t, "answered_at": t, "ended_at": t, "end_reason": s, "agent": n, "recording": s, "recording_ms": n, "quality": free("per leg: rx_packets, rx_lost, loss_percent, jitter_ms, max_gap_ms, tx_packets, rx_level_dbfs, voiced_frames, one_way"), "voicemail": s }),
+            json!({ "call": s, "contact": n, "direction": s, "caller": s, "callee": s, "started_at": t, "answered_at": t, "ended_at": t, "end_reason": s, "agent": n, "recording": s, "recording_ms": n, "quality": free("legs (per leg: rx_packets, rx_lost, loss_percent, jitter_ms, max_gap_ms, tx_packets, rx_level_dbfs, voiced_frames, one_way), announcements, transfer (an IVR transfer: to, at, outcome, outcome_at), voicemail_contact"), "voicemail": s }),
             &["call", "direction", "caller", "callee", "started_at"],
         ),
     );
