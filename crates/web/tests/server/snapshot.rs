@@ -161,14 +161,17 @@ impl Traffic {
 
 /// Rebuild times: the whole log versus the latest snapshot (plus a tail).
 /// `SNAPSHOT_BENCH_EVENTS` events (default 1,000,000) of calls through one
-/// queue of 100 auto-answering agents, then about 500 contacts left waiting.
+/// queue of 100 auto-answering agents, the last `SNAPSHOT_BENCH_WAITING_EVENTS`
+/// of them (default 1,500) arrivals nobody answers (about 2 events each).
 /// `cargo test -p web --test server --release rebuild_figures -- --ignored --nocapture`
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "benchmark; prints figures"]
 async fn rebuild_figures() {
     use std::time::Instant;
 
-    let n: u64 = std::env::var("SNAPSHOT_BENCH_EVENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let env = |k: &str, d: u64| std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d);
+    let n = env("SNAPSHOT_BENCH_EVENTS", 1_000_000);
+    let waiting = env("SNAPSHOT_BENCH_WAITING_EVENTS", 1_500);
     let dir = temp_dir();
     let store = Store::open_sqlite_dir(&dir).await.unwrap();
     let mut queue = QueueConfig::new(QueueId(1), "support");
@@ -201,9 +204,9 @@ async fn rebuild_figures() {
     let mut traffic = Traffic { engine: e, t: t0, id: 0, connected: Default::default() };
     let generated = Instant::now();
     let so_far = traffic.engine.last_seq();
-    traffic.run(&store, n.saturating_sub(so_far + 1_500), true).await;
+    traffic.run(&store, n.saturating_sub(so_far + waiting), true).await;
     // Nobody hangs up any more: the last arrivals wait.
-    traffic.run(&store, 1_500, false).await;
+    traffic.run(&store, waiting, false).await;
     let total = store.latest_seq().await.unwrap();
     println!("generated {total} events in {:.1} s", generated.elapsed().as_secs_f64());
 
@@ -213,6 +216,17 @@ async fn rebuild_figures() {
     assert_eq!(full.rebuild_info().replayed_events, total);
     let before = view(&full).await;
 
+    // What the actor spends on a snapshot (the rest happens elsewhere).
+    let capture_ms = full
+        .read(|e, _, _| {
+            let started = Instant::now();
+            let state = e.save_state();
+            let ms = started.elapsed().as_secs_f64() * 1e3;
+            drop(state);
+            ms
+        })
+        .await
+        .unwrap();
     let started = Instant::now();
     let seq = full.save_snapshot().await.expect("snapshot saved");
     let save_s = started.elapsed().as_secs_f64();
@@ -233,7 +247,8 @@ async fn rebuild_figures() {
     assert_eq!(tailed.rebuild_info().snapshot_seq, Some(seq));
     let replayed = tailed.rebuild_info().replayed_events;
     println!(
-        "events {total}: full replay {full_s:.2} s; snapshot save {save_s:.3} s ({bytes} bytes, {} live contacts); \
+        "events {total}: full replay {full_s:.2} s; engine capture {capture_ms:.2} ms, snapshot save {save_s:.3} s \
+         ({bytes} bytes, {} live contacts); \
          restart from the snapshot {snap_s:.3} s; from the snapshot + a {replayed}-event tail {tail_s:.3} s",
         before.1.len()
     );
