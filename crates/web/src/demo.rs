@@ -204,6 +204,11 @@ async fn sim_agent(app: Arc<AppState>, agent: AgentId, opts: DemoOptions, seed: 
         if app.live.input(Input::Accept { contact, agent }).await.is_err() {
             continue;
         }
+        // Consulted by a colleague: talk until they hand the customer over
+        // (then serve the customer as usual) or call it off.
+        if offer.consult_from.is_some() && !consultation_completed(&mut rx, contact).await {
+            continue;
+        }
         sleep_s(rng.exp(opts.talk_seconds).clamp(8.0, 600.0)).await;
         if app.live.input(Input::Hangup { contact, by: Party::Agent }).await.is_err() {
             continue;
@@ -266,6 +271,20 @@ async fn abandon_if_waiting(live: &crate::live::Live, id: ContactId) {
     if waiting {
         let _ = live.input(Input::Abandon { contact: id }).await;
     }
+}
+
+/// Wait for the end of the consultation about `contact`: whether the
+/// customer was handed over.
+async fn consultation_completed(rx: &mut tokio::sync::mpsc::Receiver<AgentMsg>, contact: ContactId) -> bool {
+    while let Some(msg) = rx.recv().await {
+        if let AgentMsg::Event(rec) = msg
+            && let engine::Event::ConsultEnded { contact: c, outcome, .. } = &rec.event
+            && *c == contact
+        {
+            return *outcome == engine::ConsultOutcome::Completed;
+        }
+    }
+    false
 }
 
 #[cfg(test)]

@@ -33,6 +33,19 @@ pub struct OfferMsg {
     pub channel: Channel,
     /// The screen-pop.
     pub pop: ScreenPop,
+    /// Set when this is a consultation: the agent who holds the customer
+    /// and asks to talk first (accepting answers the consultation).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consult_from: Option<ConsultFrom>,
+}
+
+/// The consulting agent of a consultation offer.
+#[derive(Clone, Debug, Serialize)]
+pub struct ConsultFrom {
+    /// The agent.
+    pub agent: AgentId,
+    /// The agent's name.
+    pub name: String,
 }
 
 /// One message for one agent's connections.

@@ -26,12 +26,13 @@
 //! health check fails: restart the server to rebuild from the log.
 
 use crate::error::{ApiError, ApiResult};
-use crate::hub::{AgentMsg, Hub, OfferMsg, Published};
+use crate::hub::{AgentMsg, ConsultFrom, Hub, OfferMsg, Published};
 use crate::pop::{self, WebContact};
 use crate::snapshot::{self, LiveState};
 use engine::kpi::{IntervalFold, KpiConfig, LiveWindow};
 use engine::{
-    AgentId, Command, ContactId, ContactSpec, DialOutcome, Engine, EngineError, Event, EventRecord, Input, Output, Time,
+    AgentId, Command, ConsultOutcome, ContactId, ContactSpec, DialOutcome, Engine, EngineError, Event, EventRecord,
+    Input, Output, Time,
 };
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -373,11 +374,21 @@ fn track_contact(contacts: &mut HashMap<ContactId, WebContact>, rec: &EventRecor
 }
 
 /// One input's worth of output, on its way to the publisher.
+/// An offer (or a consultation offer) to pop on an agent's desktop.
+struct Offer {
+    agent: AgentId,
+    contact: ContactId,
+    deadline: Time,
+    wc: WebContact,
+    queue_name: String,
+    consult_from: Option<ConsultFrom>,
+}
+
 struct Batch {
     records: Vec<EventRecord>,
     commands: Vec<Command>,
     /// Offers with the contact as the driver knows it.
-    offers: Vec<(AgentId, ContactId, Time, WebContact, String)>,
+    offers: Vec<Offer>,
     /// Agents whose state changed, with their new view.
     agents: Vec<engine::AgentView>,
     reply: Option<(oneshot::Sender<ApiResult<Applied>>, Applied)>,
@@ -521,6 +532,9 @@ impl Actor {
                     if let Some(a) = rec.event.agent() {
                         touched.insert(a);
                     }
+                    if let Some(t) = consulted(&rec.event) {
+                        touched.insert(t);
+                    }
                     track_contact(&mut self.contacts, rec);
                     records.push(rec.clone());
                 }
@@ -532,8 +546,21 @@ impl Actor {
             if let Command::Offer { contact, agent, deadline, .. } = c
                 && let Some(wc) = self.contacts.get(contact)
             {
-                let queue = self.engine.queue_view(wc.queue, self.last_now).map(|q| q.name).unwrap_or_default();
-                offers.push((*agent, *contact, *deadline, wc.clone(), queue));
+                let queue_name = self.engine.queue_view(wc.queue, self.last_now).map(|q| q.name).unwrap_or_default();
+                let (agent, contact, deadline, wc) = (*agent, *contact, *deadline, wc.clone());
+                offers.push(Offer { agent, contact, deadline, wc, queue_name, consult_from: None });
+            }
+        }
+        // A consultation rings the consulted agent's desktop like an offer.
+        for rec in &records {
+            if let Event::ConsultOffered { contact, agent, target, deadline, .. } = &rec.event
+                && let Some(wc) = self.contacts.get(contact)
+            {
+                let queue_name = self.engine.queue_view(wc.queue, self.last_now).map(|q| q.name).unwrap_or_default();
+                let name = self.engine.agent_view(*agent).map(|v| v.name).unwrap_or_default();
+                let consult_from = Some(ConsultFrom { agent: *agent, name });
+                let (agent, contact, deadline, wc) = (*target, *contact, *deadline, wc.clone());
+                offers.push(Offer { agent, contact, deadline, wc, queue_name, consult_from });
             }
         }
         let mut touched: Vec<AgentId> = touched.into_iter().collect();
@@ -745,6 +772,15 @@ impl Publisher {
             if let Some(a) = rec.event.agent() {
                 hub.send_agent(a, AgentMsg::Event(rec.clone()));
             }
+            if let Some(t) = consulted(&rec.event) {
+                hub.send_agent(t, AgentMsg::Event(rec.clone()));
+            }
+            // A consultation that ends unanswered stops ringing there.
+            if let Event::ConsultEnded { contact, target, outcome, .. } = &rec.event
+                && *outcome != ConsultOutcome::Completed
+            {
+                hub.send_agent(*target, AgentMsg::OfferCancelled { contact: *contact });
+            }
         }
         for view in b.agents {
             hub.send_agent(view.id, AgentMsg::Me(Arc::new(view)));
@@ -754,8 +790,8 @@ impl Publisher {
                 hub.send_agent(*agent, AgentMsg::OfferCancelled { contact: *contact });
             }
         }
-        for (agent, contact, deadline, wc, queue_name) in b.offers {
-            self.spawn_pop(agent, contact, deadline, wc, queue_name);
+        for offer in b.offers {
+            self.spawn_pop(offer);
         }
         let feed = self.live.0.feed.lock().unwrap_or_else(PoisonError::into_inner).clone();
         if let Some(feed) = feed
@@ -770,7 +806,8 @@ impl Publisher {
     }
 
     /// Build the screen-pop off the publisher's path, then ask the order hook.
-    fn spawn_pop(&self, agent: AgentId, contact: ContactId, deadline: Time, wc: WebContact, queue_name: String) {
+    fn spawn_pop(&self, offer: Offer) {
+        let Offer { agent, contact, deadline, wc, queue_name, consult_from } = offer;
         let (store, live, http) = (self.store.clone(), self.live.clone(), self.http.clone());
         tokio::spawn(async move {
             let actor = format!("agent:{}", agent.0);
@@ -778,7 +815,7 @@ impl Publisher {
             let customer = pop.customer.as_ref().map(|c| c.id.clone());
             let hook = live.order_hook();
             pop.orders_pending = hook.is_some() && customer.is_some();
-            let msg = Arc::new(OfferMsg { contact, agent, deadline, channel: wc.channel, pop });
+            let msg = Arc::new(OfferMsg { contact, agent, deadline, channel: wc.channel, pop, consult_from });
             live.hub().send_agent(agent, AgentMsg::Offer(msg.clone()));
             pop::audit_read(&store, &msg.pop, &actor).await;
             if let (Some(url), Some(customer)) = (hook, customer) {
@@ -787,5 +824,16 @@ impl Publisher {
                 live.hub().send_agent(agent, AgentMsg::Orders { contact, orders: Arc::new(orders) });
             }
         });
+    }
+}
+
+/// The consulted agent of a consultation event (who must hear of it too:
+/// [`Event::agent`] names the consulting one).
+fn consulted(e: &Event) -> Option<AgentId> {
+    match e {
+        Event::ConsultOffered { target, .. }
+        | Event::ConsultAnswered { target, .. }
+        | Event::ConsultEnded { target, .. } => Some(*target),
+        _ => None,
     }
 }

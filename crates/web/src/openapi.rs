@@ -80,6 +80,7 @@ fn schemas() -> Map<String, Value> {
         "Transfer",
         obj(json!({ "to": obj(json!({ "kind": { "enum": ["queue", "agent"] }, "id": n }), &["kind", "id"]) }), &["to"]),
     );
+    put("Consult", obj(json!({ "to": n }), &["to"]));
     put(
         "WrapUp",
         obj(json!({ "need": s, "service_given": s, "disposition": s, "notes": s, "follow_up": b }), &["disposition"]),

@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::Method;
 use axum::routing::{get, post};
 use engine::kpi::AgentFigures;
-use engine::{AgentId, AgentView, ContactId, Input, Party, QueueId, TransferTarget};
+use engine::{AgentId, AgentView, ContactId, Input, Party, QueueId, TransferTarget, WorkPhase};
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
@@ -133,6 +133,36 @@ pub fn routes() -> Vec<Route> {
         ),
         route(
             Method::POST,
+            "/api/contacts/{id}/consult",
+            DESK,
+            a,
+            "Consulted transfer, first half: hold the customer and call another agent (who accepts or declines like an offer)",
+            Some("Consult"),
+            Some("AgentView"),
+            post(consult),
+        ),
+        route(
+            Method::POST,
+            "/api/contacts/{id}/consult/complete",
+            DESK,
+            a,
+            "Consulted transfer, second half: hand the customer to the consulted agent, who has answered",
+            None,
+            Some("AgentView"),
+            post(complete_consult),
+        ),
+        route(
+            Method::POST,
+            "/api/contacts/{id}/consult/cancel",
+            DESK,
+            a,
+            "End the consultation (either agent); the customer goes back to the consulting agent, off hold",
+            None,
+            Some("AgentView"),
+            post(cancel_consult),
+        ),
+        route(
+            Method::POST,
             "/api/contacts/{id}/wrap-up",
             DESK,
             a,
@@ -166,12 +196,21 @@ async fn act(app: &AppState, caller: &Caller, input: impl FnOnce(AgentId) -> Inp
     view(app, agent).await
 }
 
-/// Fails with 403 unless the caller's agent holds the contact.
+/// Fails with 403 unless the caller's agent holds the contact (as its
+/// agent: being consulted about it is not holding it).
 async fn own(app: &AppState, caller: &Caller, contact: ContactId) -> ApiResult<AgentId> {
+    holds(app, caller, contact, false).await
+}
+
+async fn holds(app: &AppState, caller: &Caller, contact: ContactId, or_consulted: bool) -> ApiResult<AgentId> {
     let agent = caller.agent()?;
+    let consulting = |p: &WorkPhase| matches!(p, WorkPhase::ConsultRinging | WorkPhase::Consulting);
     let holds = app
         .live
-        .read(move |e, _, _| e.agent_view(agent).is_some_and(|v| v.work.iter().any(|w| w.contact == contact)))
+        .read(move |e, _, _| {
+            e.agent_view(agent)
+                .is_some_and(|v| v.work.iter().any(|w| w.contact == contact && (or_consulted || !consulting(&w.phase))))
+        })
         .await?;
     if holds {
         Ok(agent)
@@ -266,6 +305,59 @@ async fn transfer(
     };
     app.live.input(Input::Transfer { contact: ContactId(id), to }).await?;
     audit(&app, &caller, "contact.transfer", "contact", &id.to_string(), Some(json!({ "to": to }))).await;
+    view(&app, agent).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConsultBody {
+    /// The agent to consult.
+    to: u32,
+}
+
+async fn consult(
+    State(app): State<Arc<AppState>>,
+    caller: Caller,
+    P(id): P<u64>,
+    Body(b): Body<ConsultBody>,
+) -> ApiResult<Json<AgentView>> {
+    let contact = ContactId(id);
+    let agent = own(&app, &caller, contact).await?;
+    // The voice layer bridges blind transfers only so far: a phone call
+    // consulted from the desktop would leave the two agents without audio.
+    let phone = app
+        .live
+        .read(move |_, contacts, _| {
+            contacts
+                .get(&contact)
+                .and_then(|c| c.details.as_ref())
+                .is_some_and(|d| d.attributes.contains_key(crate::live::TELEPHONY_ATTRIBUTE))
+        })
+        .await?;
+    if phone {
+        return Err(ApiError::conflict(
+            "consulted transfer of a phone call is not supported yet; use a blind transfer".to_string(),
+        ));
+    }
+    app.live.input(Input::Consult { contact, to: AgentId(b.to) }).await?;
+    audit(&app, &caller, "contact.consult", "contact", &id.to_string(), Some(json!({ "to": b.to }))).await;
+    view(&app, agent).await
+}
+
+async fn complete_consult(
+    State(app): State<Arc<AppState>>,
+    caller: Caller,
+    P(id): P<u64>,
+) -> ApiResult<Json<AgentView>> {
+    let agent = own(&app, &caller, ContactId(id)).await?;
+    app.live.input(Input::CompleteConsult { contact: ContactId(id) }).await?;
+    audit(&app, &caller, "contact.transfer", "contact", &id.to_string(), Some(json!({ "consulted": true }))).await;
+    view(&app, agent).await
+}
+
+async fn cancel_consult(State(app): State<Arc<AppState>>, caller: Caller, P(id): P<u64>) -> ApiResult<Json<AgentView>> {
+    let agent = holds(&app, &caller, ContactId(id), true).await?;
+    app.live.input(Input::CancelConsult { contact: ContactId(id) }).await?;
     view(&app, agent).await
 }
 

@@ -146,3 +146,65 @@ async fn offer_pop_accept_transfer_wrap_up() {
     let (status, _) = s.call(Method::GET, "/api/reports/queues?interval=7", Some(&sup), None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+/// Consulted transfer from the desktop: agent 1 consults agent 2, whose
+/// desktop rings with the customer's screen-pop and who it is from; agent 2
+/// answers, cannot touch the held customer, agent 1 hands over; agent 1
+/// wraps up, agent 2 has the customer. A declined consultation leaves the
+/// customer with agent 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consulted_transfer_from_the_desktop() {
+    let s = start().await;
+    let (a1, a2, sup) = (s.login("agent1").await, s.login("agent2").await, s.login("supervisor").await);
+    let mut stream2 = s.stream(&a2).await;
+    for t in [&a1, &a2] {
+        s.post("/api/agent/login", t, json!({})).await;
+    }
+    s.post("/api/agent/not-ready", &a2, json!({ "reason": "training" })).await;
+    let c = s.post("/api/contacts", &sup, json!({ "queue": 1, "caller": web::demo::demo_phone(7) })).await;
+    let id = c["contact"].as_u64().unwrap();
+    eventually(5, async || (s.get("/api/me", &a1).await["agent"]["state"] == "reserved").then_some(())).await;
+    s.post(&format!("/api/contacts/{id}/accept"), &a1, json!({})).await;
+
+    // Not ready: refused with the reason, the call as it was.
+    let consult = format!("/api/contacts/{id}/consult");
+    let (status, body) = s.call(Method::POST, &consult, Some(&a1), Some(json!({ "to": 2 }))).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("not ready"), "{body}");
+    let (status, _) = s.call(Method::POST, &consult, Some(&a1), Some(json!({ "to": "two" }))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    s.post("/api/agent/ready", &a2, json!({})).await;
+
+    // Declined: the customer is back with agent 1, off hold.
+    let v = s.post(&consult, &a1, json!({ "to": 2 })).await;
+    assert_eq!(v["state"], "on-hold");
+    assert_eq!(v["work"][0]["consult_with"], 2);
+    let offer = stream2.wait_for("offer", 5, |o| o["contact"] == id).await;
+    assert_eq!(offer["consult_from"]["agent"], 1, "{offer}");
+    assert_eq!(offer["pop"]["customer"]["id"], "cust-0007");
+    s.post(&format!("/api/contacts/{id}/reject"), &a2, json!({})).await;
+    stream2.wait_for("offer_cancelled", 5, |o| o["contact"] == id).await;
+    assert_eq!(s.get("/api/me", &a1).await["agent"]["state"], "busy");
+
+    // Answered and completed.
+    s.post(&consult, &a1, json!({ "to": 2 })).await;
+    stream2.wait_for("offer", 5, |o| o["contact"] == id && o["consult_from"]["agent"] == 1).await;
+    let v = s.post(&format!("/api/contacts/{id}/accept"), &a2, json!({})).await;
+    assert_eq!((v["state"].as_str(), v["work"][0]["phase"].as_str()), (Some("busy"), Some("consulting")));
+    // Being consulted is not holding the customer.
+    let (status, _) = s.call(Method::POST, &format!("/api/contacts/{id}/hangup"), Some(&a2), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = s.call(Method::POST, &format!("/api/contacts/{id}/resume"), Some(&a1), None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let v = s.post(&format!("/api/contacts/{id}/consult/complete"), &a1, json!({})).await;
+    assert_eq!(v["state"], "wrap-up");
+    let me2 = s.get("/api/me", &a2).await;
+    assert_eq!(
+        (me2["agent"]["state"].as_str(), me2["agent"]["work"][0]["phase"].as_str()),
+        (Some("busy"), Some("talking"))
+    );
+    let v = s.post(&format!("/api/contacts/{id}/hangup"), &a2, json!({})).await;
+    assert_eq!(v["state"], "wrap-up");
+    let audit = s.get("/api/admin/audit?action=contact.consult", &s.login("admin").await).await;
+    assert!(audit.to_string().contains("contact.consult"), "{audit}");
+}
