@@ -128,6 +128,19 @@ try {
   if (!rec || rec.wrap_up.disposition !== 'resolved' || rec.agent !== 2) {
     throw new Error(`history record wrong: ${JSON.stringify(rec)}`);
   }
+  step = 'a voicemail contact offers its message on the desktop';
+  const vm = await api('POST', '/api/contacts', supToken,
+    { queue: 3, channel: 'callback', caller: customer.phones[0], attributes: { voicemail: 'vm-browser-test' } });
+  const vmPage = await Promise.any([a1, a2].map(async (p) => {
+    await p.locator('#offer #btn-voicemail').waitFor({ state: 'visible', timeout: T });
+    return p;
+  }));
+  await vmPage.click('#btn-voicemail');
+  await vmPage.locator('#pop-voicemail audio[src="/api/voice/calls/vm-browser-test/voicemail"]').waitFor({ state: 'attached', timeout: T });
+  await vmPage.screenshot({ path: `${shots}/agent-voicemail.png`, fullPage: true });
+  await api('POST', `/api/contacts/${vm.contact}/abandon`, supToken);
+  await vmPage.locator('#offer').waitFor({ state: 'hidden', timeout: T });
+
   step = 'the wallboard saw agent2 handle it';
   await sup.locator('#agents tr[data-agent="2"]').waitFor({ timeout: T });
   await sup.screenshot({ path: `${shots}/wallboard-after.png`, fullPage: true });
@@ -143,6 +156,9 @@ try {
   const devUsers = await adm.$$eval('#voice-devices .dev-user', (xs) => xs.map((x) => x.value));
   if (!devUsers.includes('agent1') || !devUsers.includes('agent2')) throw new Error(`demo phones not listed: ${devUsers}`);
   await adm.locator('#voice-registered-body tr[data-device="agent1"]').waitFor({ timeout: T });
+  // Each phone's registration: contact, time left, user agent.
+  const regCells = await adm.locator('#voice-registered-body tr[data-device="agent1"] td').count();
+  if (regCells !== 5) throw new Error(`registration row has ${regCells} cells`);
   await shot(adm, 'admin-telephony');
 
   step = 'invalid telephony settings show every problem and keep the form';
@@ -153,7 +169,8 @@ try {
   await adm.click('#btn-voice-save');
   await adm.locator('#voice-error li').nth(1).waitFor({ timeout: T });
   const voiceProblems = await adm.$$eval('#voice-error li', (xs) => xs.map((x) => x.textContent));
-  if (!voiceProblems.some((p) => p.includes('bad user')) || !voiceProblems.some((p) => p.includes('password'))) {
+  if (!voiceProblems.some((p) => p.includes('bad user')) || !voiceProblems.some((p) => p.includes('password'))
+    || !voiceProblems.some((p) => p.includes('devices[2]'))) {
     throw new Error(`settings problems not shown: ${JSON.stringify(voiceProblems)}`);
   }
   if (await adm.inputValue('#voice-announce-every') !== '20') throw new Error('the form lost an edit after a refusal');
