@@ -1643,6 +1643,19 @@ impl Call {
                 self.ended = true;
             }
             (Side::Agent(attempt), LegEvent::MediaTimeout)
+                if self.external.as_ref().is_some_and(|e| e.attempt == attempt && e.answered) =>
+            {
+                // The transferred-to party went silent without a BYE.
+                tracing::info!(call = %self.id, "no media from the transferred-to party: dropped");
+                if let Some(e) = self.external.take() {
+                    self.leg.bridge_to(None);
+                    let _ = e.dialog.hangup().await;
+                    self.close_leg(e.leg, "external").await;
+                }
+                self.record.end_reason = Some("transfer-dropped".into());
+                self.hangup("transfer-dropped").await;
+            }
+            (Side::Agent(attempt), LegEvent::MediaTimeout)
                 if !matches!(self.phase, Phase::Connected { held: true, .. }) =>
             {
                 if let Some(a) = self.agent.as_ref().filter(|a| a.attempt == attempt && a.answered)
