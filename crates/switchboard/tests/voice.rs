@@ -371,8 +371,14 @@ fn an_ivr_transfer_dials_an_outside_sip_phone_and_relays_the_audio() {
         })
     };
     flow_on_number(&demo, &admin, "200", flow("desk", &desk_uri), None);
-    let trunk = json!({ "address": "127.0.0.1:9", "ring_timeout_s": 5 });
+    // Another office, reached by its number through the trunk.
+    let office =
+        Baresip::start(BaresipOptions { user: "4001234567".into(), tone_hz: 600.0, ..Default::default() }).unwrap();
+    let trunk = json!({ "address": format!("127.0.0.1:{}", office.sip_port()), "ring_timeout_s": 5 });
     flow_on_number(&demo, &admin, "201", flow("nowhere", &nobody), Some(trunk));
+    let mut by_number = flow("office", "sip:unused@127.0.0.1");
+    by_number["nodes"]["xfer"]["to"] = json!({ "number": "4001234567" });
+    flow_on_number(&demo, &admin, "202", by_number, None);
 
     // The caller (440 Hz) is put through to the desk (500 Hz) and talks.
     let work = TempDir::new("voice-ivr-transfer-caller");
@@ -447,6 +453,20 @@ fn an_ivr_transfer_dials_an_outside_sip_phone_and_relays_the_audio() {
     let node = |n: &str| ivr.as_array().unwrap().iter().find(|r| r["node"] == n).cloned().unwrap_or(Value::Null);
     assert_eq!(node("xfer")["outcomes"]["transfer_failed"], 1, "{ivr}");
     assert_eq!(node("sorry")["outcomes"]["ended"], 1, "{ivr}");
+
+    // A number is dialled through the trunk; the caller hangs up this time.
+    let target = format!("sip:202@{}", demo.sip);
+    let caller = PjCall::spawn(&["--target", &target, "--steps", "wait:8;hangup", "--timeout", "60"]).unwrap();
+    wait_for("the office to answer", 30, || (office.active_calls().ok()? == 1).then_some(()));
+    let result = caller.wait(Duration::from_secs(60)).unwrap();
+    assert!(result.answered && result.max_rx_dbfs() > -30.0, "{result:?}");
+    office.wait_no_calls(Duration::from_secs(10)).unwrap();
+    let c = wait_for("the number transfer's record", 20, || {
+        calls(&demo, &admin).into_iter().find(|c| c["callee"] == "202" && c["ended_at"].is_i64())
+    });
+    assert_eq!(c["quality"]["transfer"]["to"], "number:4001234567", "{c}");
+    assert_eq!(c["quality"]["transfer"]["outcome"], "answered", "{c}");
+    assert_eq!(c["end_reason"], "caller-hangup", "{c}");
 }
 
 #[test]
