@@ -141,6 +141,53 @@ try {
   await api('POST', `/api/contacts/${vm.contact}/abandon`, supToken);
   await vmPage.locator('#offer').waitFor({ state: 'hidden', timeout: T });
 
+  step = 'consulted transfer: agent1 talks to agent2 first, then hands the customer over';
+  // agent1 is still wrapping up the contact transferred at the start.
+  if (await a1.locator('#wrapup-form').isVisible()) {
+    await a1.selectOption('#wrapup-disposition', 'resolved');
+    await a1.click('#btn-wrapup-submit');
+  }
+  await a1.locator('#state[data-state="ready"]').waitFor({ timeout: T });
+  await a2.locator('#btn-notready:not([disabled])').waitFor({ timeout: T });
+  await a2.selectOption('#notready-reason', 'break');
+  await a2.click('#btn-notready');
+  await a2.locator('#state[data-state="not-ready"]').waitFor({ timeout: T });
+  // Another customer: customer 7's last agent is now agent2, whom sticky
+  // routing would wait for.
+  const other = await api('GET', '/api/customers/cust-0009', supToken);
+  const second = await api('POST', '/api/contacts', supToken, { queue: 1, caller: other.phones[0] });
+  await a1.locator('#offer').waitFor({ state: 'visible', timeout: T });
+  await a1.click('#btn-accept');
+  await a1.locator('#btn-hangup').waitFor({ state: 'visible', timeout: T });
+  await a2.click('#btn-ready');
+  await a2.locator('#state[data-state="ready"]').waitFor({ timeout: T });
+  await a1.selectOption('#transfer-kind', 'consult');
+  await a1.selectOption('#transfer-target', '2');
+  await a1.click('#btn-transfer');
+  await a1.locator('#consult-bar #consult-status', { hasText: /Calling/ }).waitFor({ timeout: T });
+  await a2.locator('#offer #offer-title', { hasText: '咨询' }).waitFor({ timeout: T });
+  await a2.locator('#pop-customer-name', { hasText: other.name }).waitFor({ timeout: T });
+  await a2.screenshot({ path: `${shots}/agent-zh-consult-ringing.png`, fullPage: true });
+  await a2.click('#btn-accept');
+  await a2.locator('#consult-bar #btn-consult-cancel', { hasText: '结束咨询' }).waitFor({ timeout: T });
+  await a1.locator('#btn-consult-complete:not([disabled])').waitFor({ timeout: T });
+  await a1.screenshot({ path: `${shots}/agent-consulting.png`, fullPage: true });
+  await a1.click('#btn-consult-complete');
+  await a1.locator('#wrapup-form').waitFor({ state: 'visible', timeout: T });
+  await a2.locator('#btn-hangup').waitFor({ state: 'visible', timeout: T });
+  await a2.click('#btn-hangup');
+  await a2.locator('#wrapup-form').waitFor({ state: 'visible', timeout: T });
+  await a2.selectOption('#wrapup-disposition', 'resolved');
+  await a2.click('#btn-wrapup-submit');
+  await a2.locator('#wrapup-form').waitFor({ state: 'hidden', timeout: T });
+  let taken = null;
+  for (let i = 0; i < 50 && !taken; i++) {
+    const h = await api('GET', '/api/customers/cust-0009/history', supToken);
+    taken = h.find((r) => r.contact === second.contact && r.wrap_up && r.ended_at);
+    if (!taken) await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!taken || taken.agent !== 2) throw new Error(`consulted transfer not recorded with agent 2: ${JSON.stringify(taken)}`);
+
   step = 'the wallboard saw agent2 handle it';
   await sup.locator('#agents tr[data-agent="2"]').waitFor({ timeout: T });
   await sup.screenshot({ path: `${shots}/wallboard-after.png`, fullPage: true });

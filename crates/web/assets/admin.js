@@ -493,7 +493,7 @@
   function webhookRow(w) {
     const events = w && w.events !== undefined && w.events !== null ? (Array.isArray(w.events) ? w.events.join(', ') : String(w.events)) : '';
     const row = el('div', { class: 'webhook-row' },
-      el('input', { class: 'wh-url', type: 'url', value: w ? w.url || '' : '', placeholder: 'http://…', 'aria-label': t('settings.url') }),
+      el('input', { class: 'wh-url', type: 'url', value: w ? w.url || '' : '', placeholder: 'https://…', 'aria-label': t('settings.url') }),
       el('input', { class: 'wh-secret', type: 'password', value: w ? w.secret || '' : '', placeholder: t('settings.secret'), 'aria-label': t('settings.secret'), autocomplete: 'off' }),
       el('input', { class: 'wh-events', value: events, placeholder: t('settings.eventsHint'), 'aria-label': t('settings.events') }),
       el('button', { type: 'button', class: 'small bad-ghost', title: t('common.remove'), on: { click: () => row.remove() } }, '×'));

@@ -50,7 +50,9 @@
 
   // ------------------------------------------------------------ work list
 
-  const PHASE_ORDER = { reserved: 0, dialling: 1, talking: 1, held: 1, 'wrap-up': 2 };
+  const PHASE_ORDER = { reserved: 0, 'consult-ringing': 0, dialling: 1, talking: 1, held: 1, consulting: 1, 'wrap-up': 2 };
+  /** Ringing at this desktop: an offer, or a colleague's consultation. */
+  const ringing = (phase) => phase === 'reserved' || phase === 'consult-ringing';
 
   function workList() {
     const work = ((S.agent && S.agent.work) || []).map((w) => Object.assign({}, w));
@@ -62,7 +64,7 @@
       }
     }
     work.forEach((w) => {
-      if (w.phase === 'reserved') {
+      if (ringing(w.phase)) {
         const o = S.offers.get(key(w.contact));
         if (o && o.deadline) w.deadline = o.deadline;
       }
@@ -83,7 +85,7 @@
     const now = Date.now();
     for (const [id, o] of S.offers) {
       const w = work.find((x) => key(x.contact) === id);
-      if (w && w.phase !== 'reserved') S.offers.delete(id);
+      if (w && !ringing(w.phase)) S.offers.delete(id);
       else if (!w && S.lastMeAt > o.receivedAt && now - o.receivedAt > 1500) S.offers.delete(id);
       else if (o.deadline && SB.now() > o.deadline + 3000) S.offers.delete(id);
     }
@@ -109,7 +111,7 @@
         const first = Math.min(at, now);
         S.phaseSince.set(id, { phase: w.phase, at: first, connectedAt: ps && ps.connectedAt !== undefined ? ps.connectedAt : live ? first : undefined });
       }
-      if (w.phase !== 'reserved') ensurePop(id);
+      if (!ringing(w.phase)) ensurePop(id);
       else if (!S.offers.has(id) && !S.pops.has(id) && !S.popTimers.has(id)) {
         // Ringing without an `offer` event (page opened mid-offer): fetch the pop unless the event comes.
         S.popTimers.add(id);
@@ -181,7 +183,7 @@
     const pop = S.pops.get(id) || null;
     const c = (pop && pop.contact) || {};
     const qn = c.queue_name || queueName(cur.queue !== undefined && cur.queue !== null ? cur.queue : c.queue);
-    if (cur.phase === 'reserved') {
+    if (ringing(cur.phase)) {
       SB.show(activeP, false);
       activeP.removeAttribute('data-contact');
       SB.show(offerP, true);
@@ -195,6 +197,9 @@
       SB.setText($('#offer-channel'), SB.channelLabel(cur.channel || c.channel));
       SB.setText($('#offer-queue'), qn);
       SB.setText($('#offer-caller'), c.caller || '');
+      const from = cur.phase === 'consult-ringing' ? consultName(id, cur.consult_with) : null;
+      SB.setText($('#offer-title'), from === null ? t('offer.title') : t('consult.from', { name: from }));
+      offerP.classList.toggle('consult', from !== null);
       $('.pop-slot', offerP).appendChild($('#pop'));
     } else {
       SB.show(offerP, false);
@@ -213,8 +218,10 @@
       SB.setText($('#active-caller'), c.caller || '');
       SB.setText($('#active-channel'), SB.channelLabel(cur.channel || c.channel));
       SB.setText($('#active-queue'), qn);
-      const connected = cur.phase === 'talking' || cur.phase === 'held' || cur.phase === 'dialling';
+      const consulting = cur.consult_with !== undefined && cur.consult_with !== null;
+      const connected = !consulting && (cur.phase === 'talking' || cur.phase === 'held' || cur.phase === 'dialling');
       SB.show($('#call-controls'), connected);
+      renderConsult(cur, id, consulting, changed);
       SB.show($('#btn-hold'), cur.phase !== 'held');
       SB.show($('#btn-resume'), cur.phase === 'held');
       $('#btn-hold').disabled = cur.phase !== 'talking';
@@ -225,6 +232,29 @@
     }
     renderPop(id, pop);
     tick();
+  }
+
+  /** The other agent of a consultation, by name when known. */
+  function consultName(id, agentId) {
+    const o = S.offers.get(id);
+    if (o && o.consultFrom && o.consultFrom.name) return o.consultFrom.name;
+    const a = (S.settings.agents || []).find((x) => key(x.id) === key(agentId));
+    return a ? a.name : '#' + agentId;
+  }
+
+  /** A consultation in progress: the consulting agent completes the
+   * transfer or goes back to the customer; the consulted one may end it. */
+  function renderConsult(cur, id, consulting, changed) {
+    SB.show($('#consult-bar'), consulting);
+    if (changed) SB.show($('#consult-error'), false);
+    if (!consulting) return;
+    const name = consultName(id, cur.consult_with);
+    const mine = cur.phase !== 'consulting';
+    const status = !mine ? 'consult.talkingWith' : cur.consult_answered ? 'consult.answered' : 'consult.calling';
+    SB.setText($('#consult-status'), t(status, { name }));
+    SB.show($('#btn-consult-complete'), mine);
+    $('#btn-consult-complete').disabled = !cur.consult_answered;
+    SB.setText($('#btn-consult-cancel'), mine ? t('consult.back') : t('consult.end'));
   }
 
   function renderState() {
@@ -470,7 +500,7 @@
     const work = workList();
     const cur = work.find((w) => key(w.contact) === S.selected);
     if (!cur) return;
-    if (cur.phase === 'reserved') {
+    if (ringing(cur.phase)) {
       const o = S.offers.get(key(cur.contact));
       const dl = cur.deadline || (o && o.deadline);
       const left = dl ? Math.max(0, (dl - now) / 1000) : null;
@@ -537,7 +567,7 @@
   function fillTransferTargets() {
     const kind = $('#transfer-kind').value;
     const own = S.agent ? key(S.agent.id) : key(S.me && S.me.user ? S.me.user.agent_id : '');
-    const list = kind === 'agent'
+    const list = kind === 'agent' || kind === 'consult'
       ? (S.settings.agents || []).filter((a) => key(a.id) !== own)
       : (S.settings.queues || []);
     const opts = list.map((x) => ({ value: x.id, label: x.name + ' (#' + x.id + ')' }));
@@ -565,6 +595,8 @@
     $('#btn-resume').addEventListener('click', (e) => contactAction(e.currentTarget, 'resume', undefined, $('#transfer-error')));
     $('#btn-hangup').addEventListener('click', (e) => contactAction(e.currentTarget, 'hangup', undefined, $('#transfer-error')));
     $('#transfer-kind').addEventListener('change', fillTransferTargets);
+    $('#btn-consult-complete').addEventListener('click', (e) => contactAction(e.currentTarget, 'consult/complete', undefined, $('#consult-error')));
+    $('#btn-consult-cancel').addEventListener('click', (e) => contactAction(e.currentTarget, 'consult/cancel', undefined, $('#consult-error')));
     $('#btn-transfer').addEventListener('click', (e) => {
       const raw = $('#transfer-target').value;
       if (raw === '') {
@@ -572,7 +604,9 @@
         return;
       }
       const id = /^\d+$/.test(raw) ? Number(raw) : raw;
-      contactAction(e.currentTarget, 'transfer', { to: { kind: $('#transfer-kind').value, id } }, $('#transfer-error'));
+      const kind = $('#transfer-kind').value;
+      if (kind === 'consult') contactAction(e.currentTarget, 'consult', { to: id }, $('#transfer-error'));
+      else contactAction(e.currentTarget, 'transfer', { to: { kind, id } }, $('#transfer-error'));
     });
 
     const form = $('#wrapup-form');
@@ -757,7 +791,7 @@
         if (!o || o.contact === undefined) return;
         const id = key(o.contact);
         const now = SB.now();
-        S.offers.set(id, { contact: o.contact, deadline: o.deadline, channel: o.channel, receivedAt: Date.now(), total: o.deadline ? Math.max(1000, o.deadline - now) : 15000 });
+        S.offers.set(id, { contact: o.contact, deadline: o.deadline, channel: o.channel, receivedAt: Date.now(), total: o.deadline ? Math.max(1000, o.deadline - now) : 15000, consultFrom: o.consult_from || null });
         if (o.pop) S.pops.set(id, o.pop);
         S.selected = id;
         ring();
@@ -768,11 +802,11 @@
         const id = key(o.contact);
         if (S.offers.delete(id)) {
           const w = ((S.agent && S.agent.work) || []).find((x) => key(x.contact) === id);
-          if ((!w || w.phase === 'reserved') && !S.acting.has(id)) SB.toast(t('offer.cancelled'), 'info');
+          if ((!w || ringing(w.phase)) && !S.acting.has(id)) SB.toast(t('offer.cancelled'), 'info');
         }
         if (S.agent && S.agent.work) {
           // The offer is gone even if the next `me` has not come yet.
-          S.agent = Object.assign({}, S.agent, { work: S.agent.work.filter((x) => !(key(x.contact) === id && x.phase === 'reserved')) });
+          S.agent = Object.assign({}, S.agent, { work: S.agent.work.filter((x) => !(key(x.contact) === id && ringing(x.phase))) });
         }
         render();
       },

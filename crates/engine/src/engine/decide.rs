@@ -789,7 +789,7 @@ impl Engine {
 
     /// The agent consulted about `contact` and whether they have answered;
     /// an error when no consultation is in progress.
-    fn consult_of(&self, contact: ContactId) -> Result<(AgentId, bool), EngineError> {
+    pub(super) fn consult_of(&self, contact: ContactId) -> Result<(AgentId, bool), EngineError> {
         let c = self.contacts.get(&contact).ok_or(EngineError::UnknownContact(contact))?;
         let target = c.consult.ok_or_else(|| EngineError::InvalidState(format!("no consultation about {contact}")))?;
         let answered = self

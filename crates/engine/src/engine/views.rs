@@ -48,6 +48,9 @@ pub struct WorkView {
     /// agent's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consult_with: Option<AgentId>,
+    /// In a consultation, whether the consulted agent has answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consult_answered: Option<bool>,
 }
 
 /// An agent as the engine sees it.
@@ -198,7 +201,19 @@ impl Engine {
                         ItemPhase::Held => self.contacts.get(&i.contact).and_then(|c| c.consult),
                         _ => None,
                     };
-                    WorkView { contact: i.contact, queue: i.queue, channel: i.channel, phase, deadline, consult_with }
+                    let consult_answered = consult_with.map(|_| match i.phase {
+                        ItemPhase::Consult { deadline, .. } => deadline.is_none(),
+                        _ => self.consult_of(i.contact).is_ok_and(|(_, answered)| answered),
+                    });
+                    WorkView {
+                        contact: i.contact,
+                        queue: i.queue,
+                        channel: i.channel,
+                        phase,
+                        deadline,
+                        consult_with,
+                        consult_answered,
+                    }
                 })
                 .collect(),
             missed: a.missed,
