@@ -92,8 +92,13 @@ impl Server {
     }
 
     /// SIGINT (Ctrl-C: a clean shutdown), and wait for the exit.
-    fn interrupt(mut self) {
-        let status = Command::new("kill").args(["-INT", &self.child.id().to_string()]).status().unwrap();
+    fn interrupt(self) {
+        self.signal("-INT");
+    }
+
+    /// Send a signal (`-INT`, `-TERM`) and wait for the exit.
+    fn signal(mut self, which: &str) {
+        let status = Command::new("kill").args([which, &self.child.id().to_string()]).status().unwrap();
         assert!(status.success());
         let deadline = Instant::now() + Duration::from_secs(20);
         while self.child.try_wait().unwrap().is_none() {
@@ -294,7 +299,8 @@ fn restart_resumes_from_the_snapshot_and_replays_only_the_tail() {
     ok(addr, "POST", &format!("/api/contacts/{first}/accept"), &bob, None);
     let mut waiting = BTreeSet::new();
     for i in 0..60 {
-        let v = ok(addr, "POST", "/api/contacts", &admin, Some(json!({ "queue": 1, "caller": format!("+86138{i:06}") })));
+        let v =
+            ok(addr, "POST", "/api/contacts", &admin, Some(json!({ "queue": 1, "caller": format!("+86138{i:06}") })));
         waiting.insert(v["contact"].as_u64().unwrap());
     }
     wait_log(&log, "snapshot saved at seq");
@@ -357,6 +363,16 @@ fn restart_resumes_from_the_snapshot_and_replays_only_the_tail() {
     assert!(log_field(&log, "engine rebuilt", "snapshot_seq").unwrap() > snapshot_seq);
     let admin = login(server.addr, "admin", &password);
     assert_eq!(live_contacts(server.addr, &admin).len(), waiting.len() + 2);
+
+    // SIGTERM (how systemd and Docker stop a service) is a clean shutdown too.
+    ok(server.addr, "POST", "/api/contacts", &admin, Some(json!({ "queue": 1 })));
+    server.signal("-TERM");
+    let log: Log = Arc::default();
+    let server = Server::start_with(&dir.0, &flags, Some(log.clone()));
+    wait_log(&log, "engine rebuilt");
+    assert_eq!(log_field(&log, "engine rebuilt", "replayed_events"), Some(0), "SIGTERM saved no snapshot");
+    let admin = login(server.addr, "admin", &password);
+    assert_eq!(live_contacts(server.addr, &admin).len(), waiting.len() + 3);
     drop(server);
 }
 
