@@ -274,6 +274,88 @@ fn the_desktop_transfers_a_phone_call_blind_to_another_agents_phone() {
     assert!(kpi.as_array().unwrap().iter().any(|r| r["agent"] == 2 && r["answered"].as_u64() == Some(1)), "{kpi}");
 }
 
+/// Consulted transfer of a phone call from the desktop: agent 1 (on the
+/// phone with the caller) consults agent 2, whose phone rings and answers;
+/// the two phones are bridged while the caller holds. Called off once (the
+/// caller is back with agent 1), then completed: agent 1's phone is
+/// released, agent 2's phone stays on the line, now bridged to the caller,
+/// and the one recording carries agent 2 at the end.
+#[test]
+fn the_desktop_consults_another_agents_phone_then_hands_the_call_over() {
+    if peers::require(&[Peer::Pjsua, Peer::Baresip, Peer::Espeak, Peer::Sox]).is_err() {
+        return;
+    }
+    let prompts = prompts();
+    let data = TempDir::new("voice-consult");
+    let demo = Demo::start(&data.0.join("data"), &prompts);
+    let admin = login(demo.http, "admin", "switchboard");
+    let (a1, a2) = (login(demo.http, "agent1", "switchboard"), login(demo.http, "agent2", "switchboard"));
+    ok(demo.http, "POST", "/api/agent/login", &a1, None);
+    ok(demo.http, "POST", "/api/agent/login", &a2, None);
+    ok(demo.http, "POST", "/api/agent/not-ready", &a2, Some(json!({ "reason": "break" })));
+    let phone1 = phone(&demo, "agent1", 1000.0);
+    let phone2 = phone(&demo, "agent2", 700.0);
+
+    let work = TempDir::new("voice-consult-caller");
+    let caller = support_caller(&demo, "13800138001", &work.0.join("heard.wav"), "wait_until_bye:140");
+    wait_for("agent 1's phone to answer", 40, || (phone1.active_calls().ok()? == 1).then_some(()));
+    let contact =
+        wait_for("the call's contact", 10, || calls(&demo, &admin).into_iter().find_map(|c| c["contact"].as_u64()));
+    std::thread::sleep(Duration::from_secs(2));
+    ok(demo.http, "POST", "/api/agent/ready", &a2, None);
+    let consult_answered = |token: &str| {
+        let me = ok(demo.http, "GET", "/api/me", token, None);
+        me["agent"]["work"][0]["consult_answered"].as_bool()
+    };
+
+    // First consultation: answered on agent 2's phone, then called off.
+    let v = ok(demo.http, "POST", &format!("/api/contacts/{contact}/consult"), &a1, Some(json!({ "to": 2 })));
+    assert_eq!(v["state"], "on-hold", "{v}");
+    wait_for("agent 2's phone to answer the consultation", 20, || (phone2.active_calls().ok()? == 1).then_some(()));
+    wait_for("the consultation to be answered", 10, || (consult_answered(&a1) == Some(true)).then_some(()));
+    assert_eq!(phone1.active_calls().unwrap(), 1, "agent 1 stays on the line");
+    std::thread::sleep(Duration::from_secs(3));
+    let v = ok(demo.http, "POST", &format!("/api/contacts/{contact}/consult/cancel"), &a1, None);
+    assert_eq!(v["state"], "busy", "back with the caller: {v}");
+    phone2.wait_no_calls(Duration::from_secs(10)).unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+
+    // Second consultation: completed. Agent 1's phone goes, agent 2's stays.
+    ok(demo.http, "POST", &format!("/api/contacts/{contact}/consult"), &a1, Some(json!({ "to": 2 })));
+    wait_for("agent 2's phone to answer again", 20, || (phone2.active_calls().ok()? == 1).then_some(()));
+    wait_for("the consultation to be answered", 10, || (consult_answered(&a1) == Some(true)).then_some(()));
+    std::thread::sleep(Duration::from_secs(2));
+    let v = ok(demo.http, "POST", &format!("/api/contacts/{contact}/consult/complete"), &a1, None);
+    assert_eq!(v["state"], "wrap-up", "{v}");
+    phone1.wait_no_calls(Duration::from_secs(10)).unwrap();
+    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(phone2.active_calls().unwrap(), 1, "agent 2's phone carries the caller now, without ringing again");
+    let me2 = ok(demo.http, "GET", "/api/me", &a2, None);
+    assert_eq!(me2["agent"]["work"][0]["phase"], "talking", "{me2}");
+    ok(demo.http, "POST", &format!("/api/contacts/{contact}/hangup"), &a2, None);
+    phone2.wait_no_calls(Duration::from_secs(10)).unwrap();
+    let result = caller.wait(Duration::from_secs(150)).unwrap();
+    assert!(result.answered && result.dtmf_errors.is_empty(), "{result:?}");
+
+    let c = wait_for("the call record", 20, || calls(&demo, &admin).into_iter().find(|c| c["ended_at"].is_i64()));
+    assert_eq!(c["agent"], 2, "{c}");
+    // The consulted phone's leg of the cancelled consultation: agent 1's
+    // audio was relayed to it and its own tone came back.
+    let legs = c["quality"]["legs"].as_array().unwrap();
+    let consult = legs.iter().find(|l| l["leg"] == "consult").expect("a consult leg in the call's quality");
+    assert!(consult["tx_packets"].as_u64().unwrap() > 100, "agent 1's audio relayed to agent 2: {consult}");
+    assert!(consult["voiced_frames"].as_u64().unwrap() > 50, "agent 2's phone heard: {consult}");
+    // One recording: agent 1's 1 kHz first, agent 2's 700 Hz at the end.
+    let wav = peers::read_wav(Path::new(c["recording"].as_str().unwrap())).unwrap();
+    let secs = wav.samples.len() as f64 / 16000.0;
+    let (early_db, early_hz) = channel_level(&wav.samples, 2, 1, 0.5, 1.5);
+    let (late_db, late_hz) = channel_level(&wav.samples, 2, 1, secs - 3.0, secs - 0.5);
+    assert!(early_db > -30.0 && (900.0..1100.0).contains(&early_hz), "agent 1: {early_db} dBFS {early_hz} Hz");
+    assert!(late_db > -30.0 && (620.0..780.0).contains(&late_hz), "agent 2: {late_db} dBFS {late_hz} Hz");
+    let kpi = ok(demo.http, "GET", "/api/reports/agents", &admin, None);
+    assert!(kpi.as_array().unwrap().iter().any(|r| r["agent"] == 2 && r["answered"].as_u64() == Some(1)), "{kpi}");
+}
+
 #[test]
 fn a_callback_keeps_its_place_and_is_dialled_through_the_trunk() {
     if peers::require(&[Peer::Pjsua, Peer::Baresip, Peer::Espeak, Peer::Sox]).is_err() {

@@ -13,7 +13,7 @@ use crate::leg::{Leg, LegEvent, LegReport, Piece};
 use crate::record::{self, SharedRecorder};
 use crate::sdp::{self, Direction};
 use crate::server::{self, Shared};
-use engine::{AgentId, ContactId, DialOutcome, Event, EventRecord, ExitAction, Input, Party, QueueId};
+use engine::{AgentId, ConsultOutcome, ContactId, DialOutcome, Event, EventRecord, ExitAction, Input, Party, QueueId};
 use ivr::{Action, IvrEvent, Lang, Session, Sound, SurveySession};
 use media::g711::Codec;
 use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver, TerminatedReason};
@@ -151,6 +151,13 @@ struct Call {
     transfer: Option<serde_json::Value>,
     /// The engine contact a voicemail left on this call became.
     voicemail_contact: Option<ContactId>,
+    /// The consulted agent's phone during a consulted transfer (bridged
+    /// to the consulting agent's phone while the caller holds).
+    consult: Option<AgentLeg>,
+    /// A completed consultation handed the caller to the consulted agent,
+    /// whose leg is now `agent`: the `ContactTransferred` that follows must
+    /// not hang it up.
+    handover: bool,
 }
 
 fn user_of(uri: &rsipstack::sip::Uri) -> String {
@@ -761,6 +768,8 @@ impl Call {
             external: None,
             transfer: None,
             voicemail_contact: None,
+            consult: None,
+            handover: false,
         }
     }
 
@@ -1353,6 +1362,10 @@ impl Call {
             self.on_external_state(st).await;
             return;
         }
+        if self.consult.as_ref().is_some_and(|c| c.attempt == attempt) {
+            self.on_consult_state(st).await;
+            return;
+        }
         let Some(a) = self.agent.as_mut().filter(|a| a.attempt == attempt) else { return };
         // `None`: the INVITE failed at the transport (nobody answered at all).
         let st = st.unwrap_or(DialogState::Terminated(a.dialog.id(), TerminatedReason::Timeout));
@@ -1470,6 +1483,155 @@ impl Call {
         }
     }
 
+    /// A consultation rings the consulted agent's phone (when registered;
+    /// otherwise the agent answers on the desktop and the two agents talk
+    /// by other means).
+    async fn ring_consult(&mut self, target: AgentId) {
+        self.drop_consult().await;
+        let Some(uri) = self.s.agent_phone(target) else { return };
+        self.attempts += 1;
+        let attempt = self.attempts;
+        let from = if self.caller.is_empty() { "anonymous".to_string() } else { self.caller.clone() };
+        let rung =
+            invite_phone(&self.s, uri, &from, self.codec, attempt, self.leg_tx.clone(), self.agent_state_tx.clone())
+                .await;
+        if let Some((dialog, leg)) = rung {
+            tracing::info!(call = %self.id, agent = target.0, "ringing the consulted agent's phone");
+            self.consult = Some(AgentLeg { attempt, agent: target, dialog, leg, answered: false });
+        }
+    }
+
+    /// The two agents' phones talk to each other (the caller holds, with music).
+    fn bridge_consult(&mut self) {
+        if let (Some(a), Some(c)) = (&self.agent, &self.consult)
+            && a.answered
+            && c.answered
+        {
+            a.leg.bridge_to(Some(&c.leg));
+            c.leg.bridge_to(Some(&a.leg));
+        }
+    }
+
+    /// Hang up (or stop ringing) the consulted agent's phone.
+    async fn drop_consult(&mut self) {
+        if let Some(c) = self.consult.take() {
+            if let Some(a) = &self.agent {
+                a.leg.bridge_to(None);
+            }
+            c.leg.bridge_to(None);
+            if c.answered {
+                let _ = c.dialog.hangup().await;
+            } else {
+                let _ = c.dialog.cancel().await;
+            }
+            self.close_leg(c.leg, "consult").await;
+        }
+    }
+
+    /// The consultation ended. Completed: the consulting agent's phone is
+    /// hung up and the consulted one becomes the call's agent leg (the
+    /// `ContactAnswered` that follows bridges it to the caller and records
+    /// it). Otherwise the consulted phone goes; `ContactResumed` brings the
+    /// caller back to the consulting agent.
+    async fn end_consult(&mut self, outcome: ConsultOutcome) {
+        if outcome != ConsultOutcome::Completed {
+            self.drop_consult().await;
+            return;
+        }
+        let Some(c) = self.consult.take() else { return };
+        c.leg.bridge_to(None);
+        if let Some(old) = self.agent.take() {
+            old.leg.bridge_to(None);
+            let _ = old.dialog.hangup().await;
+            self.close_leg(old.leg, "agent").await;
+        }
+        if c.answered {
+            self.agent = Some(c);
+            self.handover = true;
+        } else {
+            let _ = c.dialog.cancel().await;
+            self.close_leg(c.leg, "consult").await;
+        }
+    }
+
+    /// What the consulted agent's phone did.
+    async fn on_consult_state(&mut self, st: Option<DialogState>) {
+        let Some(c) = self.consult.as_mut() else { return };
+        let st = st.unwrap_or(DialogState::Terminated(c.dialog.id(), TerminatedReason::Timeout));
+        let Some(contact) = self.contact else { return };
+        match st {
+            DialogState::Confirmed(_, resp) if !c.answered => {
+                c.answered = true;
+                let remote = sdp::parse(&resp.body).ok();
+                let codec = remote.as_ref().and_then(|r| r.codec()).unwrap_or(Codec::Pcmu);
+                c.leg.set_remote(remote.as_ref().and_then(|r| r.rtp), codec, remote.as_ref().and_then(|r| r.dtmf_pt));
+                let agent = c.agent;
+                tracing::info!(call = %self.id, agent = agent.0, "consulted agent answered on the phone");
+                // The engine answers the consultation (or it already was,
+                // on the desktop); a lapsed one is hung up.
+                let answered = server::input(&self.s, Input::Accept { contact, agent }).await
+                    || self
+                        .s
+                        .app
+                        .live
+                        .read(move |e, _, _| {
+                            e.agent_view(agent).is_some_and(|v| {
+                                v.work.iter().any(|w| w.contact == contact && w.phase == engine::WorkPhase::Consulting)
+                            })
+                        })
+                        .await
+                        .unwrap_or(false);
+                if answered {
+                    self.bridge_consult();
+                } else {
+                    self.drop_consult().await;
+                }
+            }
+            DialogState::Updated(_, req, handle) => {
+                // A hold key on the consulted phone: answer the re-INVITE, keep going.
+                let remote = sdp::parse(&req.body).ok();
+                let dir = remote.as_ref().map_or(Direction::SendRecv, |r| r.direction.answer());
+                if let Some(r) = remote.as_ref().filter(|r| !r.is_hold()) {
+                    c.leg.set_remote(r.rtp, r.codec().unwrap_or(self.codec), r.dtmf_pt);
+                }
+                let local = std::net::SocketAddr::new(self.s.advertise, c.leg.local().port());
+                let body =
+                    sdp::build(local, crate::leg::now_wall_ms(), 2, &[Codec::Pcmu, Codec::Pcma], sdp::DTMF_PT, dir);
+                let _ = handle
+                    .respond(StatusCode::OK, Some(vec![Header::ContentType("application/sdp".into())]), Some(body))
+                    .await;
+            }
+            DialogState::Info(_, _, handle) | DialogState::Options(_, _, handle) => {
+                let _ = handle.reply(StatusCode::OK).await;
+            }
+            DialogState::Refer(_, _, handle)
+            | DialogState::Notify(_, _, handle)
+            | DialogState::Message(_, _, handle)
+            | DialogState::Publish(_, _, handle) => {
+                let _ = handle.reply(StatusCode::NotImplemented).await;
+            }
+            DialogState::Terminated(_, reason) => {
+                let Some(c) = self.consult.take() else { return };
+                if let Some(a) = &self.agent {
+                    a.leg.bridge_to(None);
+                }
+                self.close_leg(c.leg.clone(), "consult").await;
+                if c.answered {
+                    // The consulted agent hung up: the consultation is over.
+                    tracing::info!(call = %self.id, agent = c.agent.0, "consulted agent hung up");
+                    server::input(&self.s, Input::CancelConsult { contact }).await;
+                } else if matches!(
+                    reason,
+                    TerminatedReason::UasBusy | TerminatedReason::UasDecline | TerminatedReason::UasOther(_)
+                ) {
+                    tracing::info!(call = %self.id, agent = c.agent.0, ?reason, "consulted agent's phone refused");
+                    server::input(&self.s, Input::Reject { contact, agent: c.agent }).await;
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// What a `Refer-To` URI names: a registered device's user (its agent)
     /// or a queue by number.
     fn transfer_target(&self, refer_to: &str) -> Option<engine::TransferTarget> {
@@ -1554,6 +1716,13 @@ impl Call {
                 }
                 self.leg.music(None);
                 self.connect_audio();
+            }
+            Event::ConsultOffered { target, .. } => self.ring_consult(*target).await,
+            Event::ConsultAnswered { .. } => self.bridge_consult(),
+            Event::ConsultEnded { outcome, .. } => self.end_consult(*outcome).await,
+            Event::ContactTransferred { .. } if std::mem::take(&mut self.handover) => {
+                // A completed consultation: the consulted agent's phone is
+                // already on the line (now `agent`); nothing to hang up.
             }
             Event::ContactTransferred { .. } => {
                 // To a queue or another agent: this agent's phone is done.
@@ -1745,6 +1914,7 @@ impl Call {
             }
             self.close_leg(a.leg, "agent").await;
         }
+        self.drop_consult().await;
     }
 
     async fn close_leg(&mut self, leg: Leg, name: &str) {
@@ -1792,6 +1962,7 @@ impl Call {
             let _ = a.dialog.hangup().await;
             self.close_leg(a.leg, "agent").await;
         }
+        self.drop_consult().await;
         if let Some(e) = self.external.take() {
             if e.answered {
                 let _ = e.dialog.hangup().await;

@@ -323,22 +323,6 @@ async fn consult(
 ) -> ApiResult<Json<AgentView>> {
     let contact = ContactId(id);
     let agent = own(&app, &caller, contact).await?;
-    // The voice layer bridges blind transfers only so far: a phone call
-    // consulted from the desktop would leave the two agents without audio.
-    let phone = app
-        .live
-        .read(move |_, contacts, _| {
-            contacts
-                .get(&contact)
-                .and_then(|c| c.details.as_ref())
-                .is_some_and(|d| d.attributes.contains_key(crate::live::TELEPHONY_ATTRIBUTE))
-        })
-        .await?;
-    if phone {
-        return Err(ApiError::conflict(
-            "consulted transfer of a phone call is not supported yet; use a blind transfer".to_string(),
-        ));
-    }
     app.live.input(Input::Consult { contact, to: AgentId(b.to) }).await?;
     audit(&app, &caller, "contact.consult", "contact", &id.to_string(), Some(json!({ "to": b.to }))).await;
     view(&app, agent).await
