@@ -40,8 +40,18 @@ pub struct VoiceArgs {
     #[arg(long, value_name = "ADDR:PORT")]
     sip: Option<String>,
     /// Run without telephony.
-    #[arg(long, conflicts_with = "sip")]
+    #[arg(long, conflicts_with_all = ["sip", "sip_tls"])]
     no_sip: bool,
+    /// SIP over TLS on this address, e.g. 0.0.0.0:5061 [default: off]
+    /// (signalling only: media stays plain RTP).
+    #[arg(long, value_name = "ADDR:PORT")]
+    sip_tls: Option<String>,
+    /// Certificate chain for --sip-tls (PEM, the leaf first).
+    #[arg(long, value_name = "FILE")]
+    sip_tls_cert: Option<PathBuf>,
+    /// Private key for --sip-tls (PEM: PKCS#8 or PKCS#1 RSA).
+    #[arg(long, value_name = "FILE")]
+    sip_tls_key: Option<PathBuf>,
     /// RTP port range, e.g. 30000-30999 [default: any free port].
     #[arg(long, value_name = "LOW-HIGH")]
     rtp_ports: Option<String>,
@@ -61,9 +71,11 @@ pub struct VoiceArgs {
 pub struct ServeArgs {
     #[command(flatten)]
     common: Common,
-    /// TOML file with `listen`, `data_dir`, `database_url`. Environment
-    /// variables SWITCHBOARD_LISTEN, SWITCHBOARD_DATA_DIR and
-    /// SWITCHBOARD_DATABASE_URL override it; flags override both.
+    /// TOML file with `listen`, `data_dir`, `database_url`, `sip_tls`,
+    /// `sip_tls_cert`, `sip_tls_key`. Environment variables
+    /// SWITCHBOARD_LISTEN, SWITCHBOARD_DATA_DIR, SWITCHBOARD_DATABASE_URL,
+    /// SWITCHBOARD_SIP_TLS, SWITCHBOARD_SIP_TLS_CERT and
+    /// SWITCHBOARD_SIP_TLS_KEY override it; flags override both.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
 }
@@ -90,6 +102,9 @@ struct FileConfig {
     listen: Option<String>,
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
+    sip_tls: Option<String>,
+    sip_tls_cert: Option<PathBuf>,
+    sip_tls_key: Option<PathBuf>,
 }
 
 struct Resolved {
@@ -105,7 +120,9 @@ fn resolve_voice(v: VoiceArgs, location: &Location) -> Result<Option<(voice::Voi
     if v.no_sip {
         return Ok(None);
     }
-    let explicit = v.sip.is_some();
+    let tls = resolve_tls(&v)?;
+    // TLS asked for: failing to start telephony is an error.
+    let explicit = v.sip.is_some() || tls.is_some();
     let raw = v.sip.unwrap_or_else(|| "127.0.0.1:5060".into());
     let sip =
         raw.parse().map_err(|_| UsageError(format!("--sip {raw:?}: expected ADDR:PORT such as 127.0.0.1:5060")))?;
@@ -132,9 +149,48 @@ fn resolve_voice(v: VoiceArgs, location: &Location) -> Result<Option<(voice::Voi
             rtp_ports,
             prompts_dir: v.prompts.unwrap_or_else(|| base.join("prompts")),
             recordings_dir: v.recordings.unwrap_or_else(|| base.join("recordings")),
+            tls,
         },
         explicit,
     )))
+}
+
+/// SIP over TLS from the flags (already merged with the file and the
+/// environment): the certificate and key are read and checked here, so a
+/// bad one is a usage error before anything starts.
+fn resolve_tls(v: &VoiceArgs) -> Result<Option<voice::SipTls>> {
+    let Some(raw) = &v.sip_tls else {
+        if v.sip_tls_cert.is_some() || v.sip_tls_key.is_some() {
+            return Err(UsageError("--sip-tls-cert/--sip-tls-key need --sip-tls ADDR:PORT".into()).into());
+        }
+        return Ok(None);
+    };
+    if v.no_sip {
+        return Err(UsageError("--sip-tls and --no-sip exclude each other".into()).into());
+    }
+    let addr =
+        raw.parse().map_err(|_| UsageError(format!("--sip-tls {raw:?}: expected ADDR:PORT such as 0.0.0.0:5061")))?;
+    let read = |flag: &str, path: &Option<PathBuf>| -> Result<Vec<u8>> {
+        let Some(path) = path else {
+            return Err(UsageError(format!("--sip-tls needs {flag} FILE (PEM)")).into());
+        };
+        std::fs::read(path).map_err(|e| UsageError(format!("{flag} {}: {e}", path.display())).into())
+    };
+    let tls = voice::SipTls {
+        addr,
+        cert_pem: read("--sip-tls-cert", &v.sip_tls_cert)?,
+        key_pem: read("--sip-tls-key", &v.sip_tls_key)?,
+    };
+    if let Err(e) = tls.check() {
+        let (cert, key) = (v.sip_tls_cert.as_deref(), v.sip_tls_key.as_deref());
+        let file = match e {
+            voice::TlsError::Key(_) => key,
+            _ => cert,
+        };
+        let file = file.map(|p| p.display().to_string()).unwrap_or_default();
+        return Err(UsageError(format!("--sip-tls: {file}: {e}")).into());
+    }
+    Ok(Some(tls))
 }
 
 /// Start telephony next to the web server; prompts are generated in the
@@ -184,7 +240,12 @@ fn resolve(common: Common, file: FileConfig, default_dir: &str) -> Result<Resolv
         common.listen.or_else(|| env("SWITCHBOARD_LISTEN")).or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".into());
     let url = common.database_url.or_else(|| env("SWITCHBOARD_DATABASE_URL")).or(file.database_url);
     let dir = common.data_dir.or_else(|| env("SWITCHBOARD_DATA_DIR").map(PathBuf::from)).or(file.data_dir);
-    let voice_args = common.voice;
+    let mut voice_args = common.voice;
+    voice_args.sip_tls = voice_args.sip_tls.or_else(|| env("SWITCHBOARD_SIP_TLS")).or(file.sip_tls);
+    voice_args.sip_tls_cert =
+        voice_args.sip_tls_cert.or_else(|| env("SWITCHBOARD_SIP_TLS_CERT").map(PathBuf::from)).or(file.sip_tls_cert);
+    voice_args.sip_tls_key =
+        voice_args.sip_tls_key.or_else(|| env("SWITCHBOARD_SIP_TLS_KEY").map(PathBuf::from)).or(file.sip_tls_key);
     let location = match (url, dir) {
         (Some(_), Some(_)) => {
             return Err(UsageError("give either a database URL or a data directory, not both".into()).into());
@@ -282,6 +343,9 @@ pub fn run_serve(args: ServeArgs) -> Result<()> {
         crate::emit(&format!("Switchboard listening on http://{addr}/ (API document: /api/openapi.json)\n"))?;
         if let Some(v) = &voice {
             crate::emit(&format!("SIP on {} (UDP and TCP)\n", v.sip_addr()))?;
+            if let Some(tls) = v.sip_tls_addr() {
+                crate::emit(&format!("SIP over TLS on {tls}\n"))?;
+            }
         }
         web::serve(listener, app.clone(), shutdown_signal()).await?;
         save_snapshot(&app).await;
@@ -325,6 +389,9 @@ pub fn run_demo(args: DemoArgs) -> Result<()> {
                 "SIP on {sip} (UDP and TCP): dial sip:100@{sip} for the hotline; phones register as agent1 / agent2 (password `{DEMO_PASSWORD}`)\n",
                 sip = v.sip_addr()
             ))?;
+            if let Some(tls) = v.sip_tls_addr() {
+                crate::emit(&format!("SIP over TLS on {tls} (phones: sip:…;transport=tls)\n"))?;
+            }
         }
         crate::emit(&format!(
             "Switchboard demo {} at http://{addr}/\n\

@@ -816,3 +816,158 @@ fn an_ivr_transfer_to_an_agent_rings_that_agent_first() {
     let node = ivr.as_array().unwrap().iter().find(|r| r["node"] == "xfer").cloned().unwrap_or(Value::Null);
     assert_eq!(node["outcomes"]["transferred"], 1, "{ivr}");
 }
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("openssl").current_dir(dir).args(args).output().unwrap();
+    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A private CA (`ca.pem`) and a certificate for localhost / 127.0.0.1
+/// issued by it (`leaf.pem`, `leaf.key`).
+fn make_certificates(dir: &Path) {
+    let ca = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Switchboard test CA"];
+    openssl(dir, &[&ca[..], &["-keyout", "ca.key", "-out", "ca.pem"]].concat());
+    openssl(
+        dir,
+        &["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "leaf.key", "-out", "leaf.csr"],
+    );
+    std::fs::write(dir.join("leaf.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
+        .unwrap();
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "leaf.ext",
+            "-out",
+            "leaf.pem",
+        ],
+    );
+}
+
+fn healthz(demo: &Demo) -> u16 {
+    common::try_call(demo.http, "GET", "/healthz", None, None).map(|(s, _)| s).unwrap_or(0)
+}
+
+/// SIP over TLS: the demo listens for TLS with a certificate from a
+/// private CA; junk on the TLS port (plain SIP over TCP, a broken
+/// handshake, a silent connection) harms nothing; an agent's baresip phone
+/// registers over TLS with digest authentication (trusting the CA), a
+/// PJSIP caller (UDP) reaches the Support queue, the phone is rung over
+/// its TLS connection and answers, audio flows both ways (plain RTP), and
+/// the caller's hang-up ends the phone's leg; a UDP call still works.
+#[test]
+fn a_phone_registered_over_tls_is_rung_over_tls() {
+    if peers::require(&[Peer::Pjsua, Peer::BaresipTls, Peer::Openssl, Peer::Espeak, Peer::Sox]).is_err() {
+        return;
+    }
+    use std::io::{Read, Write};
+    let prompts = prompts();
+    let data = TempDir::new("voice-tls");
+    make_certificates(&data.0);
+    let tls_addr = format!("127.0.0.1:{}", peers::free_tcp_port());
+    let (cert, key) = (data.0.join("leaf.pem"), data.0.join("leaf.key"));
+    let demo = Demo::start_with(
+        &data.0.join("data"),
+        &prompts,
+        &["--sip-tls", &tls_addr, "--sip-tls-cert", cert.to_str().unwrap(), "--sip-tls-key", key.to_str().unwrap()],
+    );
+    let tls = demo.tls.expect("the demo says where TLS listens");
+    assert_eq!(tls.to_string(), tls_addr);
+    let admin = login(demo.http, "admin", "switchboard");
+    let status = ok(demo.http, "GET", "/api/voice/status", &admin, None);
+    assert_eq!(status["sip_tls"], tls_addr, "{status}");
+
+    // Junk on the TLS port: plain SIP over TCP, a handshake that is not
+    // one, and a connection that never says anything (kept open).
+    let mut plain = std::net::TcpStream::connect(tls).unwrap();
+    plain.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    let options = format!(
+        "OPTIONS sip:{tls_addr} SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKjunk\r\nFrom: <sip:x@127.0.0.1>;tag=1\r\n\
+         To: <sip:{tls_addr}>\r\nCall-ID: junk\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+    );
+    plain.write_all(options.as_bytes()).unwrap();
+    let mut buf = [0u8; 512];
+    // No SIP answer in clear text: a TLS alert, a close, or nothing.
+    let n = plain.read(&mut buf).unwrap_or(0);
+    assert!(!String::from_utf8_lossy(&buf[..n]).contains("SIP/2.0"), "plain SIP answered on the TLS port");
+    let mut broken = std::net::TcpStream::connect(tls).unwrap();
+    broken.write_all(&[0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0xff, 0xff, 0xff, 0xff]).unwrap();
+    broken.write_all(&[0x42; 300]).unwrap();
+    let silent = std::net::TcpStream::connect(tls).unwrap();
+    drop(broken);
+    assert_eq!(healthz(&demo), 200);
+
+    // The agent's phone registers over TLS (digest auth), trusting our CA.
+    let agent = login(demo.http, "agent1", "switchboard");
+    ok(demo.http, "POST", "/api/agent/login", &agent, None);
+    let phone = Baresip::start(BaresipOptions {
+        user: "agent1".into(),
+        registrar: Some(format!("{tls_addr};transport=tls")),
+        auth_user: Some("agent1".into()),
+        auth_pass: Some("switchboard".into()),
+        tone_hz: 1000.0,
+        sip_cafile: Some(data.0.join("ca.pem")),
+        ..Default::default()
+    })
+    .unwrap();
+    phone.wait_registered(Duration::from_secs(15)).unwrap();
+    assert!(phone.log().contains("/TLS/"), "not registered over TLS:\n{}", peers::tail(&phone.log(), 20));
+    let status = ok(demo.http, "GET", "/api/voice/status", &admin, None);
+    let contact = status["registered"][0]["contact"].as_str().unwrap_or_default().to_ascii_lowercase();
+    assert!(contact.contains("transport=tls"), "{status}");
+
+    // A caller (UDP) into Support: the phone is rung over its TLS
+    // connection (rsipstack never sends a transport=tls target over UDP),
+    // answers, and both hear each other; the caller hangs up.
+    let work = TempDir::new("voice-tls-caller");
+    let heard = work.0.join("heard.wav");
+    let caller = support_caller(&demo, "13800138000", &heard, "wait:30;hangup");
+    wait_for("the phone to answer over TLS", 40, || (phone.active_calls().ok()? == 1).then_some(()));
+    let answered = Instant::now();
+    let result = caller.wait(Duration::from_secs(60)).unwrap();
+    assert!(result.answered && result.dtmf_errors.is_empty(), "{result:?}");
+    assert_eq!(result.end_reason.as_deref(), Some("local_hangup"), "{result:?}");
+    let talked = answered.elapsed().as_secs_f64();
+    assert!(talked > 3.0, "the phone answered only {talked:.1} s before the caller hung up");
+    // The caller's BYE ends the phone's leg (our BYE over TLS).
+    phone.wait_no_calls(Duration::from_secs(10)).unwrap();
+    // The caller heard the phone's 1 kHz at the end of the call.
+    let wav = peers::read_wav(&heard).unwrap();
+    let secs = wav.seconds();
+    let (db, hz) = channel_level(&wav.samples, 1, 0, secs - 2.5, secs - 0.5);
+    assert!(db > -30.0 && (900.0..1100.0).contains(&hz), "caller heard {db:.1} dBFS at {hz:.0} Hz");
+    // The phone heard the caller's 440 Hz.
+    let mut phone = phone;
+    phone.stop().unwrap();
+    let recs = phone.recordings();
+    assert_eq!(recs.len(), 1, "{recs:?}");
+    let wav = peers::read_wav(&recs[0]).unwrap();
+    assert!(wav.seconds() > 2.0, "phone recording {:.1} s", wav.seconds());
+    let hz = wav.tone_hz();
+    assert!((hz - 440.0).abs() < 30.0, "the phone heard {hz:.0} Hz, not the caller's 440 Hz");
+    let c = wait_for("the call record", 20, || calls(&demo, &admin).into_iter().find(|c| c["ended_at"].is_i64()));
+    assert_eq!(c["agent"], 1, "{c}");
+
+    // With the junk connections still open, the server is fine: health,
+    // and a plain UDP call to the hotline is answered.
+    assert_eq!(healthz(&demo), 200);
+    let r =
+        peers::pjcall(&["--target", &format!("sip:100@{}", demo.sip), "--steps", "wait:3;hangup", "--timeout", "20"])
+            .unwrap();
+    assert!(r.answered && r.rx_packets > 50, "{r:?}");
+    let mut demo = demo;
+    assert!(demo.alive());
+    assert_eq!(healthz(&demo), 200);
+    drop((plain, silent));
+}

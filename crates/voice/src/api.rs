@@ -13,6 +13,7 @@ impl Telephony for Voice {
         json!({
             "enabled": true,
             "sip": self.sip_addr().to_string(),
+            "sip_tls": self.sip_tls_addr().map(|a| a.to_string()),
             "registered": registered,
             "devices": self.devices(),
             "calls": self.active_calls(),

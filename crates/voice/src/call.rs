@@ -554,13 +554,21 @@ async fn invite_phone(
     let offer =
         sdp::build(local, crate::leg::now_wall_ms(), 1, &[Codec::Pcmu, Codec::Pcma], sdp::DTMF_PT, Direction::SendRecv);
     let caller_uri = format!("sip:{from_user}@{}", std::net::SocketAddr::new(s.advertise, s.local_sip.port()));
-    let (Ok(caller), Ok(contact)) = (caller_uri.parse(), s.our_uri("switchboard").parse()) else {
+    // A phone registered over TLS is rung over its TLS connection, and
+    // its requests in the dialog come back over TLS.
+    let flow = s.registrar.flow_of(&target);
+    let our_contact = match &flow {
+        Some(_) => s.our_tls_uri("switchboard").unwrap_or_else(|| s.our_uri("switchboard")),
+        None => s.our_uri("switchboard"),
+    };
+    let (Ok(caller), Ok(contact)) = (caller_uri.parse(), our_contact.parse()) else {
         let _ = leg.close().await;
         return None;
     };
     let opt = InviteOption {
         caller,
         callee: target,
+        destination: flow,
         contact,
         content_type: Some("application/sdp".into()),
         offer: Some(offer),

@@ -13,6 +13,8 @@ pub mod registrar;
 pub mod sdp;
 pub mod server;
 pub mod settings;
+pub mod tls;
 
 pub use server::{Voice, VoiceConfig, VoiceError};
 pub use settings::{Device, Flows, Number, QueueMedia, Trunk, VoiceSettings, demo_flows, demo_settings};
+pub use tls::{SipTls, TlsError};

@@ -6,6 +6,7 @@ use crate::digest::{self, DigestAuth, Verdict};
 use crate::settings::Device;
 use rsipstack::sip::headers::typed;
 use rsipstack::sip::{Header, StatusCode, Uri};
+use rsipstack::transport::SipAddr;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -23,6 +24,10 @@ pub struct Binding {
     pub expires_at: u64,
     /// The phone's `User-Agent` header, if it sent one.
     pub user_agent: Option<String>,
+    /// The TLS connection the phone registered over (its remote address):
+    /// INVITEs to the phone ride that connection, so a phone behind TLS is
+    /// rung over TLS without us dialling (and verifying) it.
+    pub flow: Option<SipAddr>,
 }
 
 /// The answer to a REGISTER: status and extra headers.
@@ -47,6 +52,8 @@ pub struct RegisterRequest {
     pub expires: Option<u32>,
     /// `User-Agent` header.
     pub user_agent: Option<String>,
+    /// The TLS connection the REGISTER came over (`None` for UDP and TCP).
+    pub flow: Option<SipAddr>,
 }
 
 /// Bindings of devices to phones.
@@ -101,6 +108,7 @@ impl Registrar {
                     contact: contact.uri.clone(),
                     expires_at: now_ms + u64::from(granted) * 1000,
                     user_agent: req.user_agent.clone(),
+                    flow: req.flow.clone(),
                 },
             );
             granted_headers.push(Header::Contact(format!("<{}>;expires={granted}", contact.uri).into()));
@@ -126,6 +134,13 @@ impl Registrar {
     pub fn binding(&self, user: &str) -> Option<Binding> {
         let bindings = self.bindings.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         bindings.get(user).cloned()
+    }
+
+    /// The TLS connection to ring `contact` through, when the phone bound
+    /// to it registered over TLS.
+    pub fn flow_of(&self, contact: &Uri) -> Option<SipAddr> {
+        let bindings = self.bindings.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        bindings.values().find(|b| &b.contact == contact).and_then(|b| b.flow.clone())
     }
 
     /// Users with a live binding (for the admin page).
@@ -170,6 +185,7 @@ mod tests {
             contacts: vec![contact.into()],
             expires: Some(120),
             user_agent: Some("baresip v3".into()),
+            flow: None,
         }
     }
 

@@ -1,5 +1,5 @@
 //! The SIP side of the server: one endpoint (UDP and TCP on the same
-//! port) whose incoming transactions are dispatched here — REGISTER to the
+//! port, TLS on another when configured) whose incoming transactions are dispatched here — REGISTER to the
 //! registrar, new INVITEs to a call task each, requests inside a dialog to
 //! that dialog, OPTIONS answered, the rest refused — and the feed of
 //! committed engine output routed to the call each command concerns.
@@ -15,9 +15,10 @@ use rsipstack::dialog::dialog_layer::DialogLayer;
 use rsipstack::sip::prelude::HeadersExt;
 use rsipstack::sip::{Header, Method, StatusCode};
 use rsipstack::transaction::transaction::Transaction;
-use rsipstack::transport::TransportLayer;
 use rsipstack::transport::tcp_listener::TcpListenerConnection;
+use rsipstack::transport::tls::{TlsConfig, TlsListenerConnection};
 use rsipstack::transport::udp::UdpConnection;
+use rsipstack::transport::{SipAddr, TransportLayer};
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -46,6 +47,8 @@ pub struct VoiceConfig {
     pub prompts_dir: PathBuf,
     /// Call recordings and voicemail.
     pub recordings_dir: PathBuf,
+    /// SIP over TLS on its own address (signalling only; media stays RTP).
+    pub tls: Option<crate::tls::SipTls>,
 }
 
 /// Why telephony could not start.
@@ -60,6 +63,9 @@ pub enum VoiceError {
     /// Storage.
     #[error("storage: {0}")]
     Store(#[from] store::StoreError),
+    /// The TLS certificate or key cannot be used.
+    #[error("TLS: {0}")]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 /// What every call task shares.
@@ -78,6 +84,8 @@ pub(crate) struct Shared {
     /// names their contact (the offer may be in the same batch).
     pub pending: Mutex<HashMap<String, mpsc::UnboundedSender<CallMsg>>>,
     pub local_sip: SocketAddr,
+    /// The TLS listener's address, when there is one.
+    pub local_tls: Option<SocketAddr>,
     pub advertise: IpAddr,
     next_port: AtomicU64,
     next_call: AtomicU64,
@@ -129,6 +137,13 @@ impl Shared {
     pub fn our_uri(&self, user: &str) -> String {
         format!("sip:{user}@{}", SocketAddr::new(self.advertise, self.local_sip.port()))
     }
+
+    /// Our SIP URI for a dialog over TLS (its Contact: the phone's
+    /// requests come back over TLS).
+    pub fn our_tls_uri(&self, user: &str) -> Option<String> {
+        let port = self.local_tls?.port();
+        Some(format!("sip:{user}@{};transport=tls", SocketAddr::new(self.advertise, port)))
+    }
 }
 
 /// One configured device (an agent's phone) and its registration.
@@ -167,6 +182,24 @@ impl Voice {
         transport.add_transport(udp.into());
         let tcp = TcpListenerConnection::new(local_sip, None).await?;
         transport.add_transport(tcp.into());
+        let local_tls = match &config.tls {
+            Some(tls) => {
+                tls.check()?;
+                // The listener binds when the endpoint starts serving (and
+                // only logs a failure then): find out now whether the
+                // address is free, and which port 0 means.
+                let addr = std::net::TcpListener::bind(tls.addr)?.local_addr()?;
+                let tls_config = TlsConfig {
+                    cert: Some(tls.cert_pem.clone()),
+                    key: Some(tls.key_pem.clone()),
+                    ..Default::default()
+                };
+                let listener = TlsListenerConnection::new(addr, None, tls_config).await?;
+                transport.add_transport(listener.into());
+                Some(addr)
+            }
+            None => None,
+        };
         let endpoint = EndpointBuilder::new()
             .with_user_agent("Switchboard")
             .with_transport_layer(transport)
@@ -199,6 +232,7 @@ impl Voice {
             calls: Mutex::new(HashMap::new()),
             pending: Mutex::new(HashMap::new()),
             local_sip,
+            local_tls,
             advertise,
             next_port: AtomicU64::new(0),
             next_call: AtomicU64::new(1),
@@ -210,6 +244,9 @@ impl Voice {
         tokio::spawn(route_feed(shared.clone(), feed));
         tokio::spawn(dispatch(shared.clone(), incoming, endpoint));
         tracing::info!(%local_sip, "SIP listening (UDP and TCP)");
+        if let Some(tls) = local_tls {
+            tracing::info!(%tls, "SIP listening (TLS)");
+        }
         let voice = Voice(shared);
         app.set_telephony(Arc::new(voice.clone()));
         Ok(voice)
@@ -218,6 +255,11 @@ impl Voice {
     /// The bound SIP address.
     pub fn sip_addr(&self) -> SocketAddr {
         self.0.local_sip
+    }
+
+    /// The TLS listener's address, when SIP over TLS is on.
+    pub fn sip_tls_addr(&self) -> Option<SocketAddr> {
+        self.0.local_tls
     }
 
     /// Current settings.
@@ -455,6 +497,7 @@ async fn register(s: &Shared, tx: &mut Transaction) -> Result<(), rsipstack::Err
             Header::UserAgent(u) => Some(u.value().to_string()),
             _ => None,
         }),
+        flow: tls_flow(tx),
     };
     let reply = s.registrar.register(&s.auth, &s.settings().devices, &request, crate::leg::now_wall_ms());
     tracing::debug!(user = %request.user, authorization = ?request.authorization, status = %reply.status, "REGISTER");
@@ -462,6 +505,12 @@ async fn register(s: &Shared, tx: &mut Transaction) -> Result<(), rsipstack::Err
         tracing::info!(user = %request.user, "phone registered");
     }
     tx.reply_with(reply.status, reply.headers, None).await
+}
+
+/// The TLS connection a request came over (its remote address), if any.
+fn tls_flow(tx: &Transaction) -> Option<SipAddr> {
+    let conn = tx.connection.as_ref()?;
+    (conn.transport() == rsipstack::sip::Transport::Tls).then(|| conn.get_remote_addr().cloned()).flatten()
 }
 
 /// Route committed engine output to the calls it concerns.

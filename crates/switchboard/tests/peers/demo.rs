@@ -30,17 +30,25 @@ pub struct Demo {
     pub http: SocketAddr,
     /// The SIP address.
     pub sip: SocketAddr,
+    /// The SIP-over-TLS address, when started with `--sip-tls`.
+    pub tls: Option<SocketAddr>,
 }
 
 impl Demo {
     /// Start on a fresh data directory and wait for both addresses.
     pub fn start(data: &Path, prompts: &Path) -> Demo {
+        Demo::start_with(data, prompts, &[])
+    }
+
+    /// [`Demo::start`] with extra flags (e.g. `--sip-tls …`).
+    pub fn start_with(data: &Path, prompts: &Path, extra: &[&str]) -> Demo {
         let mut child = Command::new(BIN)
             .args(["demo", "--fresh", "--agents", "0", "--calls-per-minute", "0.0001"])
             .args(["--listen", "127.0.0.1:0", "--sip", "127.0.0.1:0", "--data-dir"])
             .arg(data)
             .arg("--prompts")
             .arg(prompts)
+            .args(extra)
             .env("RUST_LOG", std::env::var("SWITCHBOARD_TEST_LOG").unwrap_or_else(|_| "error".into()))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -48,7 +56,7 @@ impl Demo {
             .spawn()
             .expect("the binary starts");
         let mut out = BufReader::new(child.stdout.take().unwrap());
-        let (mut http, mut sip) = (None, None);
+        let (mut http, mut sip, mut tls) = (None, None, None);
         let deadline = Instant::now() + Duration::from_secs(60);
         while http.is_none() || sip.is_none() {
             assert!(Instant::now() < deadline, "the demo did not start within 60 s");
@@ -56,6 +64,9 @@ impl Demo {
             assert!(out.read_line(&mut line).unwrap() > 0, "the demo exited: {:?}", child.wait());
             if let Some(rest) = line.strip_prefix("SIP on ") {
                 sip = rest.split_whitespace().next().and_then(|a| a.parse().ok());
+            }
+            if let Some(rest) = line.strip_prefix("SIP over TLS on ") {
+                tls = rest.split_whitespace().next().and_then(|a| a.parse().ok());
             }
             if let Some(i) = line.find("at http://") {
                 http = line[i + 10..].trim().trim_end_matches('/').parse().ok();
@@ -68,7 +79,7 @@ impl Demo {
                 sink.clear();
             }
         });
-        Demo { child, http: http.unwrap(), sip: sip.unwrap() }
+        Demo { child, http: http.unwrap(), sip: sip.unwrap(), tls }
     }
 
     /// The process is still running.

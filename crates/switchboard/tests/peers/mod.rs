@@ -117,6 +117,10 @@ pub enum Peer {
     Sox,
     /// `espeak-ng` (Debian `espeak-ng`), for spoken prompts.
     Espeak,
+    /// baresip whose SIP library (libre) has TLS (linked with OpenSSL).
+    BaresipTls,
+    /// The `openssl` command, to make test certificates.
+    Openssl,
 }
 
 /// The Python interpreter that has pjsua2: `$SWITCHBOARD_PJSUA_PYTHON`, else
@@ -165,6 +169,18 @@ pub fn missing(peer: Peer) -> Option<String> {
         Peer::Sox => (!runs("sox", &["--version"])).then(|| "sox not found (apt-get install sox)".to_string()),
         Peer::Espeak => {
             (!runs("espeak-ng", &["--version"])).then(|| "espeak-ng not found (apt-get install espeak-ng)".to_string())
+        }
+        Peer::BaresipTls => missing(Peer::Baresip).or_else(|| {
+            // libre does TLS only when built with OpenSSL.
+            let linked = Command::new("sh")
+                .args(["-c", "ldd \"$(command -v baresip)\" 2>/dev/null | grep -q libssl"])
+                .stdin(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            (!linked).then(|| "baresip/libre without TLS (not linked with libssl)".to_string())
+        }),
+        Peer::Openssl => {
+            (!runs("openssl", &["version"])).then(|| "openssl not found (apt-get install openssl)".to_string())
         }
     }
 }
@@ -469,6 +485,8 @@ pub struct BaresipOptions {
     pub sip_port: Option<u16>,
     /// Commands run at start (`-e`), e.g. `d sip:100@127.0.0.1:5060`.
     pub exec: Vec<String>,
+    /// CA certificate (PEM) it trusts for SIP over TLS (`sip_cafile`).
+    pub sip_cafile: Option<PathBuf>,
 }
 
 impl Default for BaresipOptions {
@@ -485,6 +503,7 @@ impl Default for BaresipOptions {
             extra_account_params: String::new(),
             sip_port: None,
             exec: Vec::new(),
+            sip_cafile: None,
         }
     }
 }
@@ -549,6 +568,10 @@ impl Baresip {
             rtp_end = rtp + 39,
             rec = rec_dir.display(),
         );
+        let config = match &opts.sip_cafile {
+            Some(ca) => format!("{config}sip_cafile\t\t{}\n", ca.display()),
+            None => config,
+        };
         std::fs::write(dir.join("config"), config)?;
         let mut account = match &opts.registrar {
             Some(reg) => {
