@@ -971,3 +971,93 @@ fn a_phone_registered_over_tls_is_rung_over_tls() {
     assert_eq!(healthz(&demo), 200);
     drop((plain, silent));
 }
+
+/// `--sip-tls` without a usable certificate and key is a usage error (exit
+/// 2, nothing started, the data directory not even made); the config file
+/// and the environment set the same options, flags first.
+#[test]
+fn tls_certificates_are_checked_before_anything_starts() {
+    if peers::require(&[Peer::Openssl]).is_err() {
+        return;
+    }
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    const BIN: &str = env!("CARGO_BIN_EXE_switchboard");
+    let dir = TempDir::new("voice-tls-flags");
+    make_certificates(&dir.0);
+    let p = |f: &str| dir.0.join(f).to_str().unwrap().to_string();
+    let data = dir.0.join("data");
+    let serve = |args: &[&str], env: &[(&str, String)]| {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--sip", "127.0.0.1:0", "--data-dir", data.to_str().unwrap()]);
+        cmd.args(args).env("RUST_LOG", "error");
+        for k in ["SWITCHBOARD_SIP_TLS", "SWITCHBOARD_SIP_TLS_CERT", "SWITCHBOARD_SIP_TLS_KEY"] {
+            cmd.env_remove(k);
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd
+    };
+    let refused = |args: &[&str], env: &[(&str, String)], says: &str| {
+        let out = serve(args, env).stdin(Stdio::null()).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err:?} lacks {says:?}");
+        assert!(!data.exists(), "{args:?} started something");
+    };
+    let tls = ["--sip-tls", "127.0.0.1:0"];
+    refused(&tls, &[], "--sip-tls needs --sip-tls-cert");
+    refused(
+        &[&tls[..], &["--sip-tls-cert", &p("nope.pem"), "--sip-tls-key", &p("leaf.key")]].concat(),
+        &[],
+        "nope.pem",
+    );
+    refused(
+        &[&tls[..], &["--sip-tls-cert", &p("leaf.key"), "--sip-tls-key", &p("leaf.key")]].concat(),
+        &[],
+        "no certificate found",
+    );
+    refused(
+        &[&tls[..], &["--sip-tls-cert", &p("leaf.pem"), "--sip-tls-key", &p("ca.key")]].concat(),
+        &[],
+        "private key",
+    );
+    refused(
+        &[&tls[..], &["--sip-tls-cert", &p("leaf.pem"), "--sip-tls-key", &p("leaf.csr")]].concat(),
+        &[],
+        "private key",
+    );
+    refused(&["--sip-tls-cert", &p("leaf.pem")], &[], "need --sip-tls");
+    // The config file: a wrong key there is refused; the environment
+    // overrides it with the right one and the server listens for TLS.
+    let config = dir.0.join("serve.toml");
+    std::fs::write(
+        &config,
+        format!("sip_tls = \"127.0.0.1:0\"\nsip_tls_cert = {:?}\nsip_tls_key = {:?}\n", p("leaf.pem"), p("ca.key")),
+    )
+    .unwrap();
+    let cfg = ["--config", config.to_str().unwrap()];
+    refused(&cfg, &[], "private key");
+    let mut child = serve(&cfg, &[("SWITCHBOARD_SIP_TLS_KEY", p("leaf.key"))])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut tls_line = None;
+    let mut line = String::new();
+    while out.read_line(&mut line).unwrap_or(0) > 0 {
+        if line.starts_with("SIP over TLS on ") {
+            tls_line = Some(line.clone());
+            break;
+        }
+        line.clear();
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let tls_line = tls_line.expect("the server says it listens for TLS");
+    let addr: std::net::SocketAddr = tls_line.trim().trim_start_matches("SIP over TLS on ").parse().unwrap();
+    assert!(addr.port() != 0, "{tls_line}");
+}
