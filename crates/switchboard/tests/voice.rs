@@ -888,6 +888,18 @@ fn a_phone_registered_over_tls_is_rung_over_tls() {
     let status = ok(demo.http, "GET", "/api/voice/status", &admin, None);
     assert_eq!(status["sip_tls"], tls_addr, "{status}");
 
+    // A verifying TLS client (baresip 1.0 does not verify the server
+    // without a CA file): the chain we present checks out for 127.0.0.1.
+    let out = std::process::Command::new("openssl")
+        .args(["s_client", "-connect", &tls_addr, "-CAfile"])
+        .arg(data.0.join("ca.pem"))
+        .args(["-verify_ip", "127.0.0.1", "-verify_return_error", "-brief"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && said.contains("Verification: OK"), "openssl s_client: {said}");
+
     // Junk on the TLS port: plain SIP over TCP, a handshake that is not
     // one, and a connection that never says anything (kept open).
     let mut plain = std::net::TcpStream::connect(tls).unwrap();
