@@ -10,6 +10,7 @@ use crate::args::{non_negative, positive};
 use crate::wfm::twin::{self as twin_files, PlanColumn};
 use anyhow::{Context, Result};
 use clap::ValueEnum;
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 use sim::scenario::Distribution;
 use sim::twin::{self, WhatIf};
@@ -444,7 +445,7 @@ pub fn run(args: Args) -> Result<()> {
     let text = match (args.format, &twin) {
         (Format::Text, Some(t)) => render_twin_text(&model, &outcome, t, &source),
         (Format::Text, None) => render_text(&model, &outcome),
-        (Format::Json, _) => serde_json::to_string_pretty(&to_json(&model, &outcome, twin.as_ref(), &source)?)? + "\n",
+        (Format::Json, _) => to_json(&model, &outcome, twin.as_ref(), &source)?,
         (Format::Csv, _) => render_csv(&outcome),
     };
     crate::emit(&text)
@@ -693,58 +694,86 @@ fn flat(counts: &sim::Counts) -> Result<Map<String, Value>> {
     Ok(m)
 }
 
-fn to_json(model: &Model, o: &SimOutcome, twin: Option<&TwinRun>, source: &str) -> Result<Value> {
-    let mut top = flat(&o.totals)?;
-    if let Some(t) = twin {
+/// The JSON document of a run, serialised straight from the outcome (the
+/// per-interval arrays are the bulk: a long run has thousands of rows, and
+/// going through `serde_json::Value` would build them twice).
+#[derive(Serialize)]
+struct JsonOut<'a> {
+    /// The whole run's totals and figures, at the top level.
+    #[serde(flatten)]
+    totals: Map<String, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    twin: Option<Value>,
+    interval_estimates: Vec<twin::IntervalEstimate>,
+    replications: usize,
+    seed: u64,
+    sl_threshold_seconds: f64,
+    start: String,
+    end: String,
+    warm_up_end: String,
+    interval_minutes: u64,
+    intervals: &'a [sim::IntervalRow],
+    /// Per queue, the engine's counting (per queue entry, waits in the queue).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    queues: Option<&'a [engine::kpi::QueueRow]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    confidence: Option<Map<String, Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    per_replication: Option<Vec<Value>>,
+}
+
+fn to_json(model: &Model, o: &SimOutcome, twin: Option<&TwinRun>, source: &str) -> Result<String> {
+    let twin_doc = twin.map(|t| {
         let w = &t.what_if;
-        top.insert(
-            "twin".into(),
-            json!({
-                "date": ::wfm::forecast::format_date(t.info.date),
-                "forecast": t.forecast,
-                "forecast_first_day": ::wfm::forecast::format_date(t.info.first),
-                "forecast_last_day": ::wfm::forecast::format_date(t.info.last),
-                "staffing": t.staffing,
-                "staffing_kind": t.staffing_kind,
-                "routing": source,
-                "what_if": {
-                    "shrinkage": w.shrinkage,
-                    "add_agents": w.add_agents,
-                    "group_deltas": w.group_deltas.iter().map(|(g, n)| json!({"group": g, "agents": n})).collect::<Vec<_>>(),
-                    "aht_factor": w.aht_factor,
-                    "volume_factor": w.volume_factor,
-                    "patience_seconds": w.patience_seconds,
-                },
-            }),
-        );
-    }
-    top.insert("interval_estimates".into(), serde_json::to_value(twin::interval_estimates(o))?);
+        json!({
+            "date": ::wfm::forecast::format_date(t.info.date),
+            "forecast": t.forecast,
+            "forecast_first_day": ::wfm::forecast::format_date(t.info.first),
+            "forecast_last_day": ::wfm::forecast::format_date(t.info.last),
+            "staffing": t.staffing,
+            "staffing_kind": t.staffing_kind,
+            "routing": source,
+            "what_if": {
+                "shrinkage": w.shrinkage,
+                "add_agents": w.add_agents,
+                "group_deltas": w.group_deltas.iter().map(|(g, n)| json!({"group": g, "agents": n})).collect::<Vec<_>>(),
+                "aht_factor": w.aht_factor,
+                "volume_factor": w.volume_factor,
+                "patience_seconds": w.patience_seconds,
+            },
+        })
+    });
     let r = o.replications.len();
-    top.insert("replications".into(), json!(r));
-    top.insert("seed".into(), json!(model.seed));
-    top.insert("sl_threshold_seconds".into(), json!(o.sl_threshold_seconds));
-    top.insert("start".into(), json!(sim::clock(model.start_ms)));
-    top.insert("end".into(), json!(sim::clock(model.end_ms)));
-    top.insert("warm_up_end".into(), json!(sim::clock(model.warm_up_end_ms)));
-    top.insert("interval_minutes".into(), json!(model.interval_ms / 60_000));
-    top.insert("intervals".into(), serde_json::to_value(&o.intervals)?);
-    if let Some(kpi) = &o.kpi {
-        // Per queue, the engine's counting (per queue entry, waits in the queue).
-        top.insert("queues".into(), serde_json::to_value(&kpi.queues)?);
-    }
-    if r > 1 {
+    let (confidence, per_replication) = if r > 1 {
         let mut est = Map::new();
         for (name, e) in &o.estimates {
             est.insert((*name).to_string(), json!({ "mean": e.mean, "half_width_95": e.half_width }));
         }
-        top.insert("confidence".into(), Value::Object(est));
         let mut per = Vec::new();
         for run in &o.replications {
             let mut m = flat(&run.totals)?;
             m.insert("seed".into(), json!(run.seed));
             per.push(Value::Object(m));
         }
-        top.insert("per_replication".into(), Value::Array(per));
-    }
-    Ok(Value::Object(top))
+        (Some(est), Some(per))
+    } else {
+        (None, None)
+    };
+    let doc = JsonOut {
+        totals: flat(&o.totals)?,
+        twin: twin_doc,
+        interval_estimates: twin::interval_estimates(o),
+        replications: r,
+        seed: model.seed,
+        sl_threshold_seconds: o.sl_threshold_seconds,
+        start: sim::clock(model.start_ms),
+        end: sim::clock(model.end_ms),
+        warm_up_end: sim::clock(model.warm_up_end_ms),
+        interval_minutes: model.interval_ms / 60_000,
+        intervals: &o.intervals,
+        queues: o.kpi.as_ref().map(|k| k.queues.as_slice()),
+        confidence,
+        per_replication,
+    };
+    Ok(serde_json::to_string_pretty(&doc)? + "\n")
 }
