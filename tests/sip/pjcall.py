@@ -144,6 +144,12 @@ def main():
     ap.add_argument("--timeout", type=float, default=60.0, help="overall limit in seconds (default 60)")
     ap.add_argument("--codecs", default="PCMU,PCMA", help="codecs to offer, in order (default PCMU,PCMA)")
     ap.add_argument("--rtp-port", type=int, default=0, help="first local RTP port (0 = any)")
+    ap.add_argument(
+        "--tls-ca",
+        default=None,
+        help="CA file (PEM): also open a TLS transport that verifies the server against it "
+        "(call a `;transport=tls` target); fails to start when PJSIP has no TLS",
+    )
     ap.add_argument("--log-level", type=int, default=3, help="PJSIP log level on stderr (0-6, default 3)")
     ap.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     args = ap.parse_args()
@@ -232,6 +238,16 @@ def main():
         tcfg.publicAddress = "127.0.0.1"
         tcfg.port = args.local_port
         ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, tcfg)
+        if args.tls_ca:
+            if not os.path.isfile(args.tls_ca):
+                raise ValueError(f"--tls-ca file not found: {args.tls_ca}")
+            tls = pj.TransportConfig()
+            tls.boundAddress = "127.0.0.1"
+            tls.publicAddress = "127.0.0.1"
+            tls.port = 0
+            tls.tlsConfig.CaListFile = args.tls_ca
+            tls.tlsConfig.verifyServer = True
+            ep.transportCreate(pj.PJSIP_TRANSPORT_TLS, tls)
         ep.libStart()
         ep.audDevManager().setNullDev()
 

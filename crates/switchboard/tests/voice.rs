@@ -865,7 +865,8 @@ fn healthz(demo: &Demo) -> u16 {
 /// registers over TLS with digest authentication (trusting the CA), a
 /// PJSIP caller (UDP) reaches the Support queue, the phone is rung over
 /// its TLS connection and answers, audio flows both ways (plain RTP), and
-/// the caller's hang-up ends the phone's leg; a UDP call still works.
+/// the caller's hang-up ends the phone's leg; a PJSIP caller over TLS
+/// reaches the IVR; a UDP call still works.
 #[test]
 fn a_phone_registered_over_tls_is_rung_over_tls() {
     if peers::require(&[Peer::Pjsua, Peer::BaresipTls, Peer::Openssl, Peer::Espeak, Peer::Sox]).is_err() {
@@ -970,6 +971,20 @@ fn a_phone_registered_over_tls_is_rung_over_tls() {
     assert!((hz - 440.0).abs() < 30.0, "the phone heard {hz:.0} Hz, not the caller's 440 Hz");
     let c = wait_for("the call record", 20, || calls(&demo, &admin).into_iter().find(|c| c["ended_at"].is_i64()));
     assert_eq!(c["agent"], 1, "{c}");
+
+    // A caller over TLS (PJSIP verifying our certificate against the CA)
+    // reaches the hotline's IVR and hears it.
+    let ca = data.0.join("ca.pem");
+    let target = format!("sip:100@{tls_addr};transport=tls");
+    let r =
+        peers::pjcall(&["--target", &target, "--tls-ca", ca.to_str().unwrap(), "--steps", "wait:3;hangup"]).unwrap();
+    if r.exit_code == Some(2) && std::env::var_os("CI").is_none() {
+        eprintln!("skipping the PJSIP TLS call: {:?}", r.error);
+    } else {
+        assert!(r.answered && r.rx_packets > 50, "{r:?}");
+        assert!(r.rx_rms_dbfs_per_second.iter().any(|&db| db > -40.0), "the TLS caller heard silence: {r:?}");
+        assert_eq!(r.end_reason.as_deref(), Some("local_hangup"), "{r:?}");
+    }
 
     // With the junk connections still open, the server is fine: health,
     // and a plain UDP call to the hotline is answered.
