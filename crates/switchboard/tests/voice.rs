@@ -15,7 +15,7 @@
 mod common;
 mod peers;
 
-use common::{TempDir, call, login, ok};
+use common::{TempDir, call, login, make_certificates, ok};
 use peers::demo::{Demo, prompts};
 use peers::{Baresip, BaresipOptions, Peer, PjCall};
 use serde_json::{Value, json};
@@ -815,44 +815,6 @@ fn an_ivr_transfer_to_an_agent_rings_that_agent_first() {
     let ivr = ok(demo.http, "GET", "/api/reports/ivr/to-agent", &admin, None);
     let node = ivr.as_array().unwrap().iter().find(|r| r["node"] == "xfer").cloned().unwrap_or(Value::Null);
     assert_eq!(node["outcomes"]["transferred"], 1, "{ivr}");
-}
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = std::process::Command::new("openssl").current_dir(dir).args(args).output().unwrap();
-    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
-
-/// A private CA (`ca.pem`) and a certificate for localhost / 127.0.0.1
-/// issued by it (`leaf.pem`, `leaf.key`).
-fn make_certificates(dir: &Path) {
-    let ca = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Switchboard test CA"];
-    openssl(dir, &[&ca[..], &["-keyout", "ca.key", "-out", "ca.pem"]].concat());
-    openssl(
-        dir,
-        &["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "leaf.key", "-out", "leaf.csr"],
-    );
-    std::fs::write(dir.join("leaf.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
-        .unwrap();
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "leaf.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-extfile",
-            "leaf.ext",
-            "-out",
-            "leaf.pem",
-        ],
-    );
 }
 
 fn healthz(demo: &Demo) -> u16 {

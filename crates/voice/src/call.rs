@@ -1084,17 +1084,7 @@ impl Call {
                 }
             }
             DialogState::Updated(_, req, handle) => {
-                let remote = sdp::parse(&req.body).ok();
-                let dir = remote.as_ref().map_or(Direction::SendRecv, |r| r.direction.answer());
-                if let Some(r) = remote.as_ref().filter(|r| !r.is_hold()) {
-                    e.leg.set_remote(r.rtp, r.codec().unwrap_or(self.codec), r.dtmf_pt);
-                }
-                let local = std::net::SocketAddr::new(self.s.advertise, e.leg.local().port());
-                let body =
-                    sdp::build(local, crate::leg::now_wall_ms(), 2, &[Codec::Pcmu, Codec::Pcma], sdp::DTMF_PT, dir);
-                let _ = handle
-                    .respond(StatusCode::OK, Some(vec![Header::ContentType("application/sdp".into())]), Some(body))
-                    .await;
+                answer_reinvite(&self.s, &e.leg, self.codec, &req, handle).await;
             }
             DialogState::Info(_, _, handle) | DialogState::Options(_, _, handle) => {
                 let _ = handle.reply(StatusCode::OK).await;
@@ -1415,17 +1405,7 @@ impl Call {
             }
             DialogState::Updated(_, req, handle) => {
                 // The phone's hold key: a re-INVITE with sendonly/inactive.
-                let remote = sdp::parse(&req.body).ok();
-                let dir = remote.as_ref().map_or(Direction::SendRecv, |r| r.direction.answer());
-                if let Some(r) = remote.as_ref().filter(|r| !r.is_hold()) {
-                    a.leg.set_remote(r.rtp, r.codec().unwrap_or(self.codec), r.dtmf_pt);
-                }
-                let local = std::net::SocketAddr::new(self.s.advertise, a.leg.local().port());
-                let body =
-                    sdp::build(local, crate::leg::now_wall_ms(), 2, &[Codec::Pcmu, Codec::Pcma], sdp::DTMF_PT, dir);
-                let _ = handle
-                    .respond(StatusCode::OK, Some(vec![Header::ContentType("application/sdp".into())]), Some(body))
-                    .await;
+                let remote = answer_reinvite(&self.s, &a.leg, self.codec, &req, handle).await;
                 let held = matches!(self.phase, Phase::Connected { held: true, .. });
                 if let (Some(contact), Some(r)) = (self.contact, remote) {
                     if r.is_hold() && !held {
@@ -1597,17 +1577,7 @@ impl Call {
             }
             DialogState::Updated(_, req, handle) => {
                 // A hold key on the consulted phone: answer the re-INVITE, keep going.
-                let remote = sdp::parse(&req.body).ok();
-                let dir = remote.as_ref().map_or(Direction::SendRecv, |r| r.direction.answer());
-                if let Some(r) = remote.as_ref().filter(|r| !r.is_hold()) {
-                    c.leg.set_remote(r.rtp, r.codec().unwrap_or(self.codec), r.dtmf_pt);
-                }
-                let local = std::net::SocketAddr::new(self.s.advertise, c.leg.local().port());
-                let body =
-                    sdp::build(local, crate::leg::now_wall_ms(), 2, &[Codec::Pcmu, Codec::Pcma], sdp::DTMF_PT, dir);
-                let _ = handle
-                    .respond(StatusCode::OK, Some(vec![Header::ContentType("application/sdp".into())]), Some(body))
-                    .await;
+                answer_reinvite(&self.s, &c.leg, self.codec, &req, handle).await;
             }
             DialogState::Info(_, _, handle) | DialogState::Options(_, _, handle) => {
                 let _ = handle.reply(StatusCode::OK).await;
@@ -2072,6 +2042,27 @@ fn quality_json(reports: &[(String, LegReport)]) -> serde_json::Value {
         })
         .collect();
     serde_json::json!({ "legs": legs })
+}
+
+/// Answer a phone leg's re-INVITE (its hold key, or a new address): follow
+/// its new media address unless it holds, and answer 200 with our SDP in
+/// the mirrored direction. The parsed offer, for the caller to act on.
+async fn answer_reinvite(
+    s: &Shared,
+    leg: &Leg,
+    codec: Codec,
+    req: &rsipstack::sip::Request,
+    handle: rsipstack::dialog::dialog::TransactionHandle,
+) -> Option<sdp::Remote> {
+    let remote = sdp::parse(&req.body).ok();
+    let dir = remote.as_ref().map_or(Direction::SendRecv, |r| r.direction.answer());
+    if let Some(r) = remote.as_ref().filter(|r| !r.is_hold()) {
+        leg.set_remote(r.rtp, r.codec().unwrap_or(codec), r.dtmf_pt);
+    }
+    let local = std::net::SocketAddr::new(s.advertise, leg.local().port());
+    let body = sdp::build(local, crate::leg::now_wall_ms(), 2, &[Codec::Pcmu, Codec::Pcma], sdp::DTMF_PT, dir);
+    let _ = handle.respond(StatusCode::OK, Some(vec![Header::ContentType("application/sdp".into())]), Some(body)).await;
+    remote
 }
 
 /// A key sent by SIP INFO (`application/dtmf-relay`: `Signal=5`, or `application/dtmf`: `5`).

@@ -116,3 +116,25 @@ pub fn login(addr: SocketAddr, user: &str, password: &str) -> String {
     assert_eq!(status, 200, "login {user}: {v}");
     v["token"].as_str().unwrap().to_string()
 }
+
+/// Run the `openssl` command in `dir`; panics with its error output on failure.
+pub fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new("openssl").current_dir(dir).args(args).output().unwrap();
+    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Make a private CA (`ca.pem`, `ca.key`) and a certificate for localhost /
+/// 127.0.0.1 issued by it (`leaf.pem`, `leaf.key`) in `dir`, with the
+/// `openssl` command (tests that use it check it is installed).
+pub fn make_certificates(dir: &std::path::Path) {
+    let ca = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Switchboard test CA"];
+    openssl(dir, &[&ca[..], &["-keyout", "ca.key", "-out", "ca.pem"]].concat());
+    openssl(
+        dir,
+        &["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "leaf.key", "-out", "leaf.csr"],
+    );
+    std::fs::write(dir.join("leaf.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
+        .unwrap();
+    let sign = ["x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial"];
+    openssl(dir, &[&sign[..], &["-days", "2", "-extfile", "leaf.ext", "-out", "leaf.pem"]].concat());
+}
