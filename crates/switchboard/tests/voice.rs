@@ -212,27 +212,50 @@ fn support_caller(demo: &Demo, from: &str, heard: &Path, then: &str) -> PjCall {
     .unwrap()
 }
 
+/// Agents 1 and 2 signed in with phones (agent 1's sends 1 kHz, agent 2's
+/// 700 Hz), agent 2 on a break, and a PJSIP caller connected to agent 1's
+/// phone through the Support queue. `None`: a peer is missing.
+struct TwoPhones {
+    demo: Demo,
+    admin: String,
+    a1: String,
+    a2: String,
+    phone1: Baresip,
+    phone2: Baresip,
+    caller: PjCall,
+    contact: u64,
+    _dirs: (TempDir, TempDir),
+}
+
+impl TwoPhones {
+    fn start(name: &str, from: &str, caller_waits_s: u32) -> Option<TwoPhones> {
+        if peers::require(&[Peer::Pjsua, Peer::Baresip, Peer::Espeak, Peer::Sox]).is_err() {
+            return None;
+        }
+        let prompts = prompts();
+        let data = TempDir::new(name);
+        let demo = Demo::start(&data.0.join("data"), &prompts);
+        let admin = login(demo.http, "admin", "switchboard");
+        let (a1, a2) = (login(demo.http, "agent1", "switchboard"), login(demo.http, "agent2", "switchboard"));
+        ok(demo.http, "POST", "/api/agent/login", &a1, None);
+        ok(demo.http, "POST", "/api/agent/login", &a2, None);
+        ok(demo.http, "POST", "/api/agent/not-ready", &a2, Some(json!({ "reason": "break" })));
+        let phone1 = phone(&demo, "agent1", 1000.0);
+        let phone2 = phone(&demo, "agent2", 700.0);
+        let work = TempDir::new(&format!("{name}-caller"));
+        let then = format!("wait_until_bye:{caller_waits_s}");
+        let caller = support_caller(&demo, from, &work.0.join("heard.wav"), &then);
+        wait_for("agent 1's phone to answer", 40, || (phone1.active_calls().ok()? == 1).then_some(()));
+        let contact =
+            wait_for("the call's contact", 10, || calls(&demo, &admin).into_iter().find_map(|c| c["contact"].as_u64()));
+        Some(TwoPhones { demo, admin, a1, a2, phone1, phone2, caller, contact, _dirs: (data, work) })
+    }
+}
+
 #[test]
 fn the_desktop_transfers_a_phone_call_blind_to_another_agents_phone() {
-    if peers::require(&[Peer::Pjsua, Peer::Baresip, Peer::Espeak, Peer::Sox]).is_err() {
-        return;
-    }
-    let prompts = prompts();
-    let data = TempDir::new("voice-transfer");
-    let demo = Demo::start(&data.0.join("data"), &prompts);
-    let admin = login(demo.http, "admin", "switchboard");
-    let (a1, a2) = (login(demo.http, "agent1", "switchboard"), login(demo.http, "agent2", "switchboard"));
-    ok(demo.http, "POST", "/api/agent/login", &a1, None);
-    ok(demo.http, "POST", "/api/agent/login", &a2, None);
-    ok(demo.http, "POST", "/api/agent/not-ready", &a2, Some(json!({ "reason": "break" })));
-    let phone1 = phone(&demo, "agent1", 1000.0);
-    let phone2 = phone(&demo, "agent2", 700.0);
-
-    let work = TempDir::new("voice-transfer-caller");
-    let caller = support_caller(&demo, "13800138000", &work.0.join("heard.wav"), "wait_until_bye:100");
-    wait_for("agent 1's phone to answer", 40, || (phone1.active_calls().ok()? == 1).then_some(()));
-    let contact =
-        wait_for("the call's contact", 10, || calls(&demo, &admin).into_iter().find_map(|c| c["contact"].as_u64()));
+    let Some(t) = TwoPhones::start("voice-transfer", "13800138000", 100) else { return };
+    let TwoPhones { demo, admin, a1, a2, phone1, phone2, caller, contact, _dirs } = t;
     std::thread::sleep(Duration::from_secs(3));
     // Agent 2 comes back; agent 1 transfers from the desktop.
     ok(demo.http, "POST", "/api/agent/ready", &a2, None);
@@ -282,25 +305,8 @@ fn the_desktop_transfers_a_phone_call_blind_to_another_agents_phone() {
 /// and the one recording carries agent 2 at the end.
 #[test]
 fn the_desktop_consults_another_agents_phone_then_hands_the_call_over() {
-    if peers::require(&[Peer::Pjsua, Peer::Baresip, Peer::Espeak, Peer::Sox]).is_err() {
-        return;
-    }
-    let prompts = prompts();
-    let data = TempDir::new("voice-consult");
-    let demo = Demo::start(&data.0.join("data"), &prompts);
-    let admin = login(demo.http, "admin", "switchboard");
-    let (a1, a2) = (login(demo.http, "agent1", "switchboard"), login(demo.http, "agent2", "switchboard"));
-    ok(demo.http, "POST", "/api/agent/login", &a1, None);
-    ok(demo.http, "POST", "/api/agent/login", &a2, None);
-    ok(demo.http, "POST", "/api/agent/not-ready", &a2, Some(json!({ "reason": "break" })));
-    let phone1 = phone(&demo, "agent1", 1000.0);
-    let phone2 = phone(&demo, "agent2", 700.0);
-
-    let work = TempDir::new("voice-consult-caller");
-    let caller = support_caller(&demo, "13800138001", &work.0.join("heard.wav"), "wait_until_bye:140");
-    wait_for("agent 1's phone to answer", 40, || (phone1.active_calls().ok()? == 1).then_some(()));
-    let contact =
-        wait_for("the call's contact", 10, || calls(&demo, &admin).into_iter().find_map(|c| c["contact"].as_u64()));
+    let Some(t) = TwoPhones::start("voice-consult", "13800138001", 140) else { return };
+    let TwoPhones { demo, admin, a1, a2, phone1, phone2, caller, contact, _dirs } = t;
     std::thread::sleep(Duration::from_secs(2));
     ok(demo.http, "POST", "/api/agent/ready", &a2, None);
     let consult_answered = |token: &str| {
