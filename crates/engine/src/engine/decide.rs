@@ -608,7 +608,7 @@ impl Engine {
         }
         let (agent, _) = self.connected(contact)?;
         let mut freed = None;
-        if let Ok((target, answered)) = self.consult_of(contact) {
+        if let Some((target, answered)) = self.consultation(contact) {
             // The consulting agent hanging up once the consulted agent has
             // answered hands the customer over (an attended transfer by
             // hang-up, as on a desk phone); otherwise the consultation ends.
@@ -790,13 +790,24 @@ impl Engine {
     /// The agent consulted about `contact` and whether they have answered;
     /// an error when no consultation is in progress.
     pub(super) fn consult_of(&self, contact: ContactId) -> Result<(AgentId, bool), EngineError> {
-        let c = self.contacts.get(&contact).ok_or(EngineError::UnknownContact(contact))?;
-        let target = c.consult.ok_or_else(|| EngineError::InvalidState(format!("no consultation about {contact}")))?;
+        self.consultation(contact).ok_or_else(|| {
+            if self.contacts.get(&contact).is_none() {
+                EngineError::UnknownContact(contact)
+            } else {
+                EngineError::InvalidState(format!("no consultation about {contact}"))
+            }
+        })
+    }
+
+    /// The consultation about `contact`, if any: the consulted agent and
+    /// whether they answered. Cheap (no error built): hang-ups ask it.
+    pub(super) fn consultation(&self, contact: ContactId) -> Option<(AgentId, bool)> {
+        let target = self.contacts.get(&contact)?.consult?;
         let answered = self
             .agent(target)
             .and_then(|a| a.item(contact))
             .is_some_and(|i| matches!(i.phase, ItemPhase::Consult { deadline: None, .. }));
-        Ok((target, answered))
+        Some((target, answered))
     }
 
     fn consult_ringing(&self, contact: ContactId, agent: AgentId) -> bool {
@@ -854,7 +865,7 @@ impl Engine {
     /// End a consultation other than by completing it, without routing the
     /// freed target (the caller does, or the contact is ending).
     fn end_consult_quiet(&mut self, now: Time, contact: ContactId, outcome: ConsultOutcome, out: &mut Vec<Output>) {
-        let Ok((target, _)) = self.consult_of(contact) else { return };
+        let Some((target, _)) = self.consultation(contact) else { return };
         let Ok((agent, held)) = self.connected(contact) else { return };
         let queue = self.contacts.get(&contact).map_or(QueueId(0), |c| c.queue);
         self.emit(now, Event::ConsultEnded { contact, queue, agent, target, outcome }, out);
@@ -869,7 +880,7 @@ impl Engine {
     }
 
     fn end_consult(&mut self, now: Time, contact: ContactId, outcome: ConsultOutcome, out: &mut Vec<Output>) {
-        let Ok((target, _)) = self.consult_of(contact) else { return };
+        let Some((target, _)) = self.consultation(contact) else { return };
         self.end_consult_quiet(now, contact, outcome, out);
         self.route_agent(now, target, out);
     }

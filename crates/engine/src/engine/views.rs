@@ -203,7 +203,7 @@ impl Engine {
                     };
                     let consult_answered = consult_with.map(|_| match i.phase {
                         ItemPhase::Consult { deadline, .. } => deadline.is_none(),
-                        _ => self.consult_of(i.contact).is_ok_and(|(_, answered)| answered),
+                        _ => self.consultation(i.contact).is_some_and(|(_, answered)| answered),
                     });
                     WorkView {
                         contact: i.contact,
