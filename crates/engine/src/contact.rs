@@ -44,6 +44,11 @@ pub struct ContactSpec {
     /// The agent who last served this customer (for sticky routing).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_agent: Option<AgentId>,
+    /// The only agent who may take the contact (a caller put through to one
+    /// agent's line): it waits for that agent alone, within the queue's
+    /// maximum wait and overflow; once answered or overflowed, it routes as usual.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_agent: Option<AgentId>,
     /// Language of the caller (e.g. `zh`, `en`), for reports and routing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
@@ -90,6 +95,9 @@ pub struct ContactDetails {
     /// Number to call back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback_number: Option<String>,
+    /// The only agent who may take the contact (see [`ContactSpec::required_agent`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_agent: Option<AgentId>,
     /// Anything else the driver keeps with the contact.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub attributes: BTreeMap<String, String>,
@@ -103,6 +111,7 @@ impl ContactSpec {
             && self.problem_type.is_none()
             && self.required_skills.is_empty()
             && self.callback_number.is_none()
+            && self.required_agent.is_none()
             && self.attributes.is_empty()
         {
             return None;
@@ -113,6 +122,7 @@ impl ContactSpec {
             problem_type: self.problem_type.take(),
             required_skills: std::mem::take(&mut self.required_skills),
             callback_number: self.callback_number.take(),
+            required_agent: self.required_agent.take(),
             attributes: std::mem::take(&mut self.attributes),
         };
         Some(Box::new(d))

@@ -971,7 +971,7 @@ impl Call {
     }
 
     /// An agent by login (or id, or name) and the queue to reach them in:
-    /// their first queue, with the agent as the contact's preferred agent.
+    /// their first queue, with the agent as the only one who may take the call.
     async fn find_agent(&self, who: &str) -> Result<(AgentId, QueueId), String> {
         let st = &self.s.app.store;
         let by_login = store::AccountStore::user_by_login(st, who).await.ok().flatten().and_then(|u| u.agent_id);
@@ -1188,8 +1188,10 @@ impl Call {
         let mut spec = web::api::contacts::call_spec(&self.s.app, queue, caller, priority, attributes)
             .await
             .map_err(|e| format!("contact refused: {}", e.message))?;
+        // A caller put through to one agent waits for that agent alone
+        // (within the queue's maximum wait and overflow).
         if preferred.is_some() {
-            spec.last_agent = preferred;
+            spec.required_agent = preferred;
         }
         if let Some(tx) = self.msg_tx.clone() {
             self.s.pending.lock().unwrap_or_else(PoisonError::into_inner).insert(self.id.clone(), tx);

@@ -66,12 +66,13 @@ impl Engine {
                     talk_start: at,
                     hold_ms: 0,
                     consult: None,
+                    only_agent: details.as_deref().and_then(|d| d.required_agent),
                 };
                 self.contacts.insert(*contact, c);
             }
             Event::ContactQueued { contact, queue, priority, waiting_since, channel } => {
                 let plan = match self.contacts.get(contact) {
-                    Some(c) => self.build_plan((c.segment, c.preferred, c.req), *queue),
+                    Some(c) => self.build_plan((c.segment, c.preferred, c.req, c.only_agent), *queue),
                     None => return,
                 };
                 if let Some(c) = self.contacts.get_mut(contact) {
@@ -137,6 +138,7 @@ impl Engine {
             Event::ContactAnswered { contact, agent, .. } => {
                 let mut was_callback = None;
                 if let Some(c) = self.contacts.get_mut(contact) {
+                    c.only_agent = None;
                     c.phase = Phase::Connected { agent: *agent, held_since: None };
                     c.talk_start = at;
                     c.hold_ms = 0;
@@ -227,6 +229,7 @@ impl Engine {
             Event::ContactOverflowed { contact, .. } => {
                 self.remove_waiting(*contact);
                 if let Some(c) = self.contacts.get_mut(contact) {
+                    c.only_agent = None;
                     c.overflow_hops += 1;
                 }
             }
@@ -519,7 +522,7 @@ impl Engine {
         for cid in waiting {
             self.remove_waiting(cid);
             let plan = match self.contacts.get(&cid) {
-                Some(c) => self.build_plan((c.segment, c.preferred, c.req), id),
+                Some(c) => self.build_plan((c.segment, c.preferred, c.req, c.only_agent), id),
                 None => continue,
             };
             if let Some(c) = self.contacts.get_mut(&cid) {
@@ -648,8 +651,11 @@ impl Engine {
     }
 
     /// The routing plan of a contact entering `queue`.
-    fn build_plan(&mut self, c: (Segment, Option<AgentId>, Option<CondId>), queue: QueueId) -> Plan {
-        let (segment, preferred, req) = c;
+    fn build_plan(&mut self, c: (Segment, Option<AgentId>, Option<CondId>, Option<AgentId>), queue: QueueId) -> Plan {
+        let (segment, preferred, req, only) = c;
+        if let Some(p) = only.filter(|a| self.agent(*a).is_some()) {
+            return Plan::Own(Box::new([PlanStep { cond: StepCond::Preferred(p), timeout_ms: None }]));
+        }
         let Some(q) = self.queue(queue) else {
             return Plan::Own(Box::new([PlanStep { cond: StepCond::Members(req.unwrap_or(ANY)), timeout_ms: None }]));
         };

@@ -191,6 +191,7 @@ mod tests {
             talk_start: Time(0),
             hold_ms: 0,
             consult: None,
+            only_agent: None,
         }
     }
 

@@ -317,6 +317,11 @@ impl Engine {
                 r.skill, r.min_level
             )));
         }
+        if let Some(a) = spec.required_agent
+            && self.agent(a).is_none()
+        {
+            return Err(EngineError::UnknownAgent(a));
+        }
         let details = spec.take_details();
         let (id, queue) = (spec.id, spec.queue);
         let ev = Event::ContactArrived {

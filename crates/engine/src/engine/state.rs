@@ -240,6 +240,10 @@ pub(crate) struct Contact {
     /// The agent being consulted about this contact, while a consultation lasts.
     #[serde(default)]
     pub consult: Option<AgentId>,
+    /// The only agent who may take it (`ContactSpec::required_agent`), until
+    /// it is answered or overflows.
+    #[serde(default)]
+    pub only_agent: Option<AgentId>,
 }
 
 impl Contact {

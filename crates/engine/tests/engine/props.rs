@@ -168,6 +168,10 @@ pub(crate) fn run_op(w: &mut World, op: &Op, next_id: &mut u64, agents: u32, que
             s.segment = [Segment::Unknown, Segment::New, Segment::Returning, Segment::Vip][segment as usize % 4];
             if u32::from(last_agent) < agents {
                 s.last_agent = Some(AgentId(u32::from(last_agent)));
+                // Some VIP callers are put through to one agent's line.
+                if segment % 4 == 3 && priority == 2 {
+                    s.required_agent = s.last_agent;
+                }
             }
             if callback {
                 s.callback_number = Some(format!("+1555{next_id:04}"));

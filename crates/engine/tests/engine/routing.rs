@@ -463,3 +463,41 @@ fn queues_before_their_agents() {
     w.login(&[2]);
     assert_eq!(w.offered_to(1), Some(2));
 }
+
+/// A caller put through to one agent's line (`required_agent`) waits for
+/// that agent alone, even with colleagues idle, within the queue's maximum
+/// wait; once answered it routes as usual (a transfer back to the queue
+/// goes to anyone). An unknown agent is refused.
+#[test]
+fn required_agent_waits_for_that_agent_only() {
+    let mut q1 = queue(1, "support");
+    q1.max_wait = Some(Limit { value: 300_000, action: ExitAction::Voicemail });
+    let mut w = World::new(config(vec![q1], vec![agent(1, &[1]), agent(2, &[1]), agent(3, &[1])]));
+    w.login(&[1, 3]).at(0);
+    w.ok(Input::NotReady { agent: a(3), reason: "break".into() });
+    let mut spec = ContactSpec::new(c(1), q(1));
+    spec.required_agent = Some(a(3));
+    w.arrive_spec(spec);
+    assert!(w.is_waiting(1), "agent 1 is idle but the caller asked for agent 3");
+    // An ordinary caller arriving later still goes to agent 1 at once.
+    w.at(5_000).arrive(2, 1);
+    assert_eq!(w.offered_to(2), Some(1));
+    w.accept(2, 1);
+    w.at(60_000).ok(Input::Ready { agent: a(3) });
+    assert_eq!(w.offered_to(1), Some(3));
+    w.accept(1, 3).login(&[2]);
+    // Agent 3 goes on a break after this call and sends it back to the queue.
+    w.at(70_000).ok(Input::NotReady { agent: a(3), reason: "break".into() });
+    w.ok(Input::Transfer { contact: c(1), to: TransferTarget::Queue(q(1)) });
+    assert_eq!(w.offered_to(1), Some(2), "after the answer, anyone in the queue");
+    // The queue's maximum wait still applies to a caller waiting for one agent.
+    let mut spec = ContactSpec::new(c(3), q(1));
+    spec.required_agent = Some(a(3));
+    w.at(80_000).arrive_spec(spec);
+    w.at(80_000 + 300_000).ok(Input::Tick);
+    assert!(w.engine.contact_view(c(3)).is_none(), "left by the maximum wait");
+    let mut spec = ContactSpec::new(c(4), q(1));
+    spec.required_agent = Some(a(9));
+    let err = w.input(Input::Arrive { contact: spec }).expect_err("no agent 9");
+    assert_eq!(err.code(), "unknown_agent");
+}
