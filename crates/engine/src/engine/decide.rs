@@ -317,10 +317,15 @@ impl Engine {
                 r.skill, r.min_level
             )));
         }
-        if let Some(a) = spec.required_agent
-            && self.agent(a).is_none()
-        {
-            return Err(EngineError::UnknownAgent(a));
+        if let Some(a) = spec.required_agent {
+            let agent = self.agent(a).ok_or(EngineError::UnknownAgent(a))?;
+            // It would wait for ever for an agent who never takes its channel.
+            if agent.cfg.capacity.of(spec.channel.slot()) == 0 {
+                return Err(EngineError::InvalidState(format!(
+                    "{a} takes no {:?} contacts, so cannot be the only agent for one",
+                    spec.channel
+                )));
+            }
         }
         let details = spec.take_details();
         let (id, queue) = (spec.id, spec.queue);

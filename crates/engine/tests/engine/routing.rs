@@ -500,4 +500,10 @@ fn required_agent_waits_for_that_agent_only() {
     spec.required_agent = Some(a(9));
     let err = w.input(Input::Arrive { contact: spec }).expect_err("no agent 9");
     assert_eq!(err.code(), "unknown_agent");
+    // Nor an agent who never takes the contact's channel (it would wait for ever).
+    let mut spec = ContactSpec::new(c(5), q(1));
+    spec.channel = Channel::Chat;
+    spec.required_agent = Some(a(1));
+    let err = w.input(Input::Arrive { contact: spec }).expect_err("agent 1 takes no chats");
+    assert!(err.to_string().contains("Chat"), "{err}");
 }
