@@ -286,6 +286,9 @@ impl Engine {
                 if a.logged_in() || !a.items.is_empty() {
                     return Err(EngineError::Config(format!("{agent} must be logged out first")));
                 }
+                if self.contacts.values().any(|c| c.only_agent == Some(agent)) {
+                    return Err(EngineError::Config(format!("callers are waiting for {agent} alone")));
+                }
                 let mut cfg = self.current_config();
                 cfg.agents.retain(|a| a.id != agent);
                 check_config(&cfg)?;

@@ -506,4 +506,11 @@ fn required_agent_waits_for_that_agent_only() {
     spec.required_agent = Some(a(1));
     let err = w.input(Input::Arrive { contact: spec }).expect_err("agent 1 takes no chats");
     assert!(err.to_string().contains("Chat"), "{err}");
+    // An agent callers wait for alone cannot be removed from under them.
+    w.ok(Input::Logout { agent: a(2) });
+    let mut spec = ContactSpec::new(c(6), q(1));
+    spec.required_agent = Some(a(2));
+    w.arrive_spec(spec);
+    let err = w.input(Input::RemoveAgent { agent: a(2) }).expect_err("a caller waits for agent 2");
+    assert!(err.to_string().contains("waiting"), "{err}");
 }
