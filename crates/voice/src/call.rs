@@ -445,9 +445,7 @@ pub(crate) async fn callback(
             return;
         }
     };
-    let remote = sdp::parse(&resp.body).ok();
-    let codec = remote.as_ref().and_then(|r| r.codec()).unwrap_or(Codec::Pcmu);
-    leg.set_remote(remote.as_ref().and_then(|r| r.rtp), codec, remote.as_ref().and_then(|r| r.dtmf_pt));
+    let codec = take_answer(&leg, &resp.body);
     let record = store::CallRecord {
         call: id.clone(),
         contact: Some(contact.0),
@@ -645,9 +643,7 @@ pub(crate) async fn callback_offer(s: Arc<Shared>, contact: ContactId, agent: Ag
             Some((_, st)) = states.recv() => match st {
                 Some(DialogState::Confirmed(_, resp)) if !answered => {
                     answered = true;
-                    let remote = sdp::parse(&resp.body).ok();
-                    let codec = remote.as_ref().and_then(|r| r.codec()).unwrap_or(Codec::Pcmu);
-                    leg.set_remote(remote.as_ref().and_then(|r| r.rtp), codec, remote.as_ref().and_then(|r| r.dtmf_pt));
+                    take_answer(&leg, &resp.body);
                     // The agent hears ringing while the customer is dialled.
                     leg.music(Some(media::tones::ringback().into()));
                     if !server::input(&s, Input::Accept { contact, agent }).await {
@@ -1040,9 +1036,7 @@ impl Call {
             DialogState::Confirmed(_, resp) if !e.answered => {
                 e.answered = true;
                 e.ring_until = None;
-                let remote = sdp::parse(&resp.body).ok();
-                let codec = remote.as_ref().and_then(|r| r.codec()).unwrap_or(Codec::Pcmu);
-                e.leg.set_remote(remote.as_ref().and_then(|r| r.rtp), codec, remote.as_ref().and_then(|r| r.dtmf_pt));
+                take_answer(&e.leg, &resp.body);
                 tracing::info!(call = %self.id, "IVR transfer answered: bridged");
                 self.note_transfer("answered");
                 if let Phase::Ivr(s) = &mut self.phase {
@@ -1086,16 +1080,7 @@ impl Call {
             DialogState::Updated(_, req, handle) => {
                 answer_reinvite(&self.s, &e.leg, self.codec, &req, handle).await;
             }
-            DialogState::Info(_, _, handle) | DialogState::Options(_, _, handle) => {
-                let _ = handle.reply(StatusCode::OK).await;
-            }
-            DialogState::Refer(_, _, handle)
-            | DialogState::Notify(_, _, handle)
-            | DialogState::Message(_, _, handle)
-            | DialogState::Publish(_, _, handle) => {
-                let _ = handle.reply(StatusCode::NotImplemented).await;
-            }
-            _ => {}
+            other => answer_in_dialog(other).await,
         }
     }
 
@@ -1372,9 +1357,7 @@ impl Call {
         match st {
             DialogState::Confirmed(_, resp) if !a.answered => {
                 a.answered = true;
-                let remote = sdp::parse(&resp.body).ok();
-                let codec = remote.as_ref().and_then(|r| r.codec()).unwrap_or(Codec::Pcmu);
-                a.leg.set_remote(remote.as_ref().and_then(|r| r.rtp), codec, remote.as_ref().and_then(|r| r.dtmf_pt));
+                take_answer(&a.leg, &resp.body);
                 let (agent, contact) = (a.agent, self.contact);
                 let Some(contact) = contact else { return };
                 tracing::info!(call = %self.id, agent = agent.0, "agent answered on the phone");
@@ -1443,14 +1426,6 @@ impl Call {
                     let _ = handle.reply(StatusCode::Forbidden).await;
                 }
             }
-            DialogState::Info(_, _, handle) | DialogState::Options(_, _, handle) => {
-                let _ = handle.reply(StatusCode::OK).await;
-            }
-            DialogState::Notify(_, _, handle)
-            | DialogState::Message(_, _, handle)
-            | DialogState::Publish(_, _, handle) => {
-                let _ = handle.reply(StatusCode::NotImplemented).await;
-            }
             DialogState::Terminated(_, reason) => {
                 let a = self.agent.take();
                 let Some(a) = a else { return };
@@ -1469,7 +1444,7 @@ impl Call {
                     server::input(&self.s, Input::Reject { contact, agent: a.agent }).await;
                 }
             }
-            _ => {}
+            other => answer_in_dialog(other).await,
         }
     }
 
@@ -1552,9 +1527,7 @@ impl Call {
         match st {
             DialogState::Confirmed(_, resp) if !c.answered => {
                 c.answered = true;
-                let remote = sdp::parse(&resp.body).ok();
-                let codec = remote.as_ref().and_then(|r| r.codec()).unwrap_or(Codec::Pcmu);
-                c.leg.set_remote(remote.as_ref().and_then(|r| r.rtp), codec, remote.as_ref().and_then(|r| r.dtmf_pt));
+                take_answer(&c.leg, &resp.body);
                 let agent = c.agent;
                 tracing::info!(call = %self.id, agent = agent.0, "consulted agent answered on the phone");
                 // The engine answers the consultation (or it already was,
@@ -1581,15 +1554,6 @@ impl Call {
                 // A hold key on the consulted phone: answer the re-INVITE, keep going.
                 answer_reinvite(&self.s, &c.leg, self.codec, &req, handle).await;
             }
-            DialogState::Info(_, _, handle) | DialogState::Options(_, _, handle) => {
-                let _ = handle.reply(StatusCode::OK).await;
-            }
-            DialogState::Refer(_, _, handle)
-            | DialogState::Notify(_, _, handle)
-            | DialogState::Message(_, _, handle)
-            | DialogState::Publish(_, _, handle) => {
-                let _ = handle.reply(StatusCode::NotImplemented).await;
-            }
             DialogState::Terminated(_, reason) => {
                 let Some(c) = self.consult.take() else { return };
                 if let Some(a) = &self.agent {
@@ -1608,7 +1572,7 @@ impl Call {
                     server::input(&self.s, Input::Reject { contact, agent: c.agent }).await;
                 }
             }
-            _ => {}
+            other => answer_in_dialog(other).await,
         }
     }
 
@@ -2044,6 +2008,33 @@ fn quality_json(reports: &[(String, LegReport)]) -> serde_json::Value {
         })
         .collect();
     serde_json::json!({ "legs": legs })
+}
+
+/// A leg's 200 answer: send to the address, codec and DTMF payload type its
+/// SDP names (PCMU when it names none we know); the codec chosen.
+fn take_answer(leg: &Leg, body: &[u8]) -> Codec {
+    let remote = sdp::parse(body).ok();
+    let codec = remote.as_ref().and_then(|r| r.codec()).unwrap_or(Codec::Pcmu);
+    leg.set_remote(remote.as_ref().and_then(|r| r.rtp), codec, remote.as_ref().and_then(|r| r.dtmf_pt));
+    codec
+}
+
+/// Answer what else a phone leg's dialog may send: keep-alives (INFO,
+/// OPTIONS) get 200, requests we do not take from a leg (REFER where it is
+/// not a transfer, NOTIFY, MESSAGE, PUBLISH) 501; other states need nothing.
+async fn answer_in_dialog(st: DialogState) {
+    match st {
+        DialogState::Info(_, _, handle) | DialogState::Options(_, _, handle) => {
+            let _ = handle.reply(StatusCode::OK).await;
+        }
+        DialogState::Refer(_, _, handle)
+        | DialogState::Notify(_, _, handle)
+        | DialogState::Message(_, _, handle)
+        | DialogState::Publish(_, _, handle) => {
+            let _ = handle.reply(StatusCode::NotImplemented).await;
+        }
+        _ => {}
+    }
 }
 
 /// Answer a phone leg's re-INVITE (its hold key, or a new address): follow
