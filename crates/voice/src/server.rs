@@ -177,7 +177,10 @@ impl Voice {
     pub async fn start(app: Arc<AppState>, config: VoiceConfig) -> Result<Voice, VoiceError> {
         let cancel = CancellationToken::new();
         let transport = TransportLayer::new(cancel.child_token());
-        let udp = UdpConnection::create_connection(config.sip, None, Some(cancel.child_token())).await?;
+        // Our own socket, screened: rsipstack drops what it cannot parse
+        // unanswered (see crate::screen).
+        let socket = crate::screen::ScreenedUdp::new(UdpSocket::bind(config.sip).await?);
+        let udp = UdpConnection::from_socket(Arc::new(socket), None, Some(cancel.child_token())).await?;
         let local_sip = udp.get_addr().get_socketaddr()?;
         transport.add_transport(udp.into());
         let tcp = TcpListenerConnection::new(local_sip, None).await?;
