@@ -38,14 +38,7 @@ use std::time::{Duration, Instant};
 /// Steps where our server is known to answer differently from RFC 3261
 /// (see the step table in [`conformance_steps`]). Remove an entry when the
 /// server is fixed: the test fails while a fixed step is still listed.
-const KNOWN_DEVIATIONS: &[&str] = &[
-    "m04", // Content-Length beyond the datagram: 200 (RFC 3261 18.3: 400 or discard)
-    "m11", // unknown method FOO: no answer at all (405 with Allow, or 501)
-    "x02", // Content-Length: abc: 200 (400)
-    "x03", // Content-Length: -5: 200 (400)
-    "x04", // INVITE whose Content-Length runs past the datagram: answered (400 or discard)
-    "x08", // lower-case "options": treated as OPTIONS (methods are case-sensitive: 405/501)
-];
+const KNOWN_DEVIATIONS: &[&str] = &[];
 
 // ---------------------------------------------------------------------------
 // The server

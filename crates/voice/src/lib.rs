@@ -10,6 +10,7 @@ pub mod leg;
 pub mod prompts;
 pub mod record;
 pub mod registrar;
+pub mod screen;
 pub mod sdp;
 pub mod server;
 pub mod settings;

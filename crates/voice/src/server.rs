@@ -14,13 +14,14 @@ use rsipstack::EndpointBuilder;
 use rsipstack::dialog::dialog_layer::DialogLayer;
 use rsipstack::sip::prelude::HeadersExt;
 use rsipstack::sip::{Header, Method, StatusCode};
+use rsipstack::transaction::endpoint::EndpointInnerRef;
 use rsipstack::transaction::transaction::Transaction;
 use rsipstack::transport::tcp_listener::TcpListenerConnection;
-use rsipstack::transport::tls::{TlsConfig, TlsListenerConnection};
+use rsipstack::transport::tls::{TlsConfig, TlsConnection, TlsListenerConnection};
 use rsipstack::transport::udp::UdpConnection;
-use rsipstack::transport::{SipAddr, TransportLayer};
+use rsipstack::transport::{SipAddr, SipConnection, TransportLayer};
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
@@ -176,30 +177,44 @@ impl Voice {
     /// Bind SIP, load the settings and flows, and start serving.
     pub async fn start(app: Arc<AppState>, config: VoiceConfig) -> Result<Voice, VoiceError> {
         let cancel = CancellationToken::new();
-        let transport = TransportLayer::new(cancel.child_token());
-        let udp = UdpConnection::create_connection(config.sip, None, Some(cancel.child_token())).await?;
+        // The transport layer's own token (cancelled when it drops): our
+        // TLS accept loop and its connections stop with it.
+        let transport_cancel = cancel.child_token();
+        let transport = TransportLayer::new(transport_cancel.clone());
+        // Our own socket, screened: rsipstack drops what it cannot parse
+        // unanswered (see crate::screen).
+        let socket = crate::screen::ScreenedUdp::new(UdpSocket::bind(config.sip).await?);
+        let udp = UdpConnection::from_socket(Arc::new(socket), None, Some(cancel.child_token())).await?;
         let local_sip = udp.get_addr().get_socketaddr()?;
         transport.add_transport(udp.into());
         let tcp = TcpListenerConnection::new(local_sip, None).await?;
         transport.add_transport(tcp.into());
-        let local_tls = match &config.tls {
+        let tls_listener = match &config.tls {
             Some(tls) => {
                 tls.check()?;
-                // The listener binds when the endpoint starts serving (and
-                // only logs a failure then): find out now whether the
-                // address is free, and which port 0 means.
-                let addr = std::net::TcpListener::bind(tls.addr)?.local_addr()?;
+                let acceptor = crate::tls::acceptor(tls)?;
+                // Accepted by us (rsipstack's listener gives a handshake
+                // no deadline; see crate::tls).
+                let listener = tokio::net::TcpListener::bind(tls.addr).await?;
+                let addr = listener.local_addr()?;
+                // The stack still needs a TLS listener among its transports:
+                // the Via of requests it sends over TLS takes that
+                // listener's address. Give it one whose address is ours and
+                // which itself listens only on an unused loopback port.
+                let loopback: IpAddr =
+                    if addr.is_ipv6() { Ipv6Addr::LOCALHOST.into() } else { Ipv4Addr::LOCALHOST.into() };
                 let tls_config = TlsConfig {
                     cert: Some(tls.cert_pem.clone()),
                     key: Some(tls.key_pem.clone()),
                     ..Default::default()
                 };
-                let listener = TlsListenerConnection::new(addr, None, tls_config).await?;
-                transport.add_transport(listener.into());
-                Some(addr)
+                let entry = TlsListenerConnection::new(SocketAddr::new(loopback, 0), Some(addr), tls_config).await?;
+                transport.add_transport(entry.into());
+                Some((listener, acceptor, addr))
             }
             None => None,
         };
+        let local_tls = tls_listener.as_ref().map(|(_, _, addr)| *addr);
         let endpoint = EndpointBuilder::new()
             .with_user_agent("Switchboard")
             .with_transport_layer(transport)
@@ -212,6 +227,9 @@ impl Voice {
                 tracing::error!("SIP endpoint stopped: {e}");
             }
         });
+        if let Some((listener, acceptor, addr)) = tls_listener {
+            tokio::spawn(serve_tls(listener, acceptor, addr, endpoint.inner.clone(), transport_cancel));
+        }
         let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));
         let settings = VoiceSettings::load(&app.store).await?;
         let flows = Flows::load(&app.store).await?;
@@ -505,6 +523,30 @@ async fn register(s: &Shared, tx: &mut Transaction) -> Result<(), rsipstack::Err
         tracing::info!(user = %request.user, "phone registered");
     }
     tx.reply_with(reply.status, reply.headers, None).await
+}
+
+/// Accept SIP over TLS on `listener` (bound at `local`) and hand each
+/// connection to the stack as its own listener would.
+async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+    local: SocketAddr,
+    endpoint: EndpointInnerRef,
+    cancel: CancellationToken,
+) {
+    let local = SipAddr { r#type: Some(rsipstack::sip::Transport::Tls), addr: local.into() };
+    let token = cancel.clone();
+    let ready = move |stream, remote: SocketAddr| {
+        let (endpoint, local, token) = (endpoint.clone(), local.clone(), token.child_token());
+        async move {
+            let remote = SipAddr { r#type: Some(rsipstack::sip::Transport::Tls), addr: remote.into() };
+            match TlsConnection::from_server_stream(stream, local, remote.clone(), Some(token)).await {
+                Ok(conn) => endpoint.transport_layer.add_connection(SipConnection::Tls(conn)),
+                Err(e) => tracing::warn!(%remote, "TLS connection not taken: {e}"),
+            }
+        }
+    };
+    crate::tls::accept_loop(listener, acceptor, crate::tls::HANDSHAKE_TIMEOUT, cancel, ready).await;
 }
 
 /// The TLS connection a request came over (its remote address), if any.
