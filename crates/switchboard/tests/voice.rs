@@ -632,10 +632,13 @@ fn a_voicemail_becomes_a_callback_offered_to_an_agent() {
     ok(demo.http, "POST", "/api/agent/ready", &a1, None);
     wait_for("the agent's phone to answer", 20, || (phone1.active_calls().ok()? == 1).then_some(()));
     wait_for("the customer's phone to answer", 30, || (customer.active_calls().ok()? == 1).then_some(()));
-    // The engine's view: the voicemail contact, connected to agent 1.
-    let live = ok(demo.http, "GET", "/api/contacts", &admin, None);
-    let v = live.as_array().unwrap().iter().find(|x| x["id"] == contact).cloned().unwrap_or(Value::Null);
-    assert!(v["phase"].to_string().contains("connected") && v["phase"]["agent"] == 1, "{v}");
+    // The engine's view: the voicemail contact, connected to agent 1 once
+    // the customer's answer is reported (a callback: dialled, then connected).
+    wait_for("the voicemail contact connected", 10, || {
+        let live = ok(demo.http, "GET", "/api/contacts", &admin, None);
+        let v = live.as_array()?.iter().find(|x| x["id"] == contact).cloned()?;
+        (v["phase"]["phase"] == "connected" && v["phase"]["agent"] == 1).then_some(())
+    });
     let (status, _) = call(demo.http, "GET", &path, Some(&a1), None);
     assert_eq!(status, 200, "the agent plays the voicemail");
     assert_eq!(call(demo.http, "GET", &path, Some(&a2), None).0, 403);
@@ -700,6 +703,78 @@ fn a_voicemail_becomes_a_callback_offered_to_an_agent() {
     });
     assert_eq!(back2["agent"], 2, "{back2}");
     assert_eq!(back2["end_reason"], "agent-hangup", "{back2}");
+}
+
+/// A voicemail's call-back through a trunk that goes nowhere: each failed
+/// dial is in the call log and on the contact (the agent's screen-pop
+/// shows it when offered again after the queue's retry delay), and after
+/// the queue's last attempt the contact closes as not reached.
+#[test]
+fn a_voicemail_call_back_that_fails_is_retried_then_closed_unreached() {
+    if peers::require(&[Peer::Baresip, Peer::Espeak, Peer::Sox]).is_err() {
+        return;
+    }
+    let prompts = prompts();
+    let data = TempDir::new("voice-voicemail-unreached");
+    let demo = Demo::start(&data.0.join("data"), &prompts);
+    let (admin, a2) = (login(demo.http, "admin", "switchboard"), login(demo.http, "agent2", "switchboard"));
+    // Support: two attempts, one second apart.
+    let queues = ok(demo.http, "GET", "/api/admin/queues", &admin, None);
+    let mut support = queues.as_array().unwrap().iter().find(|q| q["id"] == 2).cloned().unwrap();
+    support["callbacks"] =
+        json!({ "enabled": true, "max_outstanding": null, "max_attempts": 2, "retry_delay_ms": 1000 });
+    ok(demo.http, "PUT", "/api/admin/queues/2", &admin, Some(support));
+    // The trunk: a port nobody listens on.
+    let closed = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let vm = json!({
+        "name": "vm", "version": 1, "start": "record", "language": "en",
+        "nodes": { "record": { "type": "voicemail", "prompt": [{ "clip": "voicemail-prompt" }],
+                               "max_seconds": 2, "queue": 2 } }
+    });
+    let trunk = json!({ "address": format!("127.0.0.1:{closed}"), "ring_timeout_s": 5 });
+    flow_on_number(&demo, &admin, "300", vm, Some(trunk));
+
+    // The customer leaves a message.
+    let customer =
+        Baresip::start(BaresipOptions { user: "13800138000".into(), tone_hz: 500.0, ..Default::default() }).unwrap();
+    customer.command("dial", &format!("sip:300@{}", demo.sip)).unwrap();
+    let c = wait_for("the voicemail", 40, || {
+        calls(&demo, &admin).into_iter().find(|c| c["callee"] == "300" && c["ended_at"].is_i64())
+    });
+    let contact = c["quality"]["voicemail_contact"].as_u64().unwrap_or_else(|| panic!("a contact: {c}"));
+
+    // Agent 2 (no phone) takes it on the desktop; the dial fails, twice.
+    ok(demo.http, "POST", "/api/agent/login", &a2, None);
+    ok(demo.http, "POST", "/api/agent/ready", &a2, None);
+    let failed = |c: &Value| ["no-answer", "failed"].contains(&c["end_reason"].as_str().unwrap_or(""));
+    for attempt in 1..=2usize {
+        wait_for("the offer to agent 2", 20, || {
+            let live = ok(demo.http, "GET", "/api/contacts", &admin, None);
+            live.as_array()?
+                .iter()
+                .find(|x| x["id"] == contact && x["phase"]["phase"] == "offered" && x["phase"]["agents"][0] == 2)
+                .map(|_| ())
+        });
+        let pop = ok(demo.http, "GET", &format!("/api/contacts/{contact}/pop"), &a2, None);
+        let tried = pop["contact"]["dial_attempts"].as_array().cloned().unwrap_or_default();
+        assert_eq!(tried.len(), attempt - 1, "the earlier attempts are on the pop: {pop}");
+        ok(demo.http, "POST", &format!("/api/contacts/{contact}/accept"), &a2, None);
+        let attempts = wait_for("the failed call-back in the call log", 30, || {
+            let mine: Vec<Value> = calls(&demo, &admin)
+                .into_iter()
+                .filter(|c| c["direction"] == "callback" && c["contact"] == contact && c["ended_at"].is_i64())
+                .collect();
+            (mine.len() == attempt).then_some(mine)
+        });
+        assert!(attempts.iter().all(failed), "{attempts:?}");
+        assert!(attempts.iter().all(|c| c["callee"] == "13800138000" && c["answered_at"].is_null()), "{attempts:?}");
+    }
+    // The last attempt failed: the contact is closed, the agent free.
+    wait_for("the contact to close", 10, || {
+        let live = ok(demo.http, "GET", "/api/contacts", &admin, None);
+        live.as_array()?.iter().all(|x| x["id"] != contact).then_some(())
+    });
+    assert_eq!(ok(demo.http, "GET", "/api/me", &a2, None)["agent"]["state"], "ready");
 }
 
 #[test]
