@@ -743,7 +743,19 @@ fn a_voicemail_call_back_that_fails_is_retried_then_closed_unreached() {
     });
     let contact = c["quality"]["voicemail_contact"].as_u64().unwrap_or_else(|| panic!("a contact: {c}"));
 
-    // Agent 2 (no phone) takes it on the desktop; the dial fails, twice.
+    // Agent 2's phone rings (nobody picks it up) and the agent takes the
+    // call-back on the desktop instead: the phone stops ringing and the
+    // customer is dialled. The dial fails, twice.
+    let phone2 = Baresip::start(BaresipOptions {
+        user: "agent2".into(),
+        registrar: Some(demo.sip.to_string()),
+        auth_user: Some("agent2".into()),
+        auth_pass: Some("switchboard".into()),
+        answermode: "manual".into(),
+        ..Default::default()
+    })
+    .unwrap();
+    phone2.wait_registered(Duration::from_secs(15)).unwrap();
     ok(demo.http, "POST", "/api/agent/login", &a2, None);
     ok(demo.http, "POST", "/api/agent/ready", &a2, None);
     let failed = |c: &Value| ["no-answer", "failed"].contains(&c["end_reason"].as_str().unwrap_or(""));
@@ -758,7 +770,9 @@ fn a_voicemail_call_back_that_fails_is_retried_then_closed_unreached() {
         let pop = ok(demo.http, "GET", &format!("/api/contacts/{contact}/pop"), &a2, None);
         let tried = pop["contact"]["dial_attempts"].as_array().cloned().unwrap_or_default();
         assert_eq!(tried.len(), attempt - 1, "the earlier attempts are on the pop: {pop}");
+        wait_for("agent 2's phone to ring", 10, || (phone2.active_calls().ok()? == 1).then_some(()));
         ok(demo.http, "POST", &format!("/api/contacts/{contact}/accept"), &a2, None);
+        phone2.wait_no_calls(Duration::from_secs(10)).unwrap();
         let attempts = wait_for("the failed call-back in the call log", 30, || {
             let mine: Vec<Value> = calls(&demo, &admin)
                 .into_iter()

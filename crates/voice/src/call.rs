@@ -703,6 +703,16 @@ pub(crate) async fn callback_offer(s: Arc<Shared>, contact: ContactId, agent: Ag
                     break None;
                 }
                 CallMsg::DialCallback { number, .. } if answered => break Some(number),
+                // Accepted on the desktop while the phone rang (a callback,
+                // or a voicemail with a number): dial the customer now; the
+                // phone is rung again once they answer.
+                CallMsg::DialCallback { agent: by, number } => {
+                    let _ = dialog.cancel().await;
+                    release(&s);
+                    let _ = leg.close().await;
+                    callback(s, contact, by, number, None, dial).await;
+                    return;
+                }
                 // A voicemail's call-back: the engine connected the agent.
                 CallMsg::Event(rec) if matches!(rec.event, Event::ContactAnswered { agent: a, .. } if a == agent) => {
                     if let Some(number) = voicemail_number.clone() {

@@ -399,9 +399,9 @@
   function updateIvrLinks() {
     const json = ivrUrl('json');
     const csv = ivrUrl('csv');
-    $('#ivr-json').href = json || '#';
-    $('#ivr-csv').href = csv || '#';
-    $('#ivr-csv').setAttribute('download', 'switchboard-ivr-' + $('#ivr-flow').value.trim() + '-' + $('#rep-from').value + '.csv');
+    $('#ivr-intervals-json').href = json || '#';
+    $('#ivr-intervals-csv').href = csv || '#';
+    $('#ivr-intervals-csv').setAttribute('download', 'switchboard-ivr-' + $('#ivr-flow').value.trim() + '-' + $('#rep-from').value + '.csv');
   }
 
   async function loadIvr(ev) {
@@ -460,7 +460,7 @@
     $('#ivr-form').addEventListener('submit', loadIvr);
     $('#ivr-flow').addEventListener('input', updateIvrLinks);
     $('#report-form').addEventListener('change', updateIvrLinks);
-    for (const id of ['#ivr-json', '#ivr-csv']) {
+    for (const id of ['#ivr-intervals-json', '#ivr-intervals-csv', '#survey-csv']) {
       $(id).addEventListener('click', (ev) => {
         if ($(id).getAttribute('href') === '#') ev.preventDefault();
       });

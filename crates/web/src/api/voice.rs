@@ -412,9 +412,9 @@ async fn ivr_intervals(
     Q(q): Q<super::reports::ReportQuery>,
 ) -> ApiResult<Response> {
     let r = super::reports::range(&app, &q)?;
-    let ms = |t: engine::Time| i64::try_from(t.0).unwrap_or(i64::MAX);
-    let interval = ms(engine::Time(r.interval_ms));
-    let rows = app.store.ivr_node_stats_by_interval(&flow, ms(r.from), ms(r.to), interval).await?;
+    // The store keeps times as i64 ms; a `to` beyond that range means "no end".
+    let ms = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    let rows = app.store.ivr_node_stats_by_interval(&flow, ms(r.from.0), ms(r.to.0), ms(r.interval_ms)).await?;
     if !r.csv {
         return Ok(Json(rows).into_response());
     }
