@@ -162,6 +162,21 @@ fn a_caller_walks_the_ivr_waits_talks_to_a_sip_phone_and_answers_the_survey() {
     assert_eq!(score("agent"), Some(json!(5.0)), "{survey}");
     assert_eq!(score("solved"), Some(json!(1.0)), "{survey}");
     assert!(survey.as_array().unwrap().iter().all(|r| r["agent"] == 1 && r["queue"] == 2), "{survey}");
+    // Each question by what it says, in the language asked for (the
+    // catalog text of the sample survey's clips).
+    let en = ok(demo.http, "GET", "/api/reports/surveys?lang=en", &admin, None);
+    let text = |q: &str| en.as_array().unwrap().iter().find(|r| r["question"] == q).map(|r| r["question_text"].clone());
+    assert_eq!(text("solved"), Some(json!("Was your problem solved? Press 1 for yes, or 2 for no.")), "{en}");
+    assert_eq!(
+        survey.as_array().unwrap()[0]["question_text"],
+        "您对客服人员的服务满意吗？请按一到五，一表示非常不满意，五表示非常满意。"
+    );
+
+    // The IVR path per hour: the caller went through the menu once.
+    let hourly = ok(demo.http, "GET", "/api/reports/ivr/main/intervals?from=0&interval=60", &admin, None);
+    let entered: u64 =
+        hourly.as_array().unwrap().iter().filter(|r| r["node"] == "main").map(|r| r["entered"].as_u64().unwrap()).sum();
+    assert_eq!(entered, 1, "{hourly}");
 
     // The IVR path: English, then support, then the queue.
     let ivr = ok(demo.http, "GET", "/api/reports/ivr/main", &admin, None);
