@@ -350,8 +350,12 @@ try {
     sampleCalls.push({ call: `f-${i}`, contact: 100 + i, direction: 'inbound', caller: `1390000${String(i).padStart(4, '0')}`, callee: '100', started_at: t0 - i * 600e3, answered_at: t0 - i * 600e3 + 20e3, ended_at: t0 - i * 600e3 + 200e3, end_reason: 'caller-hangup', agent: 2, recording: null, recording_ms: null, quality: null, voicemail: null });
   }
   const sampleSurvey = [
-    { agent: 1, queue: 2, question: 'agent', count: 10, mean: 4.1, scores: [0, 1, 1, 4, 4] },
-    { agent: 1, queue: 2, question: 'solved', count: 10, mean: 1.2, scores: [8, 2, 0, 0, 0] },
+    { agent: 1, queue: 2, question: 'agent', question_text: 'How satisfied were you with the agent?', count: 10, mean: 4.1, scores: [0, 1, 1, 4, 4] },
+    // A question since deleted from the settings: its id.
+    { agent: 1, queue: 2, question: 'solved', question_text: 'solved', count: 10, mean: 1.2, scores: [8, 2, 0, 0, 0] },
+  ];
+  const sampleIvr = [
+    { start: t0, end: t0 + 900e3, version: 1, node: 'main', kind: 'menu', entered: 12, dropped: 3, outcomes: { 'chose:1': 9, dropped: 3 }, timed: 12, total_ms: 96000, mean_ms: 8000 },
   ];
   // 0.2 s of a quiet tone as a WAV file for the player.
   const rate = 8000, n = 1600, wav = Buffer.alloc(44 + n * 2);
@@ -362,9 +366,16 @@ try {
   await adm.route((u) => u.pathname === '/api/voice/calls', (r) => r.fulfill({ json: new URL(r.request().url()).searchParams.has('before') ? [] : sampleCalls }));
   await adm.route((u) => u.pathname === '/api/voice/calls/c-2/recording', (r) => r.fulfill({ body: wav, contentType: 'audio/wav' }));
   await adm.route((u) => u.pathname === '/api/reports/surveys', (r) => r.fulfill({ json: sampleSurvey }));
+  await adm.route((u) => u.pathname === '/api/reports/ivr/main/intervals', (r) => r.fulfill({ json: sampleIvr }));
   await adm.reload();
   await adm.locator('#calls-body tr[data-call="c-2"] .one-way').waitFor({ timeout: T });
   await adm.locator('#survey-body .dist .d5').first().waitFor({ timeout: T });
+  await adm.locator('#survey-body td.question-text', { hasText: 'How satisfied' }).waitFor({ timeout: T });
+  await adm.locator('#survey-body td.mono', { hasText: 'solved' }).waitFor({ timeout: T });
+  if (!(await adm.getAttribute('#survey-csv', 'href')).includes('format=csv')) throw new Error('no survey CSV link');
+  await adm.click('#btn-ivr');
+  await adm.locator('#ivr-body tr', { hasText: 'main' }).waitFor({ timeout: T });
+  if (!(await adm.getAttribute('#ivr-intervals-csv', 'href')).includes('/api/reports/ivr/main/intervals')) throw new Error('no IVR CSV link');
   await adm.click('#btn-calls-older');
   await adm.locator('#btn-calls-older[disabled]').waitFor({ timeout: T });
   if (await adm.locator('#calls-body tr[data-call]').count() !== 25) throw new Error('the calls page is wrong after "older"');

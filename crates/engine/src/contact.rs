@@ -62,6 +62,13 @@ pub struct ContactSpec {
     /// Number to call back, if the contact may become a callback.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback_number: Option<String>,
+    /// The contact is a callback from its arrival (a voicemail to return):
+    /// an agent accepting it has `callback_number` dialled
+    /// ([`crate::Command::DialCallback`]), and a failed dial is retried by
+    /// the queue's callback policy, as for a caller who asked for a
+    /// callback. Needs the callback channel and a number.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dial_back: bool,
     /// Anything else the driver wants kept with the contact.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub attributes: BTreeMap<String, String>,
@@ -98,6 +105,9 @@ pub struct ContactDetails {
     /// The only agent who may take the contact (see [`ContactSpec::required_agent`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required_agent: Option<AgentId>,
+    /// A callback from its arrival (see [`ContactSpec::dial_back`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dial_back: bool,
     /// Anything else the driver keeps with the contact.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub attributes: BTreeMap<String, String>,
@@ -112,6 +122,7 @@ impl ContactSpec {
             && self.required_skills.is_empty()
             && self.callback_number.is_none()
             && self.required_agent.is_none()
+            && !self.dial_back
             && self.attributes.is_empty()
         {
             return None;
@@ -123,6 +134,7 @@ impl ContactSpec {
             required_skills: std::mem::take(&mut self.required_skills),
             callback_number: self.callback_number.take(),
             required_agent: self.required_agent.take(),
+            dial_back: std::mem::take(&mut self.dial_back),
             attributes: std::mem::take(&mut self.attributes),
         };
         Some(Box::new(d))

@@ -45,6 +45,27 @@ pub struct Question {
     pub max: u8,
 }
 
+impl Question {
+    /// What the question says in `lang`, for reports: the catalog text of
+    /// its clips, in order (numbers, digits and pauses say nothing here);
+    /// `None` when none of its clips is in the catalog.
+    pub fn text(&self, lang: Lang) -> Option<String> {
+        let parts: Vec<&str> = self
+            .prompt
+            .iter()
+            .filter(|p| p.when.is_none())
+            .filter_map(|p| match &p.say {
+                flow::Say::Clip { name, .. } => crate::prompts::lookup(name),
+                _ => None,
+            })
+            .map(|t| t.text(lang))
+            .collect();
+        // Chinese sentences are not separated by blanks.
+        let sep = if lang == Lang::Zh { "" } else { " " };
+        (!parts.is_empty()).then(|| parts.join(sep))
+    }
+}
+
 /// The survey as the administrator configures it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -316,5 +337,17 @@ mod tests {
         assert!(due(Some(10 * day), 40 * day, 30));
         assert!(due(Some(5), 5, 0));
         assert!(!due(Some(100 * day), day, 30), "a last survey in the future is not due");
+    }
+
+    #[test]
+    fn question_text_from_its_clips() {
+        let spec = SurveySpec::sample();
+        let q = &spec.questions[1];
+        assert_eq!(q.text(Lang::En).as_deref(), Some("Was your problem solved? Press 1 for yes, or 2 for no."));
+        assert_eq!(q.text(Lang::Zh).as_deref(), Some("您的问题解决了吗？已解决请按一，未解决请按二。"));
+        let two = Question { prompt: vec![Prompt::clip("survey-q2"), Prompt::clip("goodbye")], ..q.clone() };
+        assert!(two.text(Lang::En).is_some_and(|t| t.ends_with("no. Thank you for calling. Goodbye.")));
+        let custom = Question { prompt: vec![Prompt::clip("my-own-recording")], ..q.clone() };
+        assert_eq!(custom.text(Lang::En), None, "a clip outside the catalog has no text");
     }
 }

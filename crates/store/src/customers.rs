@@ -3,7 +3,7 @@
 use crate::CustomerStore;
 use crate::db::{Db, DbRow, Store, WritePool, now, to_i64, unique_u64, with_db};
 use crate::error::{Result, StoreError};
-use engine::{AgentId, Channel, ContactId, Outcome, QueueId, Time};
+use engine::{AgentId, Channel, ContactId, DialOutcome, Outcome, QueueId, Time};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sqlx::types::Json;
@@ -281,6 +281,12 @@ pub struct ContactRecord {
     pub outcome: Option<Outcome>,
     /// Wrap-up, once given.
     pub wrap_up: Option<WrapUp>,
+    /// Callback dials made for it so far (0: never dialled).
+    #[serde(default)]
+    pub dial_attempts: u32,
+    /// How the last dial went (`busy`, `no-answer`, `failed`, `connected`).
+    #[serde(default)]
+    pub dial_outcome: Option<DialOutcome>,
 }
 
 impl ContactRecord {
@@ -297,6 +303,8 @@ impl ContactRecord {
             ended_at: None,
             outcome: None,
             wrap_up: None,
+            dial_attempts: 0,
+            dial_outcome: None,
         }
     }
 }
@@ -314,7 +322,7 @@ fn enum_parse<T: for<'de> Deserialize<'de>>(col: &str, s: String) -> Result<T> {
 }
 
 const CONTACT_COLUMNS: &str = "contact_id, customer_id, queue_id, agent_id, channel, arrived_at, answered_at, ended_at, \
-     outcome, wrap_need, wrap_service, wrap_disposition, wrap_notes, wrap_follow_up";
+     outcome, wrap_need, wrap_service, wrap_disposition, wrap_notes, wrap_follow_up, dial_attempts, dial_outcome";
 
 fn contact_from_row(r: &impl DbRow) -> Result<ContactRecord> {
     let queue = r.int("queue_id")?;
@@ -342,6 +350,11 @@ fn contact_from_row(r: &impl DbRow) -> Result<ContactRecord> {
         ended_at: r.opt_time("ended_at")?,
         outcome: r.opt_text("outcome")?.map(|o| enum_parse("outcome", o)).transpose()?,
         wrap_up,
+        dial_attempts: {
+            let n = r.int("dial_attempts")?;
+            u32::try_from(n).map_err(|_| StoreError::Corrupt(format!("dial attempts {n}")))?
+        },
+        dial_outcome: r.opt_text("dial_outcome")?.map(|o| enum_parse("dial_outcome", o)).transpose()?,
     })
 }
 
@@ -537,13 +550,15 @@ impl CustomerStore for Store {
         let ended = rec.ended_at.map(|t| to_i64(t.0, "time")).transpose()?;
         let channel = enum_name(&rec.channel)?;
         let outcome = rec.outcome.as_ref().map(enum_name).transpose()?;
+        let dial_outcome = rec.dial_outcome.as_ref().map(enum_name).transpose()?;
         let w = rec.wrap_up.as_ref();
         let at = to_i64(now().0, "time")?;
         with_db!(&self.db, pool => {
             sqlx::query(
                 "INSERT INTO contact_records (contact_id, customer_id, queue_id, agent_id, channel, arrived_at, \
                  answered_at, ended_at, outcome, wrap_need, wrap_service, wrap_disposition, wrap_notes, wrap_follow_up, \
-                 updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+                 updated_at, dial_attempts, dial_outcome) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
                  ON CONFLICT (contact_id) DO UPDATE SET customer_id = excluded.customer_id, queue_id = excluded.queue_id, \
                  agent_id = excluded.agent_id, channel = excluded.channel, arrived_at = excluded.arrived_at, \
                  answered_at = excluded.answered_at, ended_at = excluded.ended_at, outcome = excluded.outcome, \
@@ -552,7 +567,8 @@ impl CustomerStore for Store {
                  wrap_disposition = COALESCE(excluded.wrap_disposition, contact_records.wrap_disposition), \
                  wrap_notes = CASE WHEN excluded.wrap_disposition IS NULL THEN contact_records.wrap_notes ELSE excluded.wrap_notes END, \
                  wrap_follow_up = CASE WHEN excluded.wrap_disposition IS NULL THEN contact_records.wrap_follow_up ELSE excluded.wrap_follow_up END, \
-                 updated_at = excluded.updated_at",
+                 updated_at = excluded.updated_at, dial_attempts = excluded.dial_attempts, \
+                 dial_outcome = excluded.dial_outcome",
             )
             .bind(contact)
             .bind(rec.customer_id.as_deref())
@@ -569,6 +585,8 @@ impl CustomerStore for Store {
             .bind(w.map(|w| w.notes.as_str()))
             .bind(w.is_some_and(|w| w.follow_up))
             .bind(at)
+            .bind(i64::from(rec.dial_attempts))
+            .bind(dial_outcome.as_deref())
             .execute(pool)
             .await
             .map_err(|e| StoreError::from_write(e, || format!("contact record {} (customer {:?})", rec.contact.0, rec.customer_id)))?;

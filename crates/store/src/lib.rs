@@ -67,7 +67,9 @@ pub use db::{Backend, Location, SQLITE_FILE, Store};
 pub use error::{Result, StoreError};
 pub use events::{EventQuery, MAX_GROUP_ROWS, MAX_PAGE, WriterStats};
 pub use sessions::Session;
-pub use voice::{CallRecord, IvrNodeStatsRow, IvrVisit, SurveyAnswer, SurveyFilter, SurveySummaryRow};
+pub use voice::{
+    CallRecord, IvrNodeIntervalRow, IvrNodeStatsRow, IvrVisit, SurveyAnswer, SurveyFilter, SurveySummaryRow,
+};
 
 use engine::{
     AgentConfig, AgentId, ContactId, Engine, EngineConfig, EventRecord, QueueConfig, QueueId, Settings, Time,
@@ -305,6 +307,17 @@ pub trait VoiceStore: Send + Sync {
         since: i64,
         until: i64,
     ) -> impl Future<Output = Result<Vec<IvrNodeStatsRow>>> + Send;
+    /// The same statistics per interval of `interval_ms` (aligned on the
+    /// epoch, so on the hour for 15/30/60 minutes): each visit counts in the
+    /// interval in which it entered the node, time spent included. Only
+    /// intervals with visits; sorted by interval start, version, node.
+    fn ivr_node_stats_by_interval(
+        &self,
+        flow: &str,
+        since: i64,
+        until: i64,
+        interval_ms: i64,
+    ) -> impl Future<Output = Result<Vec<IvrNodeIntervalRow>>> + Send;
 
     /// Insert a call, or replace every field of the stored call with this id
     /// (a call is written when it starts and again when it ends).

@@ -112,6 +112,18 @@ pub struct IvrNodeStatsRow {
     pub mean_ms: Option<f64>,
 }
 
+/// Statistics of one node of one flow version in one interval.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IvrNodeIntervalRow {
+    /// Start of the interval (ms).
+    pub start: i64,
+    /// End of the interval (ms, excluded).
+    pub end: i64,
+    /// The node's statistics for visits that entered it in the interval.
+    #[serde(flatten)]
+    pub stats: IvrNodeStatsRow,
+}
+
 /// One telephone call: the call log, its recording and its quality.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CallRecord {
@@ -458,6 +470,48 @@ impl VoiceStore for Store {
             rows.iter().map(outcome_group_from_row).collect::<Result<Vec<_>>>()
         })?;
         Ok(assemble_node_stats(groups))
+    }
+
+    async fn ivr_node_stats_by_interval(
+        &self,
+        flow: &str,
+        since: i64,
+        until: i64,
+        interval_ms: i64,
+    ) -> Result<Vec<IvrNodeIntervalRow>> {
+        if interval_ms <= 0 {
+            return Err(StoreError::Invalid(format!("interval of {interval_ms} ms")));
+        }
+        let groups = with_db!(&self.db, pool => {
+            // Integer division on both backends: the interval's start.
+            let rows = sqlx::query(
+                "SELECT (entered_at / $4) * $4 AS bucket, version, node, outcome, MAX(kind) AS kind, COUNT(*) AS n, \
+                 COUNT(left_at) AS timed, CAST(COALESCE(SUM(left_at - entered_at), 0) AS BIGINT) AS total_ms \
+                 FROM ivr_visits WHERE flow = $1 AND entered_at >= $2 AND entered_at < $3 \
+                 GROUP BY bucket, version, node, outcome",
+            )
+            .bind(flow)
+            .bind(since)
+            .bind(until)
+            .bind(interval_ms)
+            .fetch_all(pool)
+            .await?;
+            rows.iter().map(|r| Ok((r.int("bucket")?, outcome_group_from_row(r)?))).collect::<Result<Vec<_>>>()
+        })?;
+        let mut by_bucket: BTreeMap<i64, Vec<OutcomeGroup>> = BTreeMap::new();
+        for (bucket, g) in groups {
+            by_bucket.entry(bucket).or_default().push(g);
+        }
+        Ok(by_bucket
+            .into_iter()
+            .flat_map(|(start, groups)| {
+                assemble_node_stats(groups).into_iter().map(move |stats| IvrNodeIntervalRow {
+                    start,
+                    end: start.saturating_add(interval_ms),
+                    stats,
+                })
+            })
+            .collect())
     }
 
     async fn put_call(&self, call: &CallRecord) -> Result<()> {

@@ -162,6 +162,21 @@ fn a_caller_walks_the_ivr_waits_talks_to_a_sip_phone_and_answers_the_survey() {
     assert_eq!(score("agent"), Some(json!(5.0)), "{survey}");
     assert_eq!(score("solved"), Some(json!(1.0)), "{survey}");
     assert!(survey.as_array().unwrap().iter().all(|r| r["agent"] == 1 && r["queue"] == 2), "{survey}");
+    // Each question by what it says, in the language asked for (the
+    // catalog text of the sample survey's clips).
+    let en = ok(demo.http, "GET", "/api/reports/surveys?lang=en", &admin, None);
+    let text = |q: &str| en.as_array().unwrap().iter().find(|r| r["question"] == q).map(|r| r["question_text"].clone());
+    assert_eq!(text("solved"), Some(json!("Was your problem solved? Press 1 for yes, or 2 for no.")), "{en}");
+    assert_eq!(
+        survey.as_array().unwrap()[0]["question_text"],
+        "您对客服人员的服务满意吗？请按一到五，一表示非常不满意，五表示非常满意。"
+    );
+
+    // The IVR path per hour: the caller went through the menu once.
+    let hourly = ok(demo.http, "GET", "/api/reports/ivr/main/intervals?from=0&interval=60", &admin, None);
+    let entered: u64 =
+        hourly.as_array().unwrap().iter().filter(|r| r["node"] == "main").map(|r| r["entered"].as_u64().unwrap()).sum();
+    assert_eq!(entered, 1, "{hourly}");
 
     // The IVR path: English, then support, then the queue.
     let ivr = ok(demo.http, "GET", "/api/reports/ivr/main", &admin, None);
@@ -632,10 +647,13 @@ fn a_voicemail_becomes_a_callback_offered_to_an_agent() {
     ok(demo.http, "POST", "/api/agent/ready", &a1, None);
     wait_for("the agent's phone to answer", 20, || (phone1.active_calls().ok()? == 1).then_some(()));
     wait_for("the customer's phone to answer", 30, || (customer.active_calls().ok()? == 1).then_some(()));
-    // The engine's view: the voicemail contact, connected to agent 1.
-    let live = ok(demo.http, "GET", "/api/contacts", &admin, None);
-    let v = live.as_array().unwrap().iter().find(|x| x["id"] == contact).cloned().unwrap_or(Value::Null);
-    assert!(v["phase"].to_string().contains("connected") && v["phase"]["agent"] == 1, "{v}");
+    // The engine's view: the voicemail contact, connected to agent 1 once
+    // the customer's answer is reported (a callback: dialled, then connected).
+    wait_for("the voicemail contact connected", 10, || {
+        let live = ok(demo.http, "GET", "/api/contacts", &admin, None);
+        let v = live.as_array()?.iter().find(|x| x["id"] == contact).cloned()?;
+        (v["phase"]["phase"] == "connected" && v["phase"]["agent"] == 1).then_some(())
+    });
     let (status, _) = call(demo.http, "GET", &path, Some(&a1), None);
     assert_eq!(status, 200, "the agent plays the voicemail");
     assert_eq!(call(demo.http, "GET", &path, Some(&a2), None).0, 403);
@@ -700,6 +718,92 @@ fn a_voicemail_becomes_a_callback_offered_to_an_agent() {
     });
     assert_eq!(back2["agent"], 2, "{back2}");
     assert_eq!(back2["end_reason"], "agent-hangup", "{back2}");
+}
+
+/// A voicemail's call-back through a trunk that goes nowhere: each failed
+/// dial is in the call log and on the contact (the agent's screen-pop
+/// shows it when offered again after the queue's retry delay), and after
+/// the queue's last attempt the contact closes as not reached.
+#[test]
+fn a_voicemail_call_back_that_fails_is_retried_then_closed_unreached() {
+    if peers::require(&[Peer::Baresip, Peer::Espeak, Peer::Sox]).is_err() {
+        return;
+    }
+    let prompts = prompts();
+    let data = TempDir::new("voice-voicemail-unreached");
+    let demo = Demo::start(&data.0.join("data"), &prompts);
+    let (admin, a2) = (login(demo.http, "admin", "switchboard"), login(demo.http, "agent2", "switchboard"));
+    // Support: two attempts, one second apart.
+    let queues = ok(demo.http, "GET", "/api/admin/queues", &admin, None);
+    let mut support = queues.as_array().unwrap().iter().find(|q| q["id"] == 2).cloned().unwrap();
+    support["callbacks"] =
+        json!({ "enabled": true, "max_outstanding": null, "max_attempts": 2, "retry_delay_ms": 1000 });
+    ok(demo.http, "PUT", "/api/admin/queues/2", &admin, Some(support));
+    // The trunk: a port nobody listens on.
+    let closed = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let vm = json!({
+        "name": "vm", "version": 1, "start": "record", "language": "en",
+        "nodes": { "record": { "type": "voicemail", "prompt": [{ "clip": "voicemail-prompt" }],
+                               "max_seconds": 2, "queue": 2 } }
+    });
+    let trunk = json!({ "address": format!("127.0.0.1:{closed}"), "ring_timeout_s": 5 });
+    flow_on_number(&demo, &admin, "300", vm, Some(trunk));
+
+    // The customer leaves a message.
+    let customer =
+        Baresip::start(BaresipOptions { user: "13800138000".into(), tone_hz: 500.0, ..Default::default() }).unwrap();
+    customer.command("dial", &format!("sip:300@{}", demo.sip)).unwrap();
+    let c = wait_for("the voicemail", 40, || {
+        calls(&demo, &admin).into_iter().find(|c| c["callee"] == "300" && c["ended_at"].is_i64())
+    });
+    let contact = c["quality"]["voicemail_contact"].as_u64().unwrap_or_else(|| panic!("a contact: {c}"));
+
+    // Agent 2's phone rings (nobody picks it up) and the agent takes the
+    // call-back on the desktop instead: the phone stops ringing and the
+    // customer is dialled. The dial fails, twice.
+    let phone2 = Baresip::start(BaresipOptions {
+        user: "agent2".into(),
+        registrar: Some(demo.sip.to_string()),
+        auth_user: Some("agent2".into()),
+        auth_pass: Some("switchboard".into()),
+        answermode: "manual".into(),
+        ..Default::default()
+    })
+    .unwrap();
+    phone2.wait_registered(Duration::from_secs(15)).unwrap();
+    ok(demo.http, "POST", "/api/agent/login", &a2, None);
+    ok(demo.http, "POST", "/api/agent/ready", &a2, None);
+    let failed = |c: &Value| ["no-answer", "failed"].contains(&c["end_reason"].as_str().unwrap_or(""));
+    for attempt in 1..=2usize {
+        wait_for("the offer to agent 2", 20, || {
+            let live = ok(demo.http, "GET", "/api/contacts", &admin, None);
+            live.as_array()?
+                .iter()
+                .find(|x| x["id"] == contact && x["phase"]["phase"] == "offered" && x["phase"]["agents"][0] == 2)
+                .map(|_| ())
+        });
+        let pop = ok(demo.http, "GET", &format!("/api/contacts/{contact}/pop"), &a2, None);
+        let tried = pop["contact"]["dial_attempts"].as_array().cloned().unwrap_or_default();
+        assert_eq!(tried.len(), attempt - 1, "the earlier attempts are on the pop: {pop}");
+        wait_for("agent 2's phone to ring", 10, || (phone2.active_calls().ok()? == 1).then_some(()));
+        ok(demo.http, "POST", &format!("/api/contacts/{contact}/accept"), &a2, None);
+        phone2.wait_no_calls(Duration::from_secs(10)).unwrap();
+        let attempts = wait_for("the failed call-back in the call log", 30, || {
+            let mine: Vec<Value> = calls(&demo, &admin)
+                .into_iter()
+                .filter(|c| c["direction"] == "callback" && c["contact"] == contact && c["ended_at"].is_i64())
+                .collect();
+            (mine.len() == attempt).then_some(mine)
+        });
+        assert!(attempts.iter().all(failed), "{attempts:?}");
+        assert!(attempts.iter().all(|c| c["callee"] == "13800138000" && c["answered_at"].is_null()), "{attempts:?}");
+    }
+    // The last attempt failed: the contact is closed, the agent free.
+    wait_for("the contact to close", 10, || {
+        let live = ok(demo.http, "GET", "/api/contacts", &admin, None);
+        live.as_array()?.iter().all(|x| x["id"] != contact).then_some(())
+    });
+    assert_eq!(ok(demo.http, "GET", "/api/me", &a2, None)["agent"]["state"], "ready");
 }
 
 #[test]

@@ -32,6 +32,21 @@ impl Telephony for Voice {
         })
     }
 
+    fn survey_questions(&self) -> Value {
+        let settings = Voice::settings(self);
+        let mut out = serde_json::Map::new();
+        for q in &settings.survey.questions {
+            let mut texts = serde_json::Map::new();
+            for lang in [ivr::Lang::Zh, ivr::Lang::En] {
+                if let Some(t) = q.text(lang) {
+                    texts.insert(lang.code().to_string(), Value::String(t));
+                }
+            }
+            out.insert(q.id.clone(), Value::Object(texts));
+        }
+        Value::Object(out)
+    }
+
     fn flows(&self) -> Value {
         let list: Vec<Value> = Voice::flows(self)
             .list()

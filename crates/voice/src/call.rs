@@ -296,6 +296,11 @@ async fn voicemail_contact(
         .await
         .map_err(|e| e.message)?;
     spec.channel = engine::Channel::Callback;
+    // With a number to dial it is an engine callback from the start: the
+    // engine asks for the dial once an agent accepts, and retries a failed
+    // one by the queue's callback policy. Without one (a SIP address) it is
+    // connected on accept and dialled as it is.
+    spec.dial_back = spec.callback_number.is_some();
     s.app.live.arrive(spec).await.map_err(|e| e.message)
 }
 
@@ -436,6 +441,28 @@ pub(crate) async fn callback(
         Ok(r) => r,
         Err(o) => {
             tracing::info!(call = %id, contact = contact.0, outcome = ?o, "callback not answered");
+            // The attempt goes in the call log with the contact, whatever the
+            // engine then decides (retry or give up).
+            let ended = crate::leg::now_wall_ms() as i64;
+            let attempt = store::CallRecord {
+                call: id.clone(),
+                contact: Some(contact.0),
+                direction: "callback".into(),
+                caller: trunk.caller_id.clone().unwrap_or_default(),
+                callee: number.clone(),
+                started_at: started,
+                answered_at: None,
+                ended_at: Some(ended.max(started)),
+                end_reason: Some(dial_outcome_name(o).into()),
+                agent: Some(agent.0),
+                recording: None,
+                recording_ms: None,
+                quality: None,
+                voicemail: None,
+            };
+            if let Err(e) = store::VoiceStore::put_call(&s.app.store, &attempt).await {
+                tracing::error!(call = %id, "call record of a failed callback: {e}");
+            }
             let _ = leg.close().await;
             if let Some((a, _, _)) = ringing.take() {
                 let _ = a.dialog.hangup().await;
@@ -527,6 +554,17 @@ pub(crate) async fn callback(
         }
     }
     call.run_with(states, None, msgs).await;
+}
+
+/// How a failed dial is named in the call log (`end_reason`), as in the
+/// event log.
+fn dial_outcome_name(o: DialOutcome) -> &'static str {
+    match o {
+        DialOutcome::Connected => "connected",
+        DialOutcome::NoAnswer => "no-answer",
+        DialOutcome::Busy => "busy",
+        DialOutcome::Failed => "failed",
+    }
 }
 
 /// Ring a phone from a new media leg: its dialog states (and `None` for a
@@ -665,6 +703,16 @@ pub(crate) async fn callback_offer(s: Arc<Shared>, contact: ContactId, agent: Ag
                     break None;
                 }
                 CallMsg::DialCallback { number, .. } if answered => break Some(number),
+                // Accepted on the desktop while the phone rang (a callback,
+                // or a voicemail with a number): dial the customer now; the
+                // phone is rung again once they answer.
+                CallMsg::DialCallback { agent: by, number } => {
+                    let _ = dialog.cancel().await;
+                    release(&s);
+                    let _ = leg.close().await;
+                    callback(s, contact, by, number, None, dial).await;
+                    return;
+                }
                 // A voicemail's call-back: the engine connected the agent.
                 CallMsg::Event(rec) if matches!(rec.event, Event::ContactAnswered { agent: a, .. } if a == agent) => {
                     if let Some(number) = voicemail_number.clone() {

@@ -635,13 +635,15 @@ fn send(s: &Shared, contact: ContactId, msg: CallMsg) {
 }
 
 /// Whether a contact is ours to dial: one that came in by telephone (an
-/// engine callback), or a voicemail (called back once accepted).
+/// engine callback), a voicemail with a number (an engine callback from its
+/// arrival, see `ContactSpec::dial_back`), or another voicemail (called
+/// back once accepted).
 async fn ours(s: &Shared, contact: ContactId) -> Option<call::Dial> {
     s.app
         .live
         .read(move |_, contacts, _| {
             let d = contacts.get(&contact).and_then(|c| c.details.as_ref())?;
-            if d.attributes.contains_key(web::live::TELEPHONY_ATTRIBUTE) {
+            if d.attributes.contains_key(web::live::TELEPHONY_ATTRIBUTE) || d.dial_back {
                 Some(call::Dial::Callback)
             } else if d.attributes.contains_key(call::VOICEMAIL_ATTRIBUTE) {
                 Some(call::Dial::Voicemail)

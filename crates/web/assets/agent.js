@@ -360,11 +360,19 @@
       cc.push([t('pop.problem'), c.problem_type || '']);
       cc.push([t('pop.priority'), c.priority === undefined || c.priority === null ? '' : String(c.priority)]);
       for (const [k, v] of Object.entries(c.attributes || {})) cc.push([k, SB.plain(v)]);
+      // Call-backs that did not reach the customer, so the agent knows this is a retry.
+      const tried = Array.isArray(c.dial_attempts) ? c.dial_attempts : [];
+      if (tried.length) cc.push([t('pop.dialAttempts'), tried.map(dialAttemptText).join('; ')]);
     }
     SB.fill($('#pop-contact-details'), cc.length ? SB.dl(cc) : null);
     renderVoicemail(pop ? (c.attributes || {}).voicemail : null);
 
     renderHistory(pop ? pop.history || [] : []);
+  }
+
+  /** One failed call-back: "#1 10:15 busy". */
+  function dialAttemptText(a) {
+    return '#' + a.attempt + ' ' + SB.fmtTime(a.at) + ' ' + SB.tOr('dial.' + a.outcome, a.outcome);
   }
 
   /** A voicemail contact: a button that plays the message (GET /api/voice/calls/{id}/voicemail).
@@ -411,7 +419,8 @@
         el('td', null, SB.channelLabel(r.channel)),
         el('td', null, queueName(r.queue)),
         el('td', null, agentName(r.agent)),
-        el('td', null, r.outcome ? SB.tOr('outcome.' + r.outcome, r.outcome) : t('outcome.open')),
+        el('td', null, r.outcome ? SB.tOr('outcome.' + r.outcome, r.outcome) : t('outcome.open'),
+          r.dial_attempts > 0 ? el('div', { class: 'muted small' }, t('hist.dialAttempts', { n: r.dial_attempts, outcome: SB.tOr('dial.' + r.dial_outcome, r.dial_outcome || '') })) : null),
         el('td', null, w.disposition ? SB.tOr('code.' + w.disposition, w.disposition) : '—', w.follow_up ? el('span', { class: 'chip warn', title: t('wrapup.followUp') }, t('hist.followUp')) : null),
         el('td', { class: 'notes', title: [w.need, w.service_given, w.notes].filter(Boolean).join(' · ') }, w.notes || w.need || '')));
     });

@@ -354,7 +354,8 @@
       return el('tr', { dataset: { agent: String(r.agent), question: r.question } },
         el('td', null, r.agent === null || r.agent === undefined ? t('survey.noAgent') : agentName(r.agent)),
         el('td', null, queueName(r.queue)),
-        el('td', { class: SB.tOr('survey.q.' + r.question, null) ? '' : 'mono' }, SB.tOr('survey.q.' + r.question, r.question)),
+        // The question's text in the language shown (its id when it is no longer configured).
+        el('td', { class: r.question_text && r.question_text !== r.question ? 'question-text' : 'mono', title: r.question }, r.question_text || r.question),
         el('td', { class: 'num' }, SB.fmtNum(r.count)),
         el('td', { class: 'num nowrap' }, has(r.mean) ? r.mean.toFixed(2) : '—',
           has(r.mean) ? el('span', { class: 'mean-bar', style: 'width:' + Math.round(Math.max(0, Math.min(5, r.mean)) * 8) + 'px' }) : null),
@@ -372,6 +373,9 @@
     const q = { since: p.from, until: p.to };
     const sel = $('#rep-filter').value;
     if (sel) q[kind() === 'agents' ? 'agent' : 'queue'] = sel;
+    q.lang = SB.lang;
+    $('#survey-csv').href = '/api/reports/surveys' + SB.query(Object.assign({ format: 'csv' }, q));
+    $('#survey-csv').setAttribute('download', 'switchboard-survey-' + from + '_' + to + '.csv');
     try {
       SV.rows = SB.items(await SB.get('/api/reports/surveys' + SB.query(q), { quiet: true }));
     } catch (e) {
@@ -381,6 +385,47 @@
     }
     SB.setText($('#survey-range'), from + (to !== from ? ' – ' + to : '') + (sel ? ' · ' + $('#rep-filter').selectedOptions[0].textContent : ''));
     renderSurvey();
+  }
+
+  // ------------------------------------------------------------ IVR per interval
+
+  function ivrUrl(format) {
+    const flow = $('#ivr-flow').value.trim();
+    if (!flow || !$('#rep-from').value) return null;
+    const p = params(format);
+    return '/api/reports/ivr/' + encodeURIComponent(flow) + '/intervals' + SB.query(p);
+  }
+
+  function updateIvrLinks() {
+    const json = ivrUrl('json');
+    const csv = ivrUrl('csv');
+    $('#ivr-intervals-json').href = json || '#';
+    $('#ivr-intervals-csv').href = csv || '#';
+    $('#ivr-intervals-csv').setAttribute('download', 'switchboard-ivr-' + $('#ivr-flow').value.trim() + '-' + $('#rep-from').value + '.csv');
+  }
+
+  async function loadIvr(ev) {
+    if (ev) ev.preventDefault();
+    updateIvrLinks();
+    const url = ivrUrl('json');
+    const body = $('#ivr-body');
+    if (!url) return;
+    let rows;
+    try {
+      rows = SB.items(await SB.get(url, { quiet: true }));
+    } catch (e) {
+      SB.fill(body, el('tr', null, el('td', { colspan: 7, class: 'error' }, SB.errorText(e))));
+      return;
+    }
+    SB.fill(body, rows.map((r) => el('tr', null,
+      el('td', { class: 'nowrap' }, SB.fmtDateTime(r.start)),
+      el('td', { class: 'mono', title: r.kind + ' · v' + r.version }, r.node),
+      el('td', { class: 'num' }, SB.fmtNum(r.entered)),
+      el('td', { class: 'num' }, SB.fmtNum(r.dropped)),
+      el('td', { class: 'num' }, r.entered > 0 ? ((r.dropped / r.entered) * 100).toFixed(1) : '—'),
+      el('td', { class: 'num' }, has(r.mean_ms) ? (r.mean_ms / 1000).toFixed(1) : '—'),
+      el('td', { class: 'mono small' }, Object.entries(r.outcomes || {}).map(([k, n]) => k + ' ' + n).join(', ')))));
+    if (!rows.length) body.appendChild(el('tr', null, el('td', { colspan: 7, class: 'muted' }, t('ivrRep.none'))));
   }
 
   // ------------------------------------------------------------ start
@@ -412,16 +457,26 @@
     $('#export-csv').addEventListener('click', (ev) => {
       if ($('#export-csv').getAttribute('href') === '#') ev.preventDefault();
     });
+    $('#ivr-form').addEventListener('submit', loadIvr);
+    $('#ivr-flow').addEventListener('input', updateIvrLinks);
+    $('#report-form').addEventListener('change', updateIvrLinks);
+    for (const id of ['#ivr-intervals-json', '#ivr-intervals-csv', '#survey-csv']) {
+      $(id).addEventListener('click', (ev) => {
+        if ($(id).getAttribute('href') === '#') ev.preventDefault();
+      });
+    }
     $('#btn-calls-refresh').addEventListener('click', () => loadCalls(false));
     $('#btn-calls-older').addEventListener('click', () => loadCalls(true));
     SB.onLang(() => {
       fillFilter();
       render();
       renderCalls();
-      renderSurvey();
+      // The questions' text comes in the language asked for.
+      loadSurvey();
     });
     run();
     loadCalls(false);
+    updateIvrLinks();
   }
 
   start();

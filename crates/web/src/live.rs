@@ -363,8 +363,19 @@ fn track_contact(contacts: &mut HashMap<ContactId, WebContact>, rec: &EventRecor
                     priority: *priority,
                     segment: *segment,
                     details: details.clone(),
+                    dial_attempts: Vec::new(),
                 },
             );
+        }
+        Event::CallbackAttemptFailed { contact, attempt, outcome, retry_at, .. } => {
+            if let Some(c) = contacts.get_mut(contact) {
+                c.dial_attempts.push(crate::pop::DialAttempt {
+                    attempt: *attempt,
+                    at: rec.at,
+                    outcome: *outcome,
+                    retry_at: *retry_at,
+                });
+            }
         }
         Event::ContactEnded { contact, .. } => {
             contacts.remove(contact);
@@ -515,11 +526,13 @@ impl Actor {
         }
     }
 
+    /// Whether telephony dials the contact's callbacks: a call that came in
+    /// by telephone, or a dial-back contact (a voicemail to return).
     fn is_telephone_call(&self, contact: ContactId) -> bool {
         self.contacts
             .get(&contact)
             .and_then(|c| c.details.as_ref())
-            .is_some_and(|d| d.attributes.contains_key(TELEPHONY_ATTRIBUTE))
+            .is_some_and(|d| d.dial_back || d.attributes.contains_key(TELEPHONY_ATTRIBUTE))
     }
 
     fn dispatch(&mut self, out: Vec<Output>, reply: Option<(oneshot::Sender<ApiResult<Applied>>, Applied)>) {

@@ -99,7 +99,7 @@ fn schemas() -> Map<String, Value> {
     put(
         "ScreenPop",
         obj(
-            json!({ "contact": free("id, queue, queue_name, channel, caller, language, problem_type, priority, segment, attributes"), "customer": { "$ref": "#/components/schemas/Customer" }, "history": { "$ref": "#/components/schemas/ContactRecords" }, "orders": {} }),
+            json!({ "contact": free("id, queue, queue_name, channel, caller, language, problem_type, priority, segment, attributes, dial_attempts [{attempt, at, outcome, retry_at}] (callback dials that failed)"), "customer": { "$ref": "#/components/schemas/Customer" }, "history": { "$ref": "#/components/schemas/ContactRecords" }, "orders": {} }),
             &["contact"],
         ),
     );
@@ -128,7 +128,7 @@ fn schemas() -> Map<String, Value> {
     put("CustomerPage", obj(json!({ "items": list("Customer"), "next": s }), &["items"]));
     put(
         "ContactRecords",
-        json!({ "type": "array", "items": free("contact, customer_id, queue, agent, channel, arrived_at, answered_at, ended_at, outcome, wrap_up") }),
+        json!({ "type": "array", "items": free("contact, customer_id, queue, agent, channel, arrived_at, answered_at, ended_at, outcome, wrap_up, dial_attempts (callback dials made), dial_outcome (the last: busy, no-answer, failed, connected)") }),
     );
     put("Csv", json!({ "type": "string", "description": "CSV text: id,name,phones,emails,segment,attributes" }));
     put(
@@ -206,11 +206,15 @@ fn schemas() -> Map<String, Value> {
     put("Calls", list("Call"));
     put(
         "SurveySummary",
-        json!({ "type": "array", "items": obj(json!({ "agent": n, "queue": n, "question": s, "count": n, "mean": { "type": "number" }, "scores": { "type": "array", "items": n, "description": "how many answered 1, 2, 3, 4, 5" } }), &["question", "count", "mean", "scores"]) }),
+        json!({ "type": "array", "items": obj(json!({ "agent": n, "queue": n, "question": s, "question_text": { "type": "string", "description": "what the question says in `lang`; its id when no longer configured" }, "count": n, "mean": { "type": "number" }, "scores": { "type": "array", "items": n, "description": "how many answered 1, 2, 3, 4, 5" } }), &["question", "question_text", "count", "mean", "scores"]) }),
     );
     put(
         "IvrNodeStats",
         json!({ "type": "array", "items": obj(json!({ "version": n, "node": s, "kind": s, "entered": n, "dropped": n, "outcomes": { "type": "object", "additionalProperties": n }, "timed": n, "total_ms": n, "mean_ms": { "type": "number" } }), &["version", "node", "entered"]) }),
+    );
+    put(
+        "IvrNodeIntervals",
+        json!({ "type": "array", "items": obj(json!({ "start": t, "end": t, "version": n, "node": s, "kind": s, "entered": n, "dropped": n, "outcomes": { "type": "object", "additionalProperties": n }, "timed": n, "total_ms": n, "mean_ms": { "type": "number" } }), &["start", "end", "version", "node", "entered"]) }),
     );
     put(
         "AuditEntries",

@@ -2,7 +2,7 @@
 //! contact's details, the customer record, their recent history — and the
 //! masking of personal data for roles that do not need it.
 
-use engine::{Channel, ContactDetails, ContactId, QueueId, Segment, Time};
+use engine::{Channel, ContactDetails, ContactId, DialOutcome, QueueId, Segment, Time};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -32,6 +32,22 @@ pub struct WebContact {
     pub segment: Segment,
     /// Customer, language, problem type, caller number, attributes.
     pub details: Option<Box<ContactDetails>>,
+    /// Callback dials that failed so far, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dial_attempts: Vec<DialAttempt>,
+}
+
+/// A callback dial that did not reach the customer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DialAttempt {
+    /// Attempt number, from 1.
+    pub attempt: u32,
+    /// When it failed.
+    pub at: Time,
+    /// Busy, no answer or failed.
+    pub outcome: DialOutcome,
+    /// When it is offered again; `None`: it was the last attempt.
+    pub retry_at: Option<Time>,
 }
 
 impl WebContact {
@@ -66,6 +82,8 @@ pub struct PopContact {
     pub arrived_at: Time,
     /// Free attributes.
     pub attributes: BTreeMap<String, String>,
+    /// Earlier callback dials that did not reach the customer.
+    pub dial_attempts: Vec<DialAttempt>,
 }
 
 /// Everything an agent's screen shows for an offered contact.
@@ -99,6 +117,7 @@ pub async fn build(store: &Store, c: &WebContact, queue_name: String) -> ScreenP
         segment: c.segment,
         arrived_at: c.arrived_at,
         attributes: d.map(|d| d.attributes.clone()).unwrap_or_default(),
+        dial_attempts: c.dial_attempts.clone(),
     };
     let (mut customer, mut history) = (None, Vec::new());
     if let Some(id) = c.customer() {

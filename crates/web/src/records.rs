@@ -55,6 +55,16 @@ async fn apply(store: &Store, open: &mut HashMap<ContactId, ContactRecord>, rec:
             r.answered_at.get_or_insert(rec.at);
             r.agent = Some(*agent);
             r.queue = *queue;
+            if r.dial_attempts > 0 {
+                r.dial_outcome = Some(engine::DialOutcome::Connected);
+            }
+        }
+        E::CallbackDialled { attempt, .. } => r.dial_attempts = *attempt,
+        E::CallbackAttemptFailed { attempt, outcome, .. } => {
+            r.dial_attempts = *attempt;
+            r.dial_outcome = Some(*outcome);
+            // Written now: the contact may wait a while for its retry.
+            write(store, r).await;
         }
         E::ContactOverflowed { to, .. } => r.queue = *to,
         E::ContactEnded { outcome, agent, queue, .. } => {

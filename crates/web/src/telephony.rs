@@ -60,6 +60,10 @@ pub trait Telephony: Send + Sync {
     /// Validate and store a new version of a flow; its version number, or
     /// every problem.
     fn save_flow(&self, name: String, flow: Value) -> BoxFuture<'_, Result<u32, Refusal>>;
+    /// What each configured survey question says, for reports:
+    /// `{"<question id>": {"zh": "…", "en": "…"}}`; a language may be
+    /// missing when the question's prompt has no text in it.
+    fn survey_questions(&self) -> Value;
 }
 
 #[cfg(test)]

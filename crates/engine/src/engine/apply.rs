@@ -44,6 +44,13 @@ impl Engine {
                     }
                     _ => None,
                 };
+                // A dial-back contact is a callback from the start: accepting
+                // it dials, and a failed dial is retried by the queue's policy.
+                let callback = details
+                    .as_deref()
+                    .filter(|d| d.dial_back)
+                    .and_then(|d| d.callback_number.clone())
+                    .map(|number| CallbackInfo { number, attempts: 0 });
                 let c = Contact {
                     id: *contact,
                     channel: *channel,
@@ -61,13 +68,18 @@ impl Engine {
                     plan: Plan::Unset,
                     phase: Phase::Transit,
                     epoch: 0,
-                    callback: None,
+                    callback,
                     overflow_hops: 0,
                     talk_start: at,
                     hold_ms: 0,
                     consult: None,
                     only_agent: details.as_deref().and_then(|d| d.required_agent),
                 };
+                if c.callback.is_some()
+                    && let Some(q) = self.queue_mut(*queue)
+                {
+                    q.callbacks_outstanding += 1;
+                }
                 self.contacts.insert(*contact, c);
             }
             Event::ContactQueued { contact, queue, priority, waiting_since, channel } => {

@@ -330,6 +330,14 @@ impl Engine {
                 )));
             }
         }
+        if spec.dial_back
+            && (spec.channel != Channel::Callback
+                || spec.callback_number.as_deref().is_none_or(|n| n.trim().is_empty()))
+        {
+            return Err(EngineError::InvalidState(
+                "a dial-back contact needs the callback channel and a number".into(),
+            ));
+        }
         let details = spec.take_details();
         let (id, queue) = (spec.id, spec.queue);
         let ev = Event::ContactArrived {

@@ -88,3 +88,69 @@ fn max_wait_converts_to_callback() {
     assert_eq!(w.engine.contact_view(c(1)).expect("c").channel, Channel::Callback);
     assert!(w.engine.contact_view(c(2)).is_none(), "caller 2 had no number: disconnected");
 }
+
+/// A voicemail to return.
+fn dial_back(id: u64, queue: u32) -> ContactSpec {
+    ContactSpec { channel: Channel::Callback, dial_back: true, ..caller(id, queue) }
+}
+
+/// A dial-back contact is a callback from its arrival: accepting it dials
+/// the number, a failed dial is retried after the queue's delay (offered
+/// again), and after the last attempt it ends as a failed callback.
+#[test]
+fn dial_back_contact_is_dialled_and_retried() {
+    let mut q1 = queue(1, "support");
+    q1.callbacks = CallbackPolicy { enabled: true, max_outstanding: None, max_attempts: 2, retry_delay_ms: 60_000 };
+    let mut w = World::new(config(vec![q1], vec![agent(1, &[1])]));
+    w.login(&[1]).at(0).arrive_spec(dial_back(1, 1));
+    assert_eq!(w.engine.queue_view(q(1), w.now).expect("q").callbacks_outstanding, 1);
+    assert_eq!(w.offered_to(1), Some(1));
+    w.accept(1, 1);
+    assert!(w.commands.iter().any(|x| matches!(x, Command::DialCallback { contact, attempt: 1, number, .. }
+            if *contact == c(1) && number == "+8613800000001")));
+    assert!(w.events_named("contact_answered").is_empty(), "not connected before the customer answers");
+    w.at(1_000).ok(Input::CallbackOutcome { contact: c(1), outcome: DialOutcome::Busy });
+    assert!(matches!(
+        w.events_named("callback_attempt_failed").last(),
+        Some(Event::CallbackAttemptFailed { attempt: 1, outcome: DialOutcome::Busy, retry_at: Some(t), .. })
+            if *t == Time(61_000)
+    ));
+    assert_eq!(w.state(1), AgentState::Ready, "the agent is free during the retry delay");
+    assert_eq!(w.offered_to(1), None);
+    w.at(61_000);
+    assert_eq!(w.offered_to(1), Some(1), "offered again after the delay");
+    w.accept(1, 1);
+    assert!(
+        w.commands.iter().any(|x| matches!(x, Command::DialCallback { contact, attempt: 2, .. } if *contact == c(1)))
+    );
+    w.at(62_000).ok(Input::CallbackOutcome { contact: c(1), outcome: DialOutcome::NoAnswer });
+    assert!(w.engine.contact_view(c(1)).is_none(), "the second attempt was the last");
+    assert!(matches!(
+        w.events_named("contact_ended").last(),
+        Some(Event::ContactEnded { outcome: Outcome::CallbackFailed, .. })
+    ));
+    assert_eq!(w.engine.queue_view(q(1), w.now).expect("q").callbacks_outstanding, 0);
+}
+
+/// Answered, a dial-back contact is connected like any callback.
+#[test]
+fn dial_back_contact_connects() {
+    let mut w = World::new(config(vec![queue(1, "support")], vec![agent(1, &[1])]));
+    w.login(&[1]).at(0).arrive_spec(dial_back(1, 1)).accept(1, 1);
+    w.at(5_000).ok(Input::CallbackOutcome { contact: c(1), outcome: DialOutcome::Connected });
+    assert!(matches!(
+        w.events_named("contact_answered").last(),
+        Some(Event::ContactAnswered { channel: Channel::Callback, .. })
+    ));
+    assert_eq!(w.engine.queue_view(q(1), w.now).expect("q").callbacks_outstanding, 0);
+}
+
+/// A dial-back contact needs the callback channel and a number.
+#[test]
+fn dial_back_needs_a_number_and_the_callback_channel() {
+    let mut w = World::new(config(vec![queue(1, "support")], vec![agent(1, &[1])]));
+    let voice = ContactSpec { channel: Channel::Voice, ..dial_back(1, 1) };
+    assert_eq!(w.input(Input::Arrive { contact: voice }).expect_err("voice").code(), "invalid_state");
+    let no_number = ContactSpec { callback_number: None, ..dial_back(2, 1) };
+    assert_eq!(w.input(Input::Arrive { contact: no_number }).expect_err("number").code(), "invalid_state");
+}

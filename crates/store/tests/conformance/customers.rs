@@ -158,6 +158,14 @@ pub async fn contact_records_and_history(db: &TestDb) {
     r1.outcome = Some(Outcome::Handled);
     s.put_contact_record(&r1).await.unwrap();
     assert_eq!(s.contact_record(ContactId(1)).await.unwrap(), Some(r1.clone()));
+    // A callback's dial attempts and the last one's outcome.
+    let mut cb = record(9, None, 2_000);
+    cb.channel = Channel::Callback;
+    cb.dial_attempts = 2;
+    cb.dial_outcome = Some(engine::DialOutcome::NoAnswer);
+    cb.outcome = Some(Outcome::CallbackFailed);
+    s.put_contact_record(&cb).await.unwrap();
+    assert_eq!(s.contact_record(ContactId(9)).await.unwrap(), Some(cb));
 
     let wrap = WrapUp {
         need: "refund".into(),

@@ -66,6 +66,7 @@ conformance! {
         survey_offers_anti_fatigue,
         survey_summary_math,
         ivr_node_stats_aggregate,
+        ivr_node_stats_per_interval,
         calls_put_replace_and_lookup,
         calls_newest_first_pagination,
         voice_records_survive_reopen,

@@ -276,6 +276,54 @@ pub async fn ivr_node_stats_aggregate(db: &TestDb) {
     s.close().await;
 }
 
+pub async fn ivr_node_stats_per_interval(db: &TestDb) {
+    const Q: i64 = 900_000;
+    let s = db.open().await;
+    // T0 is 500 s into a quarter-hour: the next one starts at T0 + 400 s.
+    let first = T0 - T0 % Q;
+    assert_eq!(first, T0 - 500_000);
+    let visits = vec![
+        visit("c1", 1, "greeting", 0, Some(3_000), "next"),
+        visit("c1", 1, "menu", 3_000, Some(8_000), "chose:1"),
+        visit("c2", 1, "menu", 399_999, Some(420_000), "dropped"),
+        // Entered in the next quarter: counted there, time spent included.
+        visit("c3", 1, "menu", 400_000, Some(410_000), "dropped"),
+        visit("c4", 1, "menu", 401_000, None, "dropped"),
+        visit("c5", 1, "greeting", 1_300_000, Some(1_301_000), "next"),
+        // Another flow: never counted.
+        IvrVisit { flow: "sales".into(), ..visit("c6", 1, "menu", 5_000, Some(6_000), "chose:1") },
+    ];
+    s.add_ivr_visits(&visits).await.unwrap();
+    let rows = s.ivr_node_stats_by_interval("main", T0, T0 + 2_000_000, Q).await.unwrap();
+    let got: Vec<(i64, &str, u64, u64, u64, i64)> = rows
+        .iter()
+        .map(|r| {
+            (r.start - first, r.stats.node.as_str(), r.stats.entered, r.stats.dropped, r.stats.timed, r.stats.total_ms)
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (0, "greeting", 1, 0, 1, 3_000),
+            (0, "menu", 2, 1, 2, 5_000 + 20_001),
+            (Q, "menu", 2, 2, 1, 10_000),
+            (2 * Q, "greeting", 1, 0, 1, 1_000),
+        ]
+    );
+    assert!(rows.iter().all(|r| r.end == r.start + Q));
+    // The intervals add up to the period's figures.
+    let whole = s.ivr_node_stats("main", T0, T0 + 2_000_000).await.unwrap();
+    let menu = whole.iter().find(|r| r.node == "menu").unwrap();
+    assert_eq!((menu.entered, menu.dropped), (4, 3));
+    // Hourly: the hour turns at T0 + 400 s too (T0 is 53:20 past).
+    let hourly = s.ivr_node_stats_by_interval("main", T0, T0 + 2_000_000, 4 * Q).await.unwrap();
+    let hours: Vec<(i64, &str, u64)> =
+        hourly.iter().map(|r| (r.start - (T0 - 3_200_000), r.stats.node.as_str(), r.stats.entered)).collect();
+    assert_eq!(hours, vec![(0, "greeting", 1), (0, "menu", 2), (4 * Q, "greeting", 1), (4 * Q, "menu", 2)]);
+    assert!(matches!(s.ivr_node_stats_by_interval("main", T0, T0 + 1, 0).await, Err(StoreError::Invalid(_))));
+    s.close().await;
+}
+
 pub async fn calls_put_replace_and_lookup(db: &TestDb) {
     let s = db.open().await;
     assert_eq!(s.call("nope").await.unwrap(), None);

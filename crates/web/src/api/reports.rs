@@ -51,9 +51,10 @@ pub fn local_midnight(now: Time, offset_ms: i64) -> Time {
     Time((local - local.rem_euclid(DAY) - offset_ms).max(0) as u64)
 }
 
+/// The query of an interval report: `from`, `to`, `interval`, `format`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ReportQuery {
+pub(crate) struct ReportQuery {
     /// Start (ms since the epoch); default: today's local midnight.
     #[serde(default)]
     from: Option<u64>,
@@ -68,14 +69,20 @@ struct ReportQuery {
     format: Option<String>,
 }
 
-struct Range {
-    from: Time,
-    to: Time,
-    interval_ms: u64,
-    csv: bool,
+/// A checked [`ReportQuery`].
+pub(crate) struct Range {
+    /// Start (ms).
+    pub from: Time,
+    /// End, exclusive (ms).
+    pub to: Time,
+    /// Length of one row.
+    pub interval_ms: u64,
+    /// CSV rather than JSON.
+    pub csv: bool,
 }
 
-fn range(app: &AppState, q: &ReportQuery) -> ApiResult<Range> {
+/// Check a report query, filling in the defaults (today so far, 15 minutes, JSON).
+pub(crate) fn range(app: &AppState, q: &ReportQuery) -> ApiResult<Range> {
     let now = crate::auth::now();
     let offset = i64::from(app.desk().business_hours.utc_offset_minutes) * 60_000;
     let from = q.from.map(Time).unwrap_or_else(|| local_midnight(now, offset));
@@ -121,7 +128,8 @@ struct AgentRowOut {
     figures: AgentFigures,
 }
 
-fn opt(v: Option<f64>) -> String {
+/// A figure for CSV: four decimals, empty when undefined.
+pub(crate) fn opt(v: Option<f64>) -> String {
     v.map(|x| format!("{x:.4}")).unwrap_or_default()
 }
 
@@ -151,7 +159,7 @@ fn report(app: &AppState) -> engine::kpi::KpiReport {
 }
 
 /// A CSV body: the header line, then one line per row of fields.
-fn csv(header: &str, rows: impl Iterator<Item = Vec<String>>) -> String {
+pub(crate) fn csv(header: &str, rows: impl Iterator<Item = Vec<String>>) -> String {
     let mut out = format!("{header}\n");
     for fields in rows {
         out.push_str(&fields.join(","));
@@ -239,7 +247,8 @@ async fn agents(State(app): State<Arc<AppState>>, _caller: Caller, Q(q): Q<Repor
     Ok(csv_response("agents.csv", csv(header, lines)))
 }
 
-fn csv_response(name: &str, body: String) -> Response {
+/// A CSV download named `name`.
+pub(crate) fn csv_response(name: &str, body: String) -> Response {
     let disposition = format!("attachment; filename=\"{name}\"");
     ([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, disposition)], body)
         .into_response()

@@ -14,8 +14,9 @@ use axum::extract::State;
 use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use store::{Role, SurveyFilter, VoiceStore};
 
@@ -120,7 +121,8 @@ pub fn routes() -> Vec<Route> {
             "/api/reports/surveys",
             WATCHERS,
             r,
-            "Post-call survey per agent, queue and question (`?since=&until=&agent=&queue=`)",
+            "Post-call survey per agent, queue and question, with the question's text \
+             (`?since=&until=&agent=&queue=&lang=zh|en&format=json|csv`)",
             None,
             Some("SurveySummary"),
             get(surveys),
@@ -134,6 +136,16 @@ pub fn routes() -> Vec<Route> {
             None,
             Some("IvrNodeStats"),
             get(ivr_stats),
+        ),
+        route(
+            Method::GET,
+            "/api/reports/ivr/{flow}/intervals",
+            WATCHERS,
+            r,
+            "Per-node IVR statistics per interval (`?from=&to=&interval=15|30|60&format=json|csv`)",
+            None,
+            Some("IvrNodeIntervals"),
+            get(ivr_intervals),
         ),
         route(
             Method::GET,
@@ -297,11 +309,83 @@ struct SurveyQ {
     until: Option<i64>,
     agent: Option<u32>,
     queue: Option<u32>,
+    /// Language of the questions' text: `zh` (default) or `en`.
+    lang: Option<String>,
+    /// `json` (default) or `csv`.
+    format: Option<String>,
 }
 
-async fn surveys(State(app): State<Arc<AppState>>, _c: Caller, Q(q): Q<SurveyQ>) -> ApiResult<Json<Value>> {
+/// One summary row with what its question says.
+#[derive(Serialize)]
+struct SurveyRowOut {
+    #[serde(flatten)]
+    row: store::SurveySummaryRow,
+    /// The question's text in the language asked for; its id when the
+    /// question is no longer configured or its prompt has no text.
+    question_text: String,
+}
+
+/// The text of each configured question in `lang` (none without telephony).
+fn question_texts(app: &AppState, lang: &str) -> BTreeMap<String, String> {
+    let Some(Value::Object(all)) = app.telephony().map(|t| t.survey_questions()) else { return BTreeMap::new() };
+    all.into_iter()
+        .filter_map(|(id, texts)| texts.get(lang).and_then(Value::as_str).map(|t| (id, t.to_string())))
+        .collect()
+}
+
+async fn surveys(State(app): State<Arc<AppState>>, _c: Caller, Q(q): Q<SurveyQ>) -> ApiResult<Response> {
+    let lang = match q.lang.as_deref().map(str::trim) {
+        None | Some("") | Some("zh") => "zh",
+        Some("en") => "en",
+        Some(other) => return Err(ApiError::invalid(format!("lang {other:?}: zh or en"))),
+    };
+    let csv = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(other) => return Err(ApiError::invalid(format!("format {other:?}: json or csv"))),
+    };
     let f = SurveyFilter { since: q.since, until: q.until, agent: q.agent, queue: q.queue };
-    Ok(Json(json!(app.store.survey_summary(&f).await?)))
+    let texts = question_texts(&app, lang);
+    let rows: Vec<SurveyRowOut> = app
+        .store
+        .survey_summary(&f)
+        .await?
+        .into_iter()
+        .map(|row| SurveyRowOut { question_text: texts.get(&row.question).unwrap_or(&row.question).clone(), row })
+        .collect();
+    if !csv {
+        return Ok(Json(rows).into_response());
+    }
+    let (agents, queues) = app
+        .live
+        .read(|e, _, now| {
+            let agents: BTreeMap<u32, String> = e.agent_views().into_iter().map(|a| (a.id.0, a.name)).collect();
+            let queues: BTreeMap<u32, String> = e.queue_views(now).into_iter().map(|q| (q.id.0, q.name)).collect();
+            (agents, queues)
+        })
+        .await?;
+    let id = |v: Option<u32>| v.map(|x| x.to_string()).unwrap_or_default();
+    let name = |names: &BTreeMap<u32, String>, v: Option<u32>| {
+        store::csv_field(v.and_then(|x| names.get(&x)).map_or("", String::as_str))
+    };
+    let header = "agent,agent_name,queue,queue_name,question,question_text,count,mean,score_1,score_2,score_3,\
+                  score_4,score_5";
+    let lines = rows.iter().map(|x| {
+        let r = &x.row;
+        let mut fields = vec![
+            id(r.agent),
+            name(&agents, r.agent),
+            id(r.queue),
+            name(&queues, r.queue),
+            store::csv_field(&r.question),
+            store::csv_field(&x.question_text),
+            r.count.to_string(),
+            format!("{:.4}", r.mean),
+        ];
+        fields.extend(r.scores.iter().map(u64::to_string));
+        fields
+    });
+    Ok(super::reports::csv_response("surveys.csv", super::reports::csv(header, lines)))
 }
 
 #[derive(Deserialize)]
@@ -319,6 +403,42 @@ async fn ivr_stats(
 ) -> ApiResult<Json<Value>> {
     let rows = app.store.ivr_node_stats(&flow, q.since.unwrap_or(0), q.until.unwrap_or(i64::MAX)).await?;
     Ok(Json(json!(rows)))
+}
+
+async fn ivr_intervals(
+    State(app): State<Arc<AppState>>,
+    _c: Caller,
+    P(flow): P<String>,
+    Q(q): Q<super::reports::ReportQuery>,
+) -> ApiResult<Response> {
+    let r = super::reports::range(&app, &q)?;
+    // The store keeps times as i64 ms; a `to` beyond that range means "no end".
+    let ms = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    let rows = app.store.ivr_node_stats_by_interval(&flow, ms(r.from.0), ms(r.to.0), ms(r.interval_ms)).await?;
+    if !r.csv {
+        return Ok(Json(rows).into_response());
+    }
+    let header = "start,end,version,node,kind,entered,dropped,outcomes,timed,total_ms,mean_ms";
+    let lines = rows.iter().map(|x| {
+        let s = &x.stats;
+        // Outcomes in one field, `chose:1=3;dropped=1`, so the columns stay fixed.
+        let outcomes: Vec<String> = s.outcomes.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        vec![
+            x.start.to_string(),
+            x.end.to_string(),
+            s.version.to_string(),
+            store::csv_field(&s.node),
+            store::csv_field(&s.kind),
+            s.entered.to_string(),
+            s.dropped.to_string(),
+            store::csv_field(&outcomes.join(";")),
+            s.timed.to_string(),
+            s.total_ms.to_string(),
+            s.mean_ms.map(|m| format!("{m:.1}")).unwrap_or_default(),
+        ]
+    });
+    let name: String = flow.chars().filter(|c| c.is_ascii_alphanumeric() || "-_".contains(*c)).collect();
+    Ok(super::reports::csv_response(&format!("ivr-{name}.csv"), super::reports::csv(header, lines)))
 }
 
 #[derive(Deserialize)]

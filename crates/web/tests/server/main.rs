@@ -8,5 +8,7 @@ mod harness;
 
 mod api;
 mod desk;
+mod dial_back;
 mod roles;
 mod snapshot;
+mod voice_reports;
