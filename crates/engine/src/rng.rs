@@ -173,7 +173,7 @@ mod tests {
         let var = draws.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
         assert!((mean - 1.0).abs() < 0.003, "mean {mean}");
         assert!((var - 1.0).abs() < 0.01, "variance {var}");
-        for q in [0.01, 0.1, 0.5, 1.0, 2.0, 4.0, 7.0, 8.0, 10.0] {
+        for q in [0.01_f64, 0.1, 0.5, 1.0, 2.0, 4.0, 7.0, 8.0, 10.0] {
             let want = (-q).exp();
             let got = draws.iter().filter(|x| **x > q).count() as f64 / n as f64;
             let sd = (want * (1.0 - want) / n as f64).sqrt();
