@@ -362,6 +362,141 @@ fn the_desktop_consults_another_agents_phone_then_hands_the_call_over() {
     assert!(kpi.as_array().unwrap().iter().any(|r| r["agent"] == 2 && r["answered"].as_u64() == Some(1)), "{kpi}");
 }
 
+/// The engine's events so far, as JSON, read from the demo's own store.
+fn events(data: &Path) -> Vec<Value> {
+    use store::EventLog;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let st = store::Store::open(&store::Location::DataDir(data.to_path_buf())).await.unwrap();
+        let evs = st.read_events(0, 1_000_000).await.unwrap();
+        evs.iter().map(|e| serde_json::to_value(e).unwrap()).collect()
+    })
+}
+
+/// Attended transfer from the agent's own desk phone (PJSIP): agent 1's
+/// phone answers the caller, dials a queue number (refused 403), puts the
+/// caller on hold and dials agent 2 — a consultation in the engine, agent
+/// 2's baresip phone rings and answers; agent 1 hangs the consultation up
+/// (called off: the caller stays on hold), dials again and presses Transfer
+/// (REFER with Replaces on the caller's call). Agent 1's phone is released
+/// (NOTIFY 200, BYE on both its calls), agent 2's stays on the line, now
+/// with the caller, and the recording carries agent 2.
+#[test]
+fn an_agent_phone_consults_a_colleague_and_transfers_attended_with_replaces() {
+    if peers::require(&[Peer::Pjsua, Peer::Baresip, Peer::Espeak, Peer::Sox]).is_err() {
+        return;
+    }
+    let prompts = prompts();
+    let data = TempDir::new("voice-attended");
+    let demo = Demo::start(&data.0.join("data"), &prompts);
+    let admin = login(demo.http, "admin", "switchboard");
+    let (a1, a2) = (login(demo.http, "agent1", "switchboard"), login(demo.http, "agent2", "switchboard"));
+    ok(demo.http, "POST", "/api/agent/login", &a1, None);
+    ok(demo.http, "POST", "/api/agent/login", &a2, None);
+    ok(demo.http, "POST", "/api/agent/not-ready", &a2, Some(json!({ "reason": "break" })));
+    let (ready1, ready2) = (data.0.join("go-consult"), data.0.join("go-again"));
+    let colleague = format!("sip:agent2@{}", demo.sip);
+    let steps = format!(
+        "wait_incoming:60;wait_file:30:{r1};wait:2;call:sip:100@{sip};wait:1;hold;wait:1;\
+         call:{colleague};wait_answered:20;wait:3;hangup_last;wait_file:30:{r2};\
+         call:{colleague};wait_answered:20;wait:3;xfer_replaces;wait_idle:15",
+        r1 = ready1.display(),
+        r2 = ready2.display(),
+        sip = demo.sip,
+    );
+    let registrar = format!("sip:{}", demo.sip);
+    let phone1 = peers::PjPhone::spawn(&[
+        "--registrar",
+        &registrar,
+        "--user",
+        "agent1",
+        "--password",
+        "switchboard",
+        "--tone-hz",
+        "1000",
+        "--steps",
+        &steps,
+        "--timeout",
+        "150",
+    ])
+    .unwrap();
+    let phone2 = phone(&demo, "agent2", 700.0);
+    wait_for("agent 1's desk phone to register", 15, || {
+        demo_registered(&demo, &admin, "agent1").then_some(())
+    });
+    let caller = support_caller(&demo, "13800138005", &data.0.join("heard.wav"), "wait_until_bye:140");
+    let work = |token: &str| ok(demo.http, "GET", "/api/me", token, None)["agent"]["work"][0].clone();
+    wait_for("agent 1 to take the call", 40, || (work(&a1)["phase"] == "talking").then_some(()));
+    ok(demo.http, "POST", "/api/agent/ready", &a2, None);
+    std::fs::write(&ready1, b"").unwrap();
+
+    // First consultation, dialled on the phone, called off by hanging it up.
+    wait_for("the consultation to be answered", 30, || (work(&a1)["consult_answered"] == true).then_some(()));
+    assert_eq!(phone2.active_calls().unwrap(), 1, "agent 2's phone rang for the consultation");
+    wait_for("the consultation to end", 20, || work(&a1)["consult_with"].is_null().then_some(()));
+    phone2.wait_no_calls(Duration::from_secs(10)).unwrap();
+    wait_for("the caller back on hold with agent 1", 10, || (work(&a1)["phase"] == "held").then_some(()));
+    std::fs::write(&ready2, b"").unwrap();
+
+    // Second consultation: transferred with REFER/Replaces.
+    wait_for("the second consultation to be answered", 30, || (work(&a1)["consult_answered"] == true).then_some(()));
+    wait_for("agent 2 to have the caller", 30, || (work(&a2)["phase"] == "talking").then_some(()));
+    let p1 = phone1.wait(Duration::from_secs(40)).unwrap();
+    assert_eq!(p1.error, None, "{p1:?}\n{}", peers::tail(&p1.log, 60));
+    assert_eq!(p1.xfer_status, Some(200), "{p1:?}");
+    assert_eq!(p1.calls.len(), 4, "{p1:?}");
+    assert_eq!((p1.calls[1].answered, p1.calls[1].end_status), (false, Some(403)), "a queue number: {p1:?}");
+    assert_eq!(p1.calls[2].ended_by.as_deref(), Some("local"), "{p1:?}");
+    for i in [0, 3] {
+        assert_eq!(p1.calls[i].ended_by.as_deref(), Some("remote"), "we release both calls: {p1:?}");
+    }
+    // Agent 2's 700 Hz reached agent 1's consultation calls.
+    assert!(p1.calls[3].rx_rms_dbfs.unwrap_or(-120.0) > -30.0, "{p1:?}");
+    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(phone2.active_calls().unwrap(), 1, "agent 2's phone carries the caller, without ringing again");
+    let contact = work(&a2)["contact"].as_u64().unwrap();
+    ok(demo.http, "POST", &format!("/api/contacts/{contact}/hangup"), &a2, None);
+    phone2.wait_no_calls(Duration::from_secs(10)).unwrap();
+    let result = caller.wait(Duration::from_secs(150)).unwrap();
+    assert!(result.answered && result.dtmf_errors.is_empty(), "{result:?}");
+
+    // The engine's story: two consultations (cancelled, completed), a
+    // transfer to agent 2, who answered at once.
+    let evs = events(&data.0.join("data"));
+    let of = |t: &str| evs.iter().filter(|e| e["type"] == t && e["contact"] == contact).collect::<Vec<_>>();
+    assert_eq!(of("consult_offered").len(), 2, "{evs:?}");
+    assert_eq!(of("consult_answered").len(), 2);
+    let outcomes: Vec<&Value> = of("consult_ended").iter().map(|e| &e["outcome"]).collect();
+    assert_eq!(outcomes, [&json!("cancelled"), &json!("completed")]);
+    let moved = of("contact_transferred");
+    assert_eq!((moved.len(), &moved[0]["agent"], &moved[0]["to"]["id"]), (1, &json!(1), &json!(2)), "{moved:?}");
+    assert!(of("contact_answered").iter().any(|e| e["agent"] == 2));
+
+    let c = wait_for("the call record", 20, || calls(&demo, &admin).into_iter().find(|c| c["ended_at"].is_i64()));
+    assert_eq!(c["agent"], 2, "{c}");
+    let legs = c["quality"]["legs"].as_array().unwrap();
+    let consulting: Vec<&Value> = legs.iter().filter(|l| l["leg"] == "consulting").collect();
+    assert_eq!(consulting.len(), 2, "agent 1's two consultation calls: {legs:?}");
+    assert!(consulting.iter().all(|l| l["voiced_frames"].as_u64().unwrap() > 50), "agent 1 heard on them: {legs:?}");
+    // One recording: agent 1's 1 kHz first, silence on hold, agent 2's 700 Hz at the end.
+    let wav = peers::read_wav(Path::new(c["recording"].as_str().unwrap())).unwrap();
+    let secs = wav.samples.len() as f64 / 16000.0;
+    let (early_db, early_hz) = channel_level(&wav.samples, 2, 1, 0.5, 2.5);
+    let (late_db, late_hz) = channel_level(&wav.samples, 2, 1, secs - 3.0, secs - 0.5);
+    assert!(early_db > -30.0 && (900.0..1100.0).contains(&early_hz), "agent 1: {early_db} dBFS {early_hz} Hz");
+    assert!(late_db > -30.0 && (620.0..780.0).contains(&late_hz), "agent 2: {late_db} dBFS {late_hz} Hz");
+    let kpi = ok(demo.http, "GET", "/api/reports/agents", &admin, None);
+    let rows = kpi.as_array().unwrap();
+    assert!(rows.iter().any(|r| r["agent"] == 1 && r["transfers"].as_u64() == Some(1)), "{kpi}");
+    assert!(rows.iter().any(|r| r["agent"] == 2 && r["answered"].as_u64() == Some(1)), "{kpi}");
+}
+
+/// Whether a device is registered now (`/api/voice/status`).
+fn demo_registered(demo: &Demo, token: &str, user: &str) -> bool {
+    let st = ok(demo.http, "GET", "/api/voice/status", token, None);
+    st["devices"].as_array().is_some_and(|d| d.iter().any(|d| d["user"] == user && d["registered"] == true))
+}
+
 #[test]
 fn a_callback_keeps_its_place_and_is_dialled_through_the_trunk() {
     if peers::require(&[Peer::Pjsua, Peer::Baresip, Peer::Espeak, Peer::Sox]).is_err() {
