@@ -421,10 +421,11 @@ fn an_agent_phone_consults_a_colleague_and_transfers_attended_with_replaces() {
     ])
     .unwrap();
     let phone2 = phone(&demo, "agent2", 700.0);
-    wait_for("agent 1's desk phone to register", 15, || {
-        demo_registered(&demo, &admin, "agent1").then_some(())
-    });
-    let caller = support_caller(&demo, "13800138005", &data.0.join("heard.wav"), "wait_until_bye:140");
+    wait_for("agent 1's desk phone to register", 15, || demo_registered(&demo, &admin, "agent1").then_some(()));
+    // The caller hangs up when told (no survey to sit through).
+    let done = data.0.join("caller-done");
+    let caller =
+        support_caller(&demo, "13800138005", &data.0.join("heard.wav"), &format!("wait_file:140:{}", done.display()));
     let work = |token: &str| ok(demo.http, "GET", "/api/me", token, None)["agent"]["work"][0].clone();
     wait_for("agent 1 to take the call", 40, || (work(&a1)["phase"] == "talking").then_some(()));
     ok(demo.http, "POST", "/api/agent/ready", &a2, None);
@@ -455,10 +456,11 @@ fn an_agent_phone_consults_a_colleague_and_transfers_attended_with_replaces() {
     std::thread::sleep(Duration::from_secs(4));
     assert_eq!(phone2.active_calls().unwrap(), 1, "agent 2's phone carries the caller, without ringing again");
     let contact = work(&a2)["contact"].as_u64().unwrap();
-    ok(demo.http, "POST", &format!("/api/contacts/{contact}/hangup"), &a2, None);
-    phone2.wait_no_calls(Duration::from_secs(10)).unwrap();
-    let result = caller.wait(Duration::from_secs(150)).unwrap();
+    std::fs::write(&done, b"").unwrap();
+    let result = caller.wait(Duration::from_secs(30)).unwrap();
     assert!(result.answered && result.dtmf_errors.is_empty(), "{result:?}");
+    assert_eq!(result.end_reason.as_deref(), Some("local_hangup"), "{result:?}");
+    phone2.wait_no_calls(Duration::from_secs(10)).unwrap();
 
     // The engine's story: two consultations (cancelled, completed), a
     // transfer to agent 2, who answered at once.
@@ -473,7 +475,7 @@ fn an_agent_phone_consults_a_colleague_and_transfers_attended_with_replaces() {
     assert!(of("contact_answered").iter().any(|e| e["agent"] == 2));
 
     let c = wait_for("the call record", 20, || calls(&demo, &admin).into_iter().find(|c| c["ended_at"].is_i64()));
-    assert_eq!(c["agent"], 2, "{c}");
+    assert_eq!((&c["agent"], &c["end_reason"]), (&json!(2), &json!("caller-hangup")), "{c}");
     let legs = c["quality"]["legs"].as_array().unwrap();
     let consulting: Vec<&Value> = legs.iter().filter(|l| l["leg"] == "consulting").collect();
     assert_eq!(consulting.len(), 2, "agent 1's two consultation calls: {legs:?}");
