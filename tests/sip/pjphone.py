@@ -9,22 +9,29 @@ into every call; everything binds to 127.0.0.1.
     pjphone.py --registrar sip:127.0.0.1:5060 --user agent1 --password pw \\
         --steps "wait_incoming:60;hold;call:sip:agent2@127.0.0.1:5060;wait_answered:20;xfer_replaces;wait_idle:15" --json
 
-Calls are numbered in the order they appear: 0 is the incoming call, the
-`call:` steps add 1, 2, ... Steps (separated by `;`), run in order:
+Calls are numbered in the order they appear (incoming or placed); "the
+customer's call" is the last incoming one, "the newest" the last placed.
+Steps (separated by `;`), run in order:
     wait:SECONDS          sleep (SIP keeps being handled)
     wait_file:MAX:PATH    wait until PATH exists (the test's signal)
-    wait_incoming:MAX     wait until a call came in and was answered (call 0)
-    hold                  put call 0 on hold (re-INVITE, sendonly)
-    call:URI              place a new call (the consultation) to URI
+    wait_incoming:MAX     wait until a call came in and was answered
+    hold                  put the customer's call on hold (re-INVITE, sendonly)
+    call:URI              place a new call (a consultation, or internal) to URI
     wait_answered:MAX     wait until the newest call is answered
     hangup_last           hang up the newest call
-    xfer_replaces         REFER call 0 to the newest call (Call.xferReplaces)
+    hangup_first          hang up the customer's call
+    xfer_replaces         REFER on the customer's call to the newest one, with
+                          Replaces (Call.xferReplaces)
+    xfer_replaces_back    the same on the newest call, naming the customer's
+    xfer_to:URI           REFER on the customer's call to URI as given (a
+                          forged Replaces: escape `;` as %3B)
     wait_idle:MAX         wait until no call is up any more
 When the script ends, any call still up is hung up.
 
 Output (`--json`): registered, calls (per call: answered, end_status,
 ended_by "remote"/"local"/null, tx_packets, rx_packets, rx_rms_dbfs of what
-was heard), xfer_status (the last sipfrag status NOTIFY reported), error.
+was heard), xfer_status (the last final sipfrag status NOTIFY reported),
+xfer_statuses (every final one, in order), error.
 Exit status 0 when the script ran (judge the JSON), 2 when it could not start.
 """
 
@@ -65,7 +72,9 @@ def parse_steps(text):
             if not arg.startswith("sip:"):
                 raise ValueError(f"step {raw!r}: call needs a sip: URI")
             steps.append((name, arg))
-        elif name in ("hold", "hangup_last", "xfer_replaces"):
+        elif name == "xfer_to":
+            steps.append((name, arg))
+        elif name in ("hold", "hangup_last", "hangup_first", "xfer_replaces", "xfer_replaces_back"):
             steps.append((name, None))
         else:
             raise ValueError(f"unknown step {raw!r}")
@@ -98,7 +107,7 @@ def main():
     ap.add_argument("--json", action="store_true", help="(always on; accepted for symmetry with pjcall.py)")
     args = ap.parse_args()
 
-    result = {"registered": False, "calls": [], "xfer_status": None, "error": None}
+    result = {"registered": False, "calls": [], "xfer_status": None, "xfer_statuses": [], "error": None}
 
     def watchdog():
         time.sleep(args.timeout + 15)
@@ -148,6 +157,8 @@ def main():
         os._exit(2)
 
     calls = []  # Phone objects, in order
+    incoming = []  # the ones that came in
+    placed = []  # the ones we placed
     infos = []  # their result dicts
     media = []  # tone generators and recorders, kept alive
 
@@ -198,7 +209,9 @@ def main():
                     media.extend([t, r])
 
         def onCallTransferStatus(self, prm):
-            result["xfer_status"] = prm.statusCode
+            if prm.finalNotify:
+                result["xfer_status"] = prm.statusCode
+                result["xfer_statuses"].append(prm.statusCode)
             prm.cont = not prm.finalNotify
 
         def sample(self):
@@ -217,6 +230,7 @@ def main():
 
         def onIncomingCall(self, prm):
             c = Phone(self, prm.callId)
+            incoming.append(c)
             op = pj.CallOpParam()
             op.statusCode = 200
             c.answer(op)
@@ -267,25 +281,32 @@ def main():
                     fail(f"{path} did not appear")
                     break
             elif name == "wait_incoming":
-                if not run_until(lambda: calls and calls[0].confirmed, arg):
+                if not run_until(lambda: incoming and incoming[-1].confirmed, arg):
                     fail("no incoming call answered")
                     break
             elif name == "hold":
-                calls[0].setHold(pj.CallOpParam(True))
+                incoming[-1].setHold(pj.CallOpParam(True))
                 run_until(lambda: False, 0.5)
             elif name == "call":
                 c = Phone(acc)
+                placed.append(c)
                 c.makeCall(arg, pj.CallOpParam(True))
             elif name == "wait_answered":
-                if not run_until(lambda: calls[-1].confirmed or calls[-1].ended, arg) or not calls[-1].confirmed:
-                    fail(f"call {len(calls) - 1} was not answered")
+                c = placed[-1]
+                if not run_until(lambda: c.confirmed or c.ended, arg) or not c.confirmed:
+                    fail(f"call {calls.index(c)} was not answered")
                     break
-            elif name == "hangup_last":
-                calls[-1].local_end = True
-                calls[-1].hangup(pj.CallOpParam(True))
-                run_until(lambda: calls[-1].ended, 5)
+            elif name in ("hangup_last", "hangup_first"):
+                c = placed[-1] if name == "hangup_last" else incoming[-1]
+                c.local_end = True
+                c.hangup(pj.CallOpParam(True))
+                run_until(lambda: c.ended, 5)
             elif name == "xfer_replaces":
-                calls[0].xferReplaces(calls[-1], pj.CallOpParam(True))
+                incoming[-1].xferReplaces(placed[-1], pj.CallOpParam(True))
+            elif name == "xfer_replaces_back":
+                placed[-1].xferReplaces(incoming[-1], pj.CallOpParam(True))
+            elif name == "xfer_to":
+                incoming[-1].xfer(arg, pj.CallOpParam(True))
             elif name == "wait_idle":
                 if not run_until(lambda: all(c.ended for c in calls), arg):
                     fail("calls still up")

@@ -956,8 +956,10 @@ pub struct PjPhoneResult {
     pub registered: bool,
     /// Calls in order: 0 the incoming one, then the ones it placed.
     pub calls: Vec<PjPhoneCall>,
-    /// The last status NOTIFY reported for the transfer.
+    /// The last final status NOTIFY reported for a transfer.
     pub xfer_status: Option<u16>,
+    /// Every final status NOTIFY reported, in order.
+    pub xfer_statuses: Vec<u16>,
     /// Anything that went wrong in the script.
     pub error: Option<String>,
     /// PJSIP's log (stderr), for failure messages.
