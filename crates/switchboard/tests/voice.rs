@@ -433,6 +433,23 @@ impl DeskPhones {
         ok(self.demo.http, "GET", "/api/me", token, None)["agent"]["work"][0].clone()
     }
 
+    /// Wait until an agent's first piece of work is in `phase` (at most
+    /// `secs`); fails at once, with its report, when agent 1's phone's
+    /// script gave up.
+    fn wait_phase(&mut self, what: &str, token: &str, phase: &str, secs: u64) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while self.work(token)["phase"] != phase {
+            let phone = self.phone1.as_mut().expect("agent 1's phone is running");
+            let gone = !phone.running();
+            assert!(
+                !gone && Instant::now() < deadline,
+                "{what}: not seen; agent 1's phone:\n{}",
+                phone.report_so_far()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
     /// Agent 1's desk phone's report (its script ends by itself).
     fn phone1_report(&mut self) -> peers::PjPhoneResult {
         let p = self.phone1.take().expect("agent 1's phone is running").wait(Duration::from_secs(40)).unwrap();
@@ -514,7 +531,8 @@ fn an_agent_phone_consults_a_colleague_and_transfers_attended_with_replaces() {
         return;
     };
     let (go1, go2) = (go1.into_inner(), go2.into_inner());
-    wait_for("agent 1 to take the call", 40, || (t.work(&t.a1)["phase"] == "talking").then_some(()));
+    let a1 = t.a1.clone();
+    t.wait_phase("agent 1 to take the call", &a1, "talking", 40);
     ok(t.demo.http, "POST", "/api/agent/ready", &t.a2, None);
     std::fs::write(&go1, b"").unwrap();
 
@@ -523,7 +541,7 @@ fn an_agent_phone_consults_a_colleague_and_transfers_attended_with_replaces() {
     assert_eq!(t.phone2.active_calls().unwrap(), 1, "agent 2's phone rang for the consultation");
     wait_for("the consultation to end", 20, || t.work(&t.a1)["consult_with"].is_null().then_some(()));
     t.phone2.wait_no_calls(Duration::from_secs(10)).unwrap();
-    wait_for("the caller back on hold with agent 1", 10, || (t.work(&t.a1)["phase"] == "held").then_some(()));
+    t.wait_phase("the caller back on hold with agent 1", &a1, "held", 10);
     std::fs::write(&go2, b"").unwrap();
 
     // Second consultation: a forged Replaces (refused, nothing changes),
@@ -592,7 +610,8 @@ fn an_agent_phone_calls_a_colleague_and_transfers_from_the_consultation_call() {
     // Agent 2's phone is registered now: the internal call may go (agent 2
     // is on a break; no contact is involved).
     std::fs::write(t.data.0.join("go-internal"), b"").unwrap();
-    wait_for("the caller on hold with agent 1", 60, || (t.work(&t.a1)["phase"] == "held").then_some(()));
+    let a1 = t.a1.clone();
+    t.wait_phase("the caller on hold with agent 1", &a1, "held", 60);
     ok(t.demo.http, "POST", "/api/agent/ready", &t.a2, None);
     std::fs::write(go.into_inner(), b"").unwrap();
     let p1 = t.phone1_report();
@@ -631,7 +650,8 @@ fn an_agent_phone_hanging_up_the_caller_after_the_consultation_answered_transfer
     }) else {
         return;
     };
-    wait_for("the caller on hold with agent 1", 60, || (t.work(&t.a1)["phase"] == "held").then_some(()));
+    let a1 = t.a1.clone();
+    t.wait_phase("the caller on hold with agent 1", &a1, "held", 60);
     ok(t.demo.http, "POST", "/api/agent/ready", &t.a2, None);
     std::fs::write(go.into_inner(), b"").unwrap();
     let p1 = t.phone1_report();

@@ -993,6 +993,17 @@ impl PjPhone {
         Ok(PjPhone { proc, stdout_path, stderr_path, dir })
     }
 
+    /// Whether the script is still running.
+    pub fn running(&mut self) -> bool {
+        self.proc.running()
+    }
+
+    /// Its output so far (JSON, if it ended) and the tail of PJSIP's log,
+    /// for a failure message.
+    pub fn report_so_far(&self) -> String {
+        format!("{}\n{}", read_lossy(&self.stdout_path), tail(&read_lossy(&self.stderr_path), 60))
+    }
+
     /// Waits at most `timeout` for it to finish and parses its JSON.
     pub fn wait(mut self, timeout: Duration) -> Result<PjPhoneResult> {
         let status = self.proc.wait_timeout(timeout);
