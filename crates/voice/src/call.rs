@@ -32,6 +32,8 @@ use tokio::time::Instant;
 const ACK_TIMEOUT: Duration = Duration::from_secs(32);
 /// Longest a call may last (a stuck peer cannot hold resources forever).
 const MAX_CALL: Duration = Duration::from_secs(4 * 3600);
+/// How long an internal call rings before the caller hears 480.
+const INTERNAL_RING: Duration = Duration::from_secs(45);
 /// Pause between the end of the IVR and the first queue announcement.
 const FIRST_ANNOUNCEMENT: Duration = Duration::from_secs(2);
 
@@ -692,6 +694,8 @@ pub(crate) async fn internal_call(s: Arc<Shared>, mut tx: Transaction, from_user
     let mut answered = false;
     let deadline = tokio::time::sleep(MAX_CALL);
     tokio::pin!(deadline);
+    let ring = tokio::time::sleep(INTERNAL_RING);
+    tokio::pin!(ring);
     loop {
         tokio::select! {
             Some((attempt, st)) = states.recv() => {
@@ -741,6 +745,11 @@ pub(crate) async fn internal_call(s: Arc<Shared>, mut tx: Transaction, from_user
             }
             // Media is relayed by the legs themselves; nothing to do here.
             Some(_) = leg_events.recv() => {}
+            () = &mut ring, if !answered => {
+                let _ = callee.cancel().await;
+                let _ = caller.reject(Some(StatusCode::TemporarilyUnavailable), None);
+                break;
+            }
             () = &mut deadline => {
                 let _ = caller.hangup().await;
                 let _ = callee.hangup().await;
