@@ -642,7 +642,7 @@ async fn invite_phone(
     }
 }
 
-/// An agent's phone calls a colleague's outside any contact: ring the
+/// An agent's phone calls a colleague outside any contact: ring the
 /// colleague's phone and relay the two phones' audio until either hangs up.
 /// The engine is not told (no contact is involved); a colleague holding
 /// any contact is busy.
