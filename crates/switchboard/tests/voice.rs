@@ -377,6 +377,317 @@ fn the_desktop_consults_another_agents_phone_then_hands_the_call_over() {
     assert!(kpi.as_array().unwrap().iter().any(|r| r["agent"] == 2 && r["answered"].as_u64() == Some(1)), "{kpi}");
 }
 
+/// The engine's events so far, as JSON, read from the demo's own store.
+fn events(data: &Path) -> Vec<Value> {
+    use store::EventLog;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let st = store::Store::open(&store::Location::DataDir(data.to_path_buf())).await.unwrap();
+        let evs = st.read_events(0, 1_000_000).await.unwrap();
+        evs.iter().map(|e| serde_json::to_value(e).unwrap()).collect()
+    })
+}
+
+/// Agent 1 on a PJSIP desk phone (`pjphone.py` running `steps`, made from
+/// the SIP address and a directory for the test's signal files), agent 2
+/// on a baresip phone (700 Hz, answering by itself) and on a break, and a
+/// PJSIP caller into the Support queue who hangs up once `done` exists.
+struct DeskPhones {
+    demo: Demo,
+    admin: String,
+    a1: String,
+    a2: String,
+    phone1: Option<peers::PjPhone>,
+    phone2: Baresip,
+    caller: Option<PjCall>,
+    done: PathBuf,
+    data: TempDir,
+}
+
+impl DeskPhones {
+    fn start(name: &str, from: &str, steps: impl FnOnce(&str, &Path) -> String) -> Option<DeskPhones> {
+        if peers::require(&[Peer::Pjsua, Peer::Baresip, Peer::Espeak, Peer::Sox]).is_err() {
+            return None;
+        }
+        let prompts = prompts();
+        let data = TempDir::new(name);
+        let demo = Demo::start(&data.0.join("data"), &prompts);
+        let admin = login(demo.http, "admin", "switchboard");
+        let (a1, a2) = (login(demo.http, "agent1", "switchboard"), login(demo.http, "agent2", "switchboard"));
+        ok(demo.http, "POST", "/api/agent/login", &a1, None);
+        ok(demo.http, "POST", "/api/agent/login", &a2, None);
+        ok(demo.http, "POST", "/api/agent/not-ready", &a2, Some(json!({ "reason": "break" })));
+        let steps = steps(&demo.sip.to_string(), &data.0);
+        let registrar = format!("sip:{}", demo.sip);
+        let phone1 = peers::PjPhone::spawn(&[
+            "--registrar",
+            &registrar,
+            "--user",
+            "agent1",
+            "--password",
+            "switchboard",
+            "--tone-hz",
+            "1000",
+            "--steps",
+            &steps,
+            "--timeout",
+            "150",
+        ])
+        .unwrap();
+        let phone2 = phone(&demo, "agent2", 700.0);
+        wait_for("agent 1's desk phone to register", 15, || demo_registered(&demo, &admin, "agent1").then_some(()));
+        // The caller hangs up when told (no survey to sit through).
+        let done = data.0.join("caller-done");
+        let then = format!("wait_file:140:{}", done.display());
+        let caller = support_caller(&demo, from, &data.0.join("heard.wav"), &then);
+        Some(DeskPhones { demo, admin, a1, a2, phone1: Some(phone1), phone2, caller: Some(caller), done, data })
+    }
+
+    /// An agent's first piece of work (`/api/me`).
+    fn work(&self, token: &str) -> Value {
+        ok(self.demo.http, "GET", "/api/me", token, None)["agent"]["work"][0].clone()
+    }
+
+    /// Wait until an agent's first piece of work is in `phase` (at most
+    /// `secs`); fails at once, with its report, when agent 1's phone's
+    /// script gave up.
+    fn wait_phase(&mut self, what: &str, token: &str, phase: &str, secs: u64) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while self.work(token)["phase"] != phase {
+            let phone = self.phone1.as_mut().expect("agent 1's phone is running");
+            let gone = !phone.running();
+            assert!(
+                !gone && Instant::now() < deadline,
+                "{what}: not seen; agent 1's phone:\n{}",
+                phone.report_so_far()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// Agent 1's desk phone's report (its script ends by itself).
+    fn phone1_report(&mut self) -> peers::PjPhoneResult {
+        let p = self.phone1.take().expect("agent 1's phone is running").wait(Duration::from_secs(40)).unwrap();
+        assert_eq!(p.error, None, "{p:?}\n{}", peers::tail(&p.log, 60));
+        p
+    }
+
+    /// Agent 2 has the caller on the phone that took the consultation
+    /// (not rung again): the caller hangs up. The contact.
+    fn finish_with_agent2(&mut self) -> u64 {
+        wait_for("agent 2 to have the caller", 30, || (self.work(&self.a2)["phase"] == "talking").then_some(()));
+        let contact = self.work(&self.a2)["contact"].as_u64().unwrap();
+        std::thread::sleep(Duration::from_secs(4));
+        assert_eq!(self.phone2.active_calls().unwrap(), 1, "agent 2's phone carries the caller, without ringing again");
+        std::fs::write(&self.done, b"").unwrap();
+        let result = self.caller.take().expect("the caller is on").wait(Duration::from_secs(30)).unwrap();
+        assert!(result.answered && result.dtmf_errors.is_empty(), "{result:?}");
+        assert_eq!(result.end_reason.as_deref(), Some("local_hangup"), "{result:?}");
+        self.phone2.wait_no_calls(Duration::from_secs(10)).unwrap();
+        contact
+    }
+
+    /// The call's record once it ended: agent 2's, ended by the caller.
+    fn call_record(&self) -> Value {
+        let c = wait_for("the call record", 20, || {
+            // (An agent's own try of the hotline has a record without an agent.)
+            calls(&self.demo, &self.admin).into_iter().find(|c| c["ended_at"].is_i64() && !c["agent"].is_null())
+        });
+        assert_eq!((&c["agent"], &c["end_reason"]), (&json!(2), &json!("caller-hangup")), "{c}");
+        c
+    }
+}
+
+/// The engine's events about `contact` of one type.
+fn events_of(evs: &[Value], contact: u64, t: &str) -> Vec<Value> {
+    evs.iter().filter(|e| e["type"] == t && e["contact"] == contact).cloned().collect()
+}
+
+/// The engine saw a consulted transfer of `contact` from agent 1 to agent
+/// 2 (the last consultation completed), and agent 2 answered it.
+fn assert_consulted_transfer(data: &Path, contact: u64, consultations: usize) {
+    let evs = events(&data.join("data"));
+    assert_eq!(events_of(&evs, contact, "consult_offered").len(), consultations, "{evs:?}");
+    assert_eq!(events_of(&evs, contact, "consult_answered").len(), consultations, "{evs:?}");
+    let ended = events_of(&evs, contact, "consult_ended");
+    assert_eq!(ended.last().map(|e| e["outcome"].clone()), Some(json!("completed")), "{ended:?}");
+    let moved = events_of(&evs, contact, "contact_transferred");
+    assert_eq!(moved.len(), 1, "{moved:?}");
+    assert_eq!((&moved[0]["agent"], &moved[0]["to"]), (&json!(1), &json!({ "kind": "agent", "id": 2 })));
+    assert!(events_of(&evs, contact, "contact_answered").iter().any(|e| e["agent"] == 2), "{evs:?}");
+}
+
+/// Attended transfer from the agent's own desk phone (PJSIP): agent 1's
+/// phone answers the caller, dials a queue number (refused 403), puts the
+/// caller on hold and dials agent 2 — a consultation in the engine, agent
+/// 2's baresip phone rings and answers; agent 1 hangs the consultation up
+/// (called off: the caller stays on hold), dials again, sends a REFER whose
+/// Replaces names no call of ours (NOTIFY 481, nothing changes), then
+/// presses Transfer (REFER with Replaces on the caller's call). Agent 1's
+/// phone is released (NOTIFY 200, BYE on both its calls), agent 2's stays
+/// on the line, now with the caller, and the recording carries agent 2.
+#[test]
+fn an_agent_phone_consults_a_colleague_and_transfers_attended_with_replaces() {
+    let (go1, go2) = (std::cell::RefCell::new(PathBuf::new()), std::cell::RefCell::new(PathBuf::new()));
+    let Some(mut t) = DeskPhones::start("voice-attended", "13800138005", |sip, dir| {
+        let (r1, r2) = (dir.join("go-consult"), dir.join("go-again"));
+        let colleague = format!("sip:agent2@{sip}");
+        let forged = format!("<{colleague}?Replaces=forged%40elsewhere%3Bto-tag%3Da%3Bfrom-tag%3Db>");
+        let steps = format!(
+            "wait_incoming:60;wait_file:30:{r1};wait:2;call:sip:100@{sip};wait:1;hold;wait:1;\
+             call:{colleague};wait_answered:20;wait:3;hangup_last;wait_file:30:{r2};\
+             call:{colleague};wait_answered:20;wait:1;xfer_to:{forged};wait:2;xfer_replaces;wait_idle:15",
+            r1 = r1.display(),
+            r2 = r2.display(),
+        );
+        *go1.borrow_mut() = r1;
+        *go2.borrow_mut() = r2;
+        steps
+    }) else {
+        return;
+    };
+    let (go1, go2) = (go1.into_inner(), go2.into_inner());
+    let a1 = t.a1.clone();
+    t.wait_phase("agent 1 to take the call", &a1, "talking", 40);
+    ok(t.demo.http, "POST", "/api/agent/ready", &t.a2, None);
+    std::fs::write(&go1, b"").unwrap();
+
+    // First consultation, dialled on the phone, called off by hanging it up.
+    wait_for("the consultation to be answered", 30, || (t.work(&t.a1)["consult_answered"] == true).then_some(()));
+    assert_eq!(t.phone2.active_calls().unwrap(), 1, "agent 2's phone rang for the consultation");
+    wait_for("the consultation to end", 20, || t.work(&t.a1)["consult_with"].is_null().then_some(()));
+    t.phone2.wait_no_calls(Duration::from_secs(10)).unwrap();
+    t.wait_phase("the caller back on hold with agent 1", &a1, "held", 10);
+    std::fs::write(&go2, b"").unwrap();
+
+    // Second consultation: a forged Replaces (refused, nothing changes),
+    // then the transfer.
+    wait_for("the second consultation to be answered", 30, || {
+        (t.work(&t.a1)["consult_answered"] == true).then_some(())
+    });
+    let p1 = t.phone1_report();
+    assert_eq!(p1.xfer_statuses, [481, 200], "{p1:?}");
+    assert_eq!(p1.calls.len(), 4, "{p1:?}");
+    assert_eq!((p1.calls[1].answered, p1.calls[1].end_status), (false, Some(403)), "a queue number: {p1:?}");
+    assert_eq!(p1.calls[2].ended_by.as_deref(), Some("local"), "{p1:?}");
+    for i in [0, 3] {
+        assert_eq!(p1.calls[i].ended_by.as_deref(), Some("remote"), "we release both calls: {p1:?}");
+    }
+    // Agent 2's 700 Hz reached agent 1's consultation call.
+    assert!(p1.calls[3].rx_rms_dbfs.unwrap_or(-120.0) > -30.0, "{p1:?}");
+    let contact = t.finish_with_agent2();
+
+    // The engine's story: two consultations (cancelled, completed), a
+    // transfer to agent 2, who answered at once.
+    assert_consulted_transfer(&t.data.0, contact, 2);
+    let evs = events(&t.data.0.join("data"));
+    let outcomes: Vec<Value> = events_of(&evs, contact, "consult_ended").iter().map(|e| e["outcome"].clone()).collect();
+    assert_eq!(outcomes, [json!("cancelled"), json!("completed")]);
+
+    let c = t.call_record();
+    let legs = c["quality"]["legs"].as_array().unwrap();
+    let consulting: Vec<&Value> = legs.iter().filter(|l| l["leg"] == "consulting").collect();
+    assert_eq!(consulting.len(), 2, "agent 1's two consultation calls: {legs:?}");
+    assert!(consulting.iter().all(|l| l["voiced_frames"].as_u64().unwrap() > 50), "agent 1 heard on them: {legs:?}");
+    // One recording: agent 1's 1 kHz first, silence on hold, agent 2's 700 Hz at the end.
+    let wav = peers::read_wav(Path::new(c["recording"].as_str().unwrap())).unwrap();
+    let secs = wav.samples.len() as f64 / 16000.0;
+    let (early_db, early_hz) = channel_level(&wav.samples, 2, 1, 0.5, 2.5);
+    let (late_db, late_hz) = channel_level(&wav.samples, 2, 1, secs - 3.0, secs - 0.5);
+    assert!(early_db > -30.0 && (900.0..1100.0).contains(&early_hz), "agent 1: {early_db} dBFS {early_hz} Hz");
+    assert!(late_db > -30.0 && (620.0..780.0).contains(&late_hz), "agent 2: {late_db} dBFS {late_hz} Hz");
+    let kpi = ok(t.demo.http, "GET", "/api/reports/agents", &t.admin, None);
+    let rows = kpi.as_array().unwrap();
+    assert!(rows.iter().any(|r| r["agent"] == 1 && r["transfers"].as_u64() == Some(1)), "{kpi}");
+    assert!(rows.iter().any(|r| r["agent"] == 2 && r["answered"].as_u64() == Some(1)), "{kpi}");
+}
+
+/// The other ways of a desk phone: a call to a colleague outside any
+/// contact is an internal call (relayed, nothing in the engine); a
+/// consultation transferred by a REFER on the consultation call naming
+/// the caller's call (the reverse Replaces some phones send).
+#[test]
+fn an_agent_phone_calls_a_colleague_and_transfers_from_the_consultation_call() {
+    let go = std::cell::RefCell::new(PathBuf::new());
+    let Some(mut t) = DeskPhones::start("voice-attended-back", "13800138006", |sip, dir| {
+        let r = dir.join("go-consult");
+        let steps = format!(
+            "wait_file:30:{i};call:sip:agent2@{sip};wait_answered:20;wait:3;hangup_last;\
+             wait_incoming:60;hold;wait_file:30:{r};call:sip:agent2@{sip};wait_answered:20;wait:3;\
+             xfer_replaces_back;wait_idle:15",
+            r = r.display(),
+            i = dir.join("go-internal").display(),
+        );
+        *go.borrow_mut() = r;
+        steps
+    }) else {
+        return;
+    };
+    // Agent 2's phone is registered now: the internal call may go (agent 2
+    // is on a break; no contact is involved).
+    std::fs::write(t.data.0.join("go-internal"), b"").unwrap();
+    let a1 = t.a1.clone();
+    t.wait_phase("the caller on hold with agent 1", &a1, "held", 60);
+    ok(t.demo.http, "POST", "/api/agent/ready", &t.a2, None);
+    std::fs::write(go.into_inner(), b"").unwrap();
+    let p1 = t.phone1_report();
+    assert_eq!(p1.calls.len(), 3, "{p1:?}");
+    let internal = &p1.calls[0];
+    assert!(internal.answered && internal.ended_by.as_deref() == Some("local"), "{p1:?}");
+    assert!(internal.rx_rms_dbfs.unwrap_or(-120.0) > -30.0, "agent 2 heard on the internal call: {p1:?}");
+    assert_eq!(p1.xfer_statuses, [200], "{p1:?}");
+    for i in [1, 2] {
+        assert_eq!(p1.calls[i].ended_by.as_deref(), Some("remote"), "we release both calls: {p1:?}");
+    }
+    let contact = t.finish_with_agent2();
+    assert_consulted_transfer(&t.data.0, contact, 1);
+    let evs = events(&t.data.0.join("data"));
+    let arrivals = evs.iter().filter(|e| e["type"] == "contact_arrived").count();
+    assert_eq!(arrivals, 1, "the internal call is no contact: {evs:?}");
+    assert_eq!(calls(&t.demo, &t.admin).len(), 1, "nor a call record");
+    t.call_record();
+}
+
+/// Hanging up the caller's call once the colleague answered the
+/// consultation hands the caller over too (as from the desktop): our BYE
+/// ends the phone's consultation call, agent 2 keeps the caller. Then
+/// agent 1's phone, free again, calls the hotline: a call like a customer's.
+#[test]
+fn an_agent_phone_hanging_up_the_caller_after_the_consultation_answered_transfers() {
+    let go = std::cell::RefCell::new(PathBuf::new());
+    let Some(mut t) = DeskPhones::start("voice-attended-hangup", "13800138007", |sip, dir| {
+        let r = dir.join("go-consult");
+        let steps = format!(
+            "wait_incoming:60;hold;wait_file:30:{r};call:sip:agent2@{sip};wait_answered:20;wait:3;\
+             hangup_first;wait_idle:15;call:sip:100@{sip};wait_answered:20;wait:2;hangup_last;wait_idle:10",
+            r = r.display(),
+        );
+        *go.borrow_mut() = r;
+        steps
+    }) else {
+        return;
+    };
+    let a1 = t.a1.clone();
+    t.wait_phase("the caller on hold with agent 1", &a1, "held", 60);
+    ok(t.demo.http, "POST", "/api/agent/ready", &t.a2, None);
+    std::fs::write(go.into_inner(), b"").unwrap();
+    let p1 = t.phone1_report();
+    assert_eq!(p1.calls.len(), 3, "{p1:?}");
+    assert_eq!(p1.calls[0].ended_by.as_deref(), Some("local"), "{p1:?}");
+    assert_eq!(p1.calls[1].ended_by.as_deref(), Some("remote"), "we end the consultation call: {p1:?}");
+    // Free again, the agent's phone tries the hotline: answered like a customer's call.
+    assert!(p1.calls[2].answered && p1.calls[2].ended_by.as_deref() == Some("local"), "{p1:?}");
+    let contact = t.finish_with_agent2();
+    assert_consulted_transfer(&t.data.0, contact, 1);
+    t.call_record();
+}
+
+/// Whether a device is registered now (`/api/voice/status`).
+fn demo_registered(demo: &Demo, token: &str, user: &str) -> bool {
+    let st = ok(demo.http, "GET", "/api/voice/status", token, None);
+    st["devices"].as_array().is_some_and(|d| d.iter().any(|d| d["user"] == user && d["registered"] == true))
+}
+
 #[test]
 fn a_callback_keeps_its_place_and_is_dialled_through_the_trunk() {
     if peers::require(&[Peer::Pjsua, Peer::Baresip, Peer::Espeak, Peer::Sox]).is_err() {

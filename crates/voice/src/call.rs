@@ -32,6 +32,8 @@ use tokio::time::Instant;
 const ACK_TIMEOUT: Duration = Duration::from_secs(32);
 /// Longest a call may last (a stuck peer cannot hold resources forever).
 const MAX_CALL: Duration = Duration::from_secs(4 * 3600);
+/// How long an internal call rings before the caller hears 480.
+const INTERNAL_RING: Duration = Duration::from_secs(45);
 /// Pause between the end of the IVR and the first queue announcement.
 const FIRST_ANNOUNCEMENT: Duration = Duration::from_secs(2);
 
@@ -55,6 +57,26 @@ pub(crate) enum CallMsg {
     },
     /// A committed event of this contact.
     Event(Arc<EventRecord>),
+    /// The agent's own phone dialled a colleague during this call: a
+    /// consultation about the contact (the INVITE is ours to answer).
+    PhoneConsult(Box<PhoneInvite>),
+}
+
+/// A consultation call from the agent's phone, not answered yet.
+pub(crate) struct PhoneInvite {
+    /// The phone's INVITE transaction.
+    pub tx: Transaction,
+    /// The colleague dialled.
+    pub to: AgentId,
+}
+
+impl std::fmt::Debug for PhoneInvite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PhoneInvite")
+            .field("call_id", &self.tx.original.call_id_header().ok())
+            .field("to", &self.to)
+            .finish()
+    }
 }
 
 /// Which leg an event came from.
@@ -90,6 +112,18 @@ struct AgentLeg {
     agent: AgentId,
     dialog: InviteDialog,
     leg: Leg,
+    answered: bool,
+    /// The phone itself put this call on hold (its last re-INVITE).
+    held_by_phone: bool,
+}
+
+/// The consultation call the agent's own phone placed to a colleague (we
+/// are its UAS): bridged to the consulted agent's leg once that answers.
+struct Consulting {
+    attempt: u64,
+    dialog: InviteDialog,
+    leg: Leg,
+    codec: Codec,
     answered: bool,
 }
 
@@ -158,6 +192,9 @@ struct Call {
     /// whose leg is now `agent`: the `ContactTransferred` that follows must
     /// not hang it up.
     handover: bool,
+    /// The consultation call the agent's phone placed (desk-phone attended
+    /// transfer), bridged to `consult` instead of the agent's leg.
+    consulting: Option<Consulting>,
 }
 
 fn user_of(uri: &rsipstack::sip::Uri) -> String {
@@ -165,7 +202,21 @@ fn user_of(uri: &rsipstack::sip::Uri) -> String {
 }
 
 /// Answer a new INVITE and run the call.
-pub(crate) async fn inbound(s: Arc<Shared>, mut tx: Transaction) {
+pub(crate) async fn inbound(s: Arc<Shared>, tx: Transaction) {
+    if crate::phone::from_device(&s, &tx.original) {
+        // An agent's phone: placed by `phone`, unless it dials one of our
+        // numbers outside a contact (an agent trying the hotline), which is
+        // a call like any customer's.
+        if let Some(tx) = crate::phone::outgoing(s.clone(), tx).await {
+            customer_call(s, tx).await;
+        }
+        return;
+    }
+    customer_call(s, tx).await;
+}
+
+/// A call to one of our numbers: answer it and run the IVR and the rest.
+async fn customer_call(s: Arc<Shared>, mut tx: Transaction) {
     let req = tx.original.clone();
     let dialled = user_of(&req.uri);
     let caller = req.from_header().ok().and_then(|f| f.uri().ok()).map(|u| user_of(&u)).unwrap_or_default();
@@ -639,6 +690,127 @@ async fn invite_phone(
     }
 }
 
+/// An agent's phone calls a colleague outside any contact: ring the
+/// colleague's phone and relay the two phones' audio until either hangs up.
+/// The engine is not told (no contact is involved); a colleague holding
+/// any contact is busy.
+pub(crate) async fn internal_call(s: Arc<Shared>, mut tx: Transaction, from_user: String, to: AgentId) {
+    let Some(target) = s.agent_phone(to) else {
+        let _ = tx.reply(StatusCode::TemporarilyUnavailable).await;
+        return;
+    };
+    if crate::phone::agent_busy(&s, to).await {
+        let _ = tx.reply(StatusCode::BusyHere).await;
+        return;
+    }
+    let Some((remote, codec)) = sdp::parse(&tx.original.body).ok().and_then(|r| r.codec().map(|c| (r, c))) else {
+        let _ = tx.reply(StatusCode::NotAcceptableHere).await;
+        return;
+    };
+    let Ok(socket) = s.rtp_socket().await else {
+        let _ = tx.reply(StatusCode::ServiceUnavailable).await;
+        return;
+    };
+    let (leg_tx, mut leg_events) = mpsc::unbounded_channel();
+    let (state_tx, mut states) = mpsc::unbounded_channel();
+    let Ok(caller_leg) = Leg::start(socket, codec, Side::Caller, leg_tx.clone()) else {
+        let _ = tx.reply(StatusCode::ServiceUnavailable).await;
+        return;
+    };
+    caller_leg.set_remote(remote.rtp, codec, remote.dtmf_pt);
+    // Attempt 0: the calling phone's dialog; 1: the colleague's.
+    let caller = match server_dialog(&s, &tx, 0, state_tx.clone()) {
+        Ok(d) => d,
+        Err(_) => {
+            let _ = tx.reply(StatusCode::BadRequest).await;
+            let _ = caller_leg.close().await;
+            return;
+        }
+    };
+    let mut handler = caller.clone();
+    tokio::spawn(async move {
+        let _ = handler.handle(&mut tx).await;
+    });
+    let Some((callee, callee_leg)) = invite_phone(&s, target, &from_user, codec, 1, leg_tx, state_tx).await else {
+        let _ = caller.reject(Some(StatusCode::ServiceUnavailable), None);
+        let _ = caller_leg.close().await;
+        return;
+    };
+    let _ = caller.ringing(None, None);
+    tracing::info!(from = %from_user, to = to.0, "internal call: ringing the colleague's phone");
+    s.active.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut answered = false;
+    let deadline = tokio::time::sleep(MAX_CALL);
+    tokio::pin!(deadline);
+    let ring = tokio::time::sleep(INTERNAL_RING);
+    tokio::pin!(ring);
+    loop {
+        tokio::select! {
+            Some((attempt, st)) = states.recv() => {
+                let st = st.unwrap_or(DialogState::Terminated(callee.id(), TerminatedReason::Timeout));
+                match (attempt, st) {
+                    (0, DialogState::Terminated(..)) => {
+                        if answered {
+                            let _ = callee.hangup().await;
+                        } else {
+                            let _ = callee.cancel().await;
+                        }
+                        break;
+                    }
+                    (_, DialogState::Terminated(_, reason)) => {
+                        if answered {
+                            let _ = caller.hangup().await;
+                        } else {
+                            let status = match reason {
+                                TerminatedReason::UasBusy => StatusCode::BusyHere,
+                                TerminatedReason::UasDecline => StatusCode::Decline,
+                                _ => StatusCode::TemporarilyUnavailable,
+                            };
+                            let _ = caller.reject(Some(status), None);
+                        }
+                        break;
+                    }
+                    (1, DialogState::Confirmed(_, resp)) if !answered => {
+                        answered = true;
+                        take_answer(&callee_leg, &resp.body);
+                        let local = std::net::SocketAddr::new(s.advertise, caller_leg.local().port());
+                        let body = sdp::build(local, crate::leg::now_wall_ms(), 1, &[codec], sdp::DTMF_PT, Direction::SendRecv);
+                        if caller.accept(Some(vec![Header::ContentType("application/sdp".into())]), Some(body)).is_err() {
+                            let _ = callee.hangup().await;
+                            break;
+                        }
+                        caller_leg.bridge_to(Some(&callee_leg));
+                        callee_leg.bridge_to(Some(&caller_leg));
+                    }
+                    (0, DialogState::Updated(_, req, handle)) => {
+                        answer_reinvite(&s, &caller_leg, codec, &req, handle).await;
+                    }
+                    (_, DialogState::Updated(_, req, handle)) => {
+                        answer_reinvite(&s, &callee_leg, codec, &req, handle).await;
+                    }
+                    (_, other) => answer_in_dialog(other).await,
+                }
+            }
+            // Media is relayed by the legs themselves; nothing to do here.
+            Some(_) = leg_events.recv() => {}
+            () = &mut ring, if !answered => {
+                let _ = callee.cancel().await;
+                let _ = caller.reject(Some(StatusCode::TemporarilyUnavailable), None);
+                break;
+            }
+            () = &mut deadline => {
+                let _ = caller.hangup().await;
+                let _ = callee.hangup().await;
+                break;
+            }
+        }
+    }
+    let _ = caller_leg.close().await;
+    let _ = callee_leg.close().await;
+    s.active.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    tracing::info!(from = %from_user, to = to.0, "internal call ended");
+}
+
 /// A callback offered to an agent whose phone is registered: ring the
 /// phone; when the agent answers, accept (the engine then asks to dial the
 /// customer) and dial the customer with the agent already on the line.
@@ -746,7 +918,7 @@ pub(crate) async fn callback_offer(s: Arc<Shared>, contact: ContactId, agent: Ag
         return;
     };
     let ringing = Ringing {
-        agent: AgentLeg { attempt: 1, agent, dialog, leg, answered: true },
+        agent: AgentLeg { attempt: 1, agent, dialog, leg, answered: true, held_by_phone: false },
         leg_tx,
         leg_events,
         state_tx,
@@ -822,6 +994,7 @@ impl Call {
             voicemail_contact: None,
             consult: None,
             handover: false,
+            consulting: None,
         }
     }
 
@@ -1357,6 +1530,7 @@ impl Call {
                 }
             }
             CallMsg::Event(rec) => self.on_event(&rec).await,
+            CallMsg::PhoneConsult(p) => self.phone_consult(*p).await,
         }
     }
 
@@ -1386,7 +1560,7 @@ impl Call {
                 .await;
         if let Some((dialog, leg)) = rung {
             tracing::info!(call = %self.id, agent = agent.0, "ringing the agent's phone");
-            self.agent = Some(AgentLeg { attempt, agent, dialog, leg, answered: false });
+            self.agent = Some(AgentLeg { attempt, agent, dialog, leg, answered: false, held_by_phone: false });
         }
     }
 
@@ -1397,6 +1571,10 @@ impl Call {
         }
         if self.consult.as_ref().is_some_and(|c| c.attempt == attempt) {
             self.on_consult_state(st).await;
+            return;
+        }
+        if self.consulting.as_ref().is_some_and(|c| c.attempt == attempt) {
+            self.on_consulting_state(st).await;
             return;
         }
         let Some(a) = self.agent.as_mut().filter(|a| a.attempt == attempt) else { return };
@@ -1439,6 +1617,7 @@ impl Call {
             DialogState::Updated(_, req, handle) => {
                 // The phone's hold key: a re-INVITE with sendonly/inactive.
                 let remote = answer_reinvite(&self.s, &a.leg, self.codec, &req, handle).await;
+                a.held_by_phone = remote.as_ref().is_some_and(|r| r.is_hold());
                 let held = matches!(self.phase, Phase::Connected { held: true, .. });
                 if let (Some(contact), Some(r)) = (self.contact, remote) {
                     if r.is_hold() && !held {
@@ -1449,16 +1628,15 @@ impl Call {
                 }
             }
             DialogState::Refer(_, req, handle) => {
+                let refer_to = refer_to(&req);
+                // Attended transfer: Refer-To names the consultation call.
+                if let Some(r) = refer_to.as_deref().and_then(crate::phone::replaces_in) {
+                    self.attended_transfer(r, handle, false).await;
+                    return;
+                }
                 // Blind transfer from the phone: Refer-To names a phone
                 // (an agent) or a queue number.
-                let target = req
-                    .headers
-                    .iter()
-                    .find_map(|h| match h {
-                        Header::ReferTo(r) => Some(r.value().to_string()),
-                        _ => None,
-                    })
-                    .and_then(|v| self.transfer_target(&v));
+                let target = refer_to.and_then(|v| self.transfer_target(&v));
                 let Some((contact, to)) = self.contact.zip(target) else {
                     let _ = handle.reply(StatusCode::BadRequest).await;
                     return;
@@ -1510,16 +1688,31 @@ impl Call {
                 .await;
         if let Some((dialog, leg)) = rung {
             tracing::info!(call = %self.id, agent = target.0, "ringing the consulted agent's phone");
-            self.consult = Some(AgentLeg { attempt, agent: target, dialog, leg, answered: false });
+            self.consult =
+                Some(AgentLeg { attempt, agent: target, dialog, leg, answered: false, held_by_phone: false });
         }
     }
 
-    /// The two agents' phones talk to each other (the caller holds, with music).
+    /// The two agents' phones talk to each other (the caller holds, with
+    /// music): the consulted phone with the consulting agent's own
+    /// consultation call when the phone placed one (answered now), else
+    /// with the consulting agent's leg of this call.
     fn bridge_consult(&mut self) {
-        if let (Some(a), Some(c)) = (&self.agent, &self.consult)
-            && a.answered
-            && c.answered
-        {
+        let Some(c) = self.consult.as_ref().filter(|c| c.answered) else { return };
+        if let Some(k) = self.consulting.as_mut() {
+            if !k.answered {
+                let local = std::net::SocketAddr::new(self.s.advertise, k.leg.local().port());
+                let sdp =
+                    sdp::build(local, crate::leg::now_wall_ms(), 1, &[k.codec], sdp::DTMF_PT, Direction::SendRecv);
+                if let Err(e) = k.dialog.accept(Some(vec![Header::ContentType("application/sdp".into())]), Some(sdp)) {
+                    tracing::warn!(call = %self.id, "could not answer the agent's consultation call: {e}");
+                    return;
+                }
+                k.answered = true;
+            }
+            k.leg.bridge_to(Some(&c.leg));
+            c.leg.bridge_to(Some(&k.leg));
+        } else if let Some(a) = self.agent.as_ref().filter(|a| a.answered) {
             a.leg.bridge_to(Some(&c.leg));
             c.leg.bridge_to(Some(&a.leg));
         }
@@ -1549,10 +1742,26 @@ impl Call {
     async fn end_consult(&mut self, outcome: ConsultOutcome) {
         if outcome != ConsultOutcome::Completed {
             self.drop_consult().await;
+            let refusal = match outcome {
+                ConsultOutcome::Rejected => StatusCode::Decline,
+                ConsultOutcome::TimedOut => StatusCode::TemporarilyUnavailable,
+                _ => StatusCode::RequestTerminated,
+            };
+            if self.end_consulting(refusal).await && outcome != ConsultOutcome::CustomerLeft {
+                self.keep_phone_hold().await;
+            }
             return;
         }
+        self.hand_over().await;
+    }
+
+    /// A completed consultation: the consulting agent's phone (its leg of
+    /// this call and its own consultation call, if any) is hung up and the
+    /// consulted leg becomes the call's agent leg.
+    async fn hand_over(&mut self) {
         let Some(c) = self.consult.take() else { return };
         c.leg.bridge_to(None);
+        self.end_consulting(StatusCode::RequestTerminated).await;
         if let Some(old) = self.agent.take() {
             old.leg.bridge_to(None);
             let _ = old.dialog.hangup().await;
@@ -1564,6 +1773,170 @@ impl Call {
         } else {
             let _ = c.dialog.cancel().await;
             self.close_leg(c.leg, "consult").await;
+        }
+    }
+
+    /// End the consultation call the agent's phone placed: refused with
+    /// `status` while unanswered, else hung up. Whether there was one.
+    async fn end_consulting(&mut self, status: StatusCode) -> bool {
+        let Some(k) = self.consulting.take() else { return false };
+        k.leg.bridge_to(None);
+        if k.answered {
+            let _ = k.dialog.hangup().await;
+        } else {
+            let _ = k.dialog.reject(Some(status), None);
+        }
+        self.close_leg(k.leg, "consulting").await;
+        true
+    }
+
+    /// The engine resumes the customer when a consultation ends without a
+    /// transfer, but a desk phone still holds them until its own resume
+    /// key (a re-INVITE, reported as `Resume`): hold again so the engine
+    /// keeps counting hold time.
+    async fn keep_phone_hold(&mut self) {
+        if let (Some(contact), Some(true)) = (self.contact, self.agent.as_ref().map(|a| a.held_by_phone)) {
+            server::input(&self.s, Input::Hold { contact }).await;
+        }
+    }
+
+    /// The agent's phone dialled a colleague during this call: ask the
+    /// engine for a consultation; the phone hears ringing until the
+    /// colleague answers (then `bridge_consult` answers it), and is refused
+    /// when the engine refuses.
+    async fn phone_consult(&mut self, p: PhoneInvite) {
+        let PhoneInvite { mut tx, to } = p;
+        let Some(contact) = self.contact else {
+            let _ = tx.reply(StatusCode::TemporarilyUnavailable).await;
+            return;
+        };
+        if self.consulting.is_some() || self.consult.is_some() {
+            let why = Header::Warning("399 switchboard \"a consultation is in progress already\"".into());
+            let _ = tx.reply_with(StatusCode::BusyHere, vec![why], None).await;
+            return;
+        }
+        let Some((remote, codec)) = sdp::parse(&tx.original.body).ok().and_then(|r| r.codec().map(|c| (r, c))) else {
+            let _ = tx.reply(StatusCode::NotAcceptableHere).await;
+            return;
+        };
+        let Ok(socket) = self.s.rtp_socket().await else {
+            let _ = tx.reply(StatusCode::ServiceUnavailable).await;
+            return;
+        };
+        self.attempts += 1;
+        let attempt = self.attempts;
+        let Ok(leg) = Leg::start(socket, codec, Side::Agent(attempt), self.leg_tx.clone()) else {
+            let _ = tx.reply(StatusCode::ServiceUnavailable).await;
+            return;
+        };
+        leg.set_remote(remote.rtp, codec, remote.dtmf_pt);
+        let dialog = match server_dialog(&self.s, &tx, attempt, self.agent_state_tx.clone()) {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::info!(call = %self.id, "consultation INVITE refused: {e}");
+                let _ = tx.reply(StatusCode::BadRequest).await;
+                let _ = leg.close().await;
+                return;
+            }
+        };
+        let mut handler = dialog.clone();
+        tokio::spawn(async move {
+            let _ = handler.handle(&mut tx).await;
+        });
+        match self.s.app.live.input(Input::Consult { contact, to }).await {
+            Ok(_) => {
+                let _ = dialog.ringing(None, None);
+                self.consulting = Some(Consulting { attempt, dialog, leg, codec, answered: false });
+            }
+            Err(e) => {
+                tracing::info!(call = %self.id, to = to.0, "consultation from the phone refused: {}", e.message);
+                let reason = format!("SIP;cause=486;text=\"{}\"", e.message.replace('"', "'"));
+                let _ = dialog.reject(Some(StatusCode::BusyHere), Some(reason));
+                let _ = leg.close().await;
+            }
+        }
+    }
+
+    /// What the agent's own consultation call did.
+    async fn on_consulting_state(&mut self, st: Option<DialogState>) {
+        let Some(k) = self.consulting.as_mut() else { return };
+        let st = st.unwrap_or(DialogState::Terminated(k.dialog.id(), TerminatedReason::Timeout));
+        match st {
+            DialogState::Terminated(..) => {
+                // The agent hung up the consultation (or gave up ringing):
+                // the consultation is off, the customer stays on hold.
+                let Some(k) = self.consulting.take() else { return };
+                k.leg.bridge_to(None);
+                self.close_leg(k.leg, "consulting").await;
+                if let Some(contact) = self.contact
+                    && self.consult.is_some()
+                {
+                    tracing::info!(call = %self.id, "the agent's phone ended the consultation");
+                    if server::input(&self.s, Input::CancelConsult { contact }).await {
+                        self.keep_phone_hold().await;
+                    }
+                }
+            }
+            DialogState::Refer(_, req, handle) => {
+                // Some phones send the transfer on the consultation call,
+                // its Refer-To naming the customer's call with Replaces.
+                match refer_to(&req).as_deref().and_then(crate::phone::replaces_in) {
+                    Some(r) => self.attended_transfer(r, handle, true).await,
+                    None => {
+                        let _ = handle.reply(StatusCode::Forbidden).await;
+                    }
+                }
+            }
+            DialogState::Updated(_, req, handle) => {
+                answer_reinvite(&self.s, &k.leg, k.codec, &req, handle).await;
+            }
+            other => answer_in_dialog(other).await,
+        }
+    }
+
+    /// REFER with `Replaces` from the consulting agent's phone (on this
+    /// call's agent leg, or on its consultation call when `on_consulting`):
+    /// the `Replaces` must name the phone's other call with us and the
+    /// consulted agent must have answered. Then the consultation completes
+    /// (`CompleteConsult`), the phone hears NOTIFY 200 and both its calls
+    /// are hung up; otherwise it hears the failure and nothing changes.
+    async fn attended_transfer(
+        &mut self,
+        replaces: crate::phone::Replaces,
+        handle: rsipstack::dialog::dialog::TransactionHandle,
+        on_consulting: bool,
+    ) {
+        let _ = handle.reply(StatusCode::Accepted).await;
+        let named = if on_consulting {
+            self.agent.as_ref().map(|a| a.dialog.id())
+        } else {
+            self.consulting.as_ref().map(|k| k.dialog.id())
+        };
+        let status = if !named.is_some_and(|id| replaces.names(&id)) {
+            tracing::info!(call = %self.id, ?replaces, "attended transfer names no call of this consultation");
+            StatusCode::CallTransactionDoesNotExist
+        } else if !self.consult.as_ref().is_some_and(|c| c.answered) {
+            StatusCode::TemporarilyUnavailable
+        } else {
+            match self.contact {
+                Some(contact) if server::input(&self.s, Input::CompleteConsult { contact }).await => StatusCode::OK,
+                _ => StatusCode::ServiceUnavailable,
+            }
+        };
+        let dialog = if on_consulting {
+            self.consulting.as_ref().map(|k| k.dialog.clone())
+        } else {
+            self.agent.as_ref().map(|a| a.dialog.clone())
+        };
+        if let Some(d) = dialog {
+            let _ = d.notify_refer(status.clone(), "terminated;reason=noresource").await;
+        }
+        if status == StatusCode::OK {
+            tracing::info!(call = %self.id, "attended transfer from the agent's phone");
+            // At once, not on `ConsultEnded`: the phone may hang up its
+            // calls any moment, and those ends must not read as the agent
+            // leaving the customer.
+            self.hand_over().await;
         }
     }
 
@@ -1907,6 +2280,7 @@ impl Call {
             self.close_leg(a.leg, "agent").await;
         }
         self.drop_consult().await;
+        self.end_consulting(StatusCode::RequestTerminated).await;
     }
 
     async fn close_leg(&mut self, leg: Leg, name: &str) {
@@ -1955,6 +2329,7 @@ impl Call {
             self.close_leg(a.leg, "agent").await;
         }
         self.drop_consult().await;
+        self.end_consulting(StatusCode::RequestTerminated).await;
         if let Some(e) = self.external.take() {
             if e.answered {
                 let _ = e.dialog.hangup().await;
@@ -2065,6 +2440,38 @@ fn take_answer(leg: &Leg, body: &[u8]) -> Codec {
     let codec = remote.as_ref().and_then(|r| r.codec()).unwrap_or(Codec::Pcmu);
     leg.set_remote(remote.as_ref().and_then(|r| r.rtp), codec, remote.as_ref().and_then(|r| r.dtmf_pt));
     codec
+}
+
+/// The `Refer-To` value of a REFER.
+fn refer_to(req: &rsipstack::sip::Request) -> Option<String> {
+    req.headers.iter().find_map(|h| match h {
+        Header::ReferTo(r) => Some(r.value().to_string()),
+        _ => None,
+    })
+}
+
+/// Our UAS dialog for a phone's INVITE, its states forwarded to `states_out`
+/// tagged with `attempt`; our Contact rides TLS when the INVITE did.
+fn server_dialog(
+    s: &Shared,
+    tx: &Transaction,
+    attempt: u64,
+    states_out: mpsc::UnboundedSender<(u64, Option<DialogState>)>,
+) -> Result<InviteDialog, String> {
+    let user = user_of(&tx.original.uri);
+    let tls = tx.connection.as_ref().is_some_and(|c| c.transport() == rsipstack::sip::Transport::Tls);
+    let contact = if tls { s.our_tls_uri(&user) } else { None }.unwrap_or_else(|| s.our_uri(&user));
+    let (state_tx, mut states) = s.dialogs.new_dialog_state_channel();
+    let dialog =
+        s.dialogs.get_or_create_server_invite(tx, state_tx, None, contact.parse().ok()).map_err(|e| e.to_string())?;
+    tokio::spawn(async move {
+        while let Some(st) = states.recv().await {
+            if states_out.send((attempt, Some(st))).is_err() {
+                break;
+            }
+        }
+    });
+    Ok(dialog)
 }
 
 /// Answer what else a phone leg's dialog may send: keep-alives (INFO,

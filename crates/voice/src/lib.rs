@@ -7,6 +7,7 @@ pub mod api;
 pub mod call;
 pub mod digest;
 pub mod leg;
+mod phone;
 pub mod prompts;
 pub mod record;
 pub mod registrar;

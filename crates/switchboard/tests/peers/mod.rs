@@ -927,6 +927,108 @@ pub fn pjcall(args: &[&str]) -> Result<PjResult> {
 }
 
 // ---------------------------------------------------------------------------
+// PJSIP desk phone (tests/sip/pjphone.py)
+// ---------------------------------------------------------------------------
+
+/// One call of a `pjphone.py` run.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PjPhoneCall {
+    /// Answered (ours or theirs).
+    pub answered: bool,
+    /// Last SIP status of the call.
+    pub end_status: Option<u16>,
+    /// `remote` (a BYE from the server) or `local`.
+    pub ended_by: Option<String>,
+    /// RTP packets sent.
+    pub tx_packets: u64,
+    /// RTP packets received.
+    pub rx_packets: u64,
+    /// Level of what the phone heard on this call, dBFS.
+    pub rx_rms_dbfs: Option<f64>,
+}
+
+/// What `pjphone.py` reported (see the script's docstring).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PjPhoneResult {
+    /// Registered with the server.
+    pub registered: bool,
+    /// Calls in order: 0 the incoming one, then the ones it placed.
+    pub calls: Vec<PjPhoneCall>,
+    /// The last final status NOTIFY reported for a transfer.
+    pub xfer_status: Option<u16>,
+    /// Every final status NOTIFY reported, in order.
+    pub xfer_statuses: Vec<u16>,
+    /// Anything that went wrong in the script.
+    pub error: Option<String>,
+    /// PJSIP's log (stderr), for failure messages.
+    #[serde(skip)]
+    pub log: String,
+}
+
+/// An agent's desk phone (`pjphone.py`) running in the background.
+pub struct PjPhone {
+    proc: Proc,
+    stdout_path: PathBuf,
+    stderr_path: PathBuf,
+    dir: PathBuf,
+}
+
+impl PjPhone {
+    /// Starts `$SWITCHBOARD_PJSUA_PYTHON tests/sip/pjphone.py ARGS --json`.
+    pub fn spawn(args: &[&str]) -> Result<PjPhone> {
+        assert_loopback_args(args);
+        let dir = temp_dir("pjphone");
+        let stdout_path = dir.join("stdout.json");
+        let stderr_path = dir.join("pjsip.log");
+        let mut cmd = Command::new(pjsua_python());
+        cmd.arg(sip_dir().join("pjphone.py"))
+            .args(args)
+            .arg("--json")
+            .stdin(Stdio::null())
+            .stdout(File::create(&stdout_path)?)
+            .stderr(File::create(&stderr_path)?);
+        let proc = Proc::spawn("pjphone.py", &mut cmd)?;
+        Ok(PjPhone { proc, stdout_path, stderr_path, dir })
+    }
+
+    /// Whether the script is still running.
+    pub fn running(&mut self) -> bool {
+        self.proc.running()
+    }
+
+    /// Its output so far (JSON, if it ended) and the tail of PJSIP's log,
+    /// for a failure message.
+    pub fn report_so_far(&self) -> String {
+        format!("{}\n{}", read_lossy(&self.stdout_path), tail(&read_lossy(&self.stderr_path), 60))
+    }
+
+    /// Waits at most `timeout` for it to finish and parses its JSON.
+    pub fn wait(mut self, timeout: Duration) -> Result<PjPhoneResult> {
+        let status = self.proc.wait_timeout(timeout);
+        let out = read_lossy(&self.stdout_path);
+        let log = read_lossy(&self.stderr_path);
+        let status = status.with_context(|| format!("pjphone.py log:\n{}", tail(&log, 40)))?;
+        let line = out.lines().rev().find(|l| l.trim_start().starts_with('{')).ok_or_else(|| {
+            anyhow!("pjphone.py printed no JSON (exit {status}); stdout: {out}\nlog:\n{}", tail(&log, 40))
+        })?;
+        let mut r: PjPhoneResult = serde_json::from_str(line).with_context(|| format!("pjphone.py JSON: {line}"))?;
+        r.log = log;
+        Ok(r)
+    }
+}
+
+impl Drop for PjPhone {
+    fn drop(&mut self) {
+        self.proc.kill();
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
 // SIPp
 // ---------------------------------------------------------------------------
 
