@@ -10,8 +10,9 @@
 //! release the caller) schedule the simulated people's reactions.
 //!
 //! The loop allocates nothing per contact beyond what the engine does: the
-//! output vector is reused, contacts live in a vector indexed by contact id
-//! (ids are dense from 0) and the heap's items are small and `Copy`.
+//! output vector is reused, contacts live in a window indexed by contact id
+//! (ids are dense from 0; finished contacts leave its front) and the heap's
+//! items are small and `Copy`.
 
 use crate::SimError;
 use crate::arrivals::RateProfile;
@@ -139,6 +140,80 @@ struct ContactRec {
     queue: u32,
     /// Reporting interval of its arrival.
     interval: u32,
+    /// Agents wrapping it up (each `WrapUpEnded` still to count).
+    wrapping: u8,
+}
+
+impl ContactRec {
+    /// Nothing more can happen to it.
+    fn done(&self) -> bool {
+        self.state == CState::Ended && self.wrapping == 0
+    }
+}
+
+/// Contact records by contact id, from about the oldest contact not yet
+/// done on. Done contacts at the front are dropped now and then (a plain
+/// vector, compacted when its done front is as long as the rest), so
+/// memory follows the contacts in progress (hundreds) rather than the
+/// run's length (a million calls would be 32 MB, and the page faults cost
+/// as much as part of the simulation). Scheduled items of a dropped contact
+/// find nothing and do nothing, as they would for an ended one.
+#[derive(Default)]
+struct ContactWindow {
+    /// Id of `recs[0]`.
+    base: usize,
+    recs: Vec<ContactRec>,
+    /// `recs[..done]` are done.
+    done: usize,
+    /// A contact ended or finished wrap-up since the last trim.
+    ended: bool,
+}
+
+impl ContactWindow {
+    /// Id of the next contact.
+    fn next_id(&self) -> usize {
+        self.base + self.recs.len()
+    }
+
+    fn get(&self, id: usize) -> Option<&ContactRec> {
+        id.checked_sub(self.base).and_then(|i| self.recs.get(i))
+    }
+
+    fn push(&mut self, c: ContactRec) {
+        self.recs.push(c);
+    }
+
+    /// The records still kept.
+    fn kept(&self) -> &[ContactRec] {
+        &self.recs
+    }
+
+    /// Count the done contacts at the front; drop them once they are as
+    /// many as the rest (amortised: each record is moved about once).
+    fn trim(&mut self) {
+        self.ended = false;
+        while self.recs.get(self.done).is_some_and(ContactRec::done) {
+            self.done += 1;
+        }
+        if self.done >= 1024 && self.done * 2 >= self.recs.len() {
+            self.recs.drain(..self.done);
+            self.base += self.done;
+            self.done = 0;
+        }
+    }
+}
+
+impl std::ops::Index<usize> for ContactWindow {
+    type Output = ContactRec;
+    fn index(&self, id: usize) -> &ContactRec {
+        &self.recs[id - self.base]
+    }
+}
+
+impl std::ops::IndexMut<usize> for ContactWindow {
+    fn index_mut(&mut self, id: usize) -> &mut ContactRec {
+        &mut self.recs[id - self.base]
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -179,7 +254,7 @@ struct Sim<'m, S: EventSink> {
     immediate: std::collections::VecDeque<Kind>,
     /// Earliest next arrival over the streams: (time, stream).
     next_arrival: Option<(u64, u32)>,
-    contacts: Vec<ContactRec>,
+    contacts: ContactWindow,
     agents: Vec<AgentRt>,
     streams: Vec<StreamRt>,
     agent_rng: Rng,
@@ -234,21 +309,6 @@ impl InputTag {
 /// at the model's start time), sending every event to `sink`.
 pub fn run_with<S: EventSink>(model: &Model, engine: Engine, sink: S, seed: u64) -> Result<(RunResult, S), SimError> {
     let n_int = model.interval_count();
-    let expected: f64 = model
-        .streams
-        .iter()
-        .map(|s| {
-            RateProfile {
-                first_ms: model.first_interval_ms,
-                interval_ms: model.interval_ms,
-                start_ms: model.start_ms,
-                end_ms: model.end_ms,
-                rate_per_ms: &s.rate_per_ms,
-            }
-            .expected()
-        })
-        .sum();
-    let reserve = (expected * 1.02 + 6.0 * expected.sqrt() + 16.0).min(1e8) as usize;
     let mut sim = Sim {
         m: model,
         engine,
@@ -257,7 +317,7 @@ pub fn run_with<S: EventSink>(model: &Model, engine: Engine, sink: S, seed: u64)
         seq: 0,
         immediate: std::collections::VecDeque::with_capacity(16),
         next_arrival: None,
-        contacts: Vec::with_capacity(reserve),
+        contacts: ContactWindow::default(),
         agents: model
             .agents
             .iter()
@@ -425,27 +485,30 @@ impl<S: EventSink> Sim<'_, S> {
         }
         out.clear();
         self.out = out;
+        if self.contacts.ended {
+            self.contacts.trim();
+        }
         r.map_err(|e| (tag, e))
     }
 
     fn dispatch(&mut self, now: u64, kind: Kind) -> Result<(), SimError> {
         match kind {
             Kind::Patience { contact } => {
-                let c = &self.contacts[contact as usize];
+                let Some(c) = self.contacts.get(contact as usize) else { return Ok(()) };
                 if matches!(c.state, CState::Waiting | CState::Offered) && !c.released {
                     let id = ContactId(u64::from(contact));
                     self.input(now, Input::Abandon { contact: id }).map_err(|(t, e)| self.refused(t, e))?;
                 }
             }
             Kind::Answer { contact, agent, token } => {
-                let c = &self.contacts[contact as usize];
+                let Some(c) = self.contacts.get(contact as usize) else { return Ok(()) };
                 if c.state == CState::Offered && self.agents[agent as usize].offer_token == token {
                     let input = Input::Accept { contact: ContactId(u64::from(contact)), agent: AgentId(agent) };
                     self.input(now, input).map_err(|(t, e)| self.refused(t, e))?;
                 }
             }
             Kind::Hangup { contact } => {
-                if self.contacts[contact as usize].state == CState::Connected {
+                if self.contacts.get(contact as usize).is_some_and(|c| c.state == CState::Connected) {
                     let input = Input::Hangup { contact: ContactId(u64::from(contact)), by: Party::Customer };
                     self.input(now, input).map_err(|(t, e)| self.refused(t, e))?;
                 }
@@ -453,7 +516,7 @@ impl<S: EventSink> Sim<'_, S> {
             Kind::CallbackAsk { contact } => {
                 // Only a caller still on hold asks (not one whose phone is
                 // ringing at an agent's: that one is about to be answered).
-                let c = &self.contacts[contact as usize];
+                let Some(c) = self.contacts.get(contact as usize) else { return Ok(()) };
                 if c.state == CState::Waiting && !c.released {
                     let input = Input::RequestCallback {
                         contact: ContactId(u64::from(contact)),
@@ -471,7 +534,7 @@ impl<S: EventSink> Sim<'_, S> {
                 }
             }
             Kind::DialDone { contact, connected } => {
-                if self.contacts[contact as usize].state != CState::Dialling {
+                if self.contacts.get(contact as usize).is_none_or(|c| c.state != CState::Dialling) {
                     return Ok(());
                 }
                 let outcome = if connected { DialOutcome::Connected } else { DialOutcome::NoAnswer };
@@ -531,7 +594,7 @@ impl<S: EventSink> Sim<'_, S> {
     fn arrive(&mut self, now: u64, stream: usize) -> Result<(), SimError> {
         let m = self.m;
         let sm = &m.streams[stream];
-        let index = self.contacts.len();
+        let index = self.contacts.next_id();
         let Ok(contact) = u32::try_from(index) else { return Err(SimError::TooManyContacts) };
         let interval = self.interval_of(now);
         let st = &mut self.streams[stream];
@@ -566,6 +629,7 @@ impl<S: EventSink> Sim<'_, S> {
             measured,
             queue: sm.queue.0,
             interval,
+            wrapping: 0,
         });
         self.res.arrivals += 1;
         let c = self.contacts[index];
@@ -612,8 +676,8 @@ impl<S: EventSink> Sim<'_, S> {
     }
 
     fn contact_index(&self, id: ContactId) -> Option<usize> {
-        let i = id.0 as usize;
-        (i < self.contacts.len()).then_some(i)
+        let i = usize::try_from(id.0).ok()?;
+        self.contacts.get(i).is_some().then_some(i)
     }
 
     fn output(&mut self, o: &Output) {
@@ -779,6 +843,7 @@ impl<S: EventSink> Sim<'_, S> {
                     let was_connected = c.state == CState::Connected;
                     c.state = CState::Ended;
                     let c = *c;
+                    self.contacts.ended = true;
                     let (handled, failed) = match outcome {
                         Outcome::Handled => (1, 0),
                         Outcome::CallbackFailed => (0, 1),
@@ -801,9 +866,18 @@ impl<S: EventSink> Sim<'_, S> {
                     }
                 }
             }
+            Event::WrapUpStarted { contact, .. } => {
+                if let Some(ci) = self.contact_index(*contact) {
+                    let c = &mut self.contacts[ci];
+                    c.wrapping = c.wrapping.saturating_add(1);
+                }
+            }
             Event::WrapUpEnded { contact, agent, wrap_ms, .. } => {
                 if let Some(ci) = self.contact_index(*contact) {
-                    let c = self.contacts[ci];
+                    let c = &mut self.contacts[ci];
+                    c.wrapping = c.wrapping.saturating_sub(1);
+                    let c = *c;
+                    self.contacts.ended = true;
                     self.tally(&c, |n| n.handle_ms += wrap_ms);
                 }
                 if let Some(rt) = self.agents.get(agent.0 as usize)
@@ -903,12 +977,57 @@ impl<S: EventSink> Sim<'_, S> {
             self.agent_span(state, since, end);
             self.agents[ai].since = end;
         }
-        for i in 0..self.contacts.len() {
-            let c = self.contacts[i];
+        for i in 0..self.contacts.kept().len() {
+            let c = self.contacts.kept()[i];
             if c.state != CState::Ended {
                 self.tally(&c, |n| n.unfinished += 1);
             }
         }
         self.sink.finish(Time(end));
+    }
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::*;
+
+    fn rec(state: CState) -> ContactRec {
+        ContactRec {
+            arrived: 0,
+            handle_ms: 1,
+            offers: 0,
+            state,
+            released: false,
+            answered: false,
+            measured: true,
+            queue: 0,
+            interval: 0,
+            wrapping: 0,
+        }
+    }
+
+    /// Done contacts leave the front (once they are many), a contact still
+    /// in progress or wrapping up holds everything after it, ids stay put.
+    #[test]
+    fn the_window_drops_done_contacts_and_keeps_the_rest() {
+        let mut w = ContactWindow::default();
+        for _ in 0..3000 {
+            w.push(rec(CState::Ended));
+        }
+        w[2000].state = CState::Waiting;
+        w[2001].wrapping = 1;
+        w.trim();
+        assert_eq!((w.base, w.next_id()), (2000, 3000), "the 2,000 done ones dropped");
+        assert!(w.get(1999).is_none() && w.get(2000).is_some_and(|c| c.state == CState::Waiting));
+        w[2000].state = CState::Ended;
+        w.trim();
+        assert_eq!(w.base, 2000, "2001 still wraps up: the window keeps it and what follows");
+        w[2001].wrapping = 0;
+        w.trim();
+        // All done now; 1,000 are too few to be worth moving yet.
+        assert_eq!((w.base, w.done), (2000, 1000));
+        w.push(rec(CState::New));
+        assert_eq!(w.next_id(), 3001);
+        assert_eq!(w[3000].state, CState::New);
     }
 }
