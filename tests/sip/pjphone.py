@@ -245,6 +245,9 @@ def main():
     acfg.natConfig.contactRewriteUse = 0
     acfg.mediaConfig.transportConfig.boundAddress = "127.0.0.1"
     acfg.mediaConfig.transportConfig.publicAddress = "127.0.0.1"
+    # Any free RTP port: PJSIP's default (4000) collides with the other
+    # PJSIP peers of tests running at the same time.
+    acfg.mediaConfig.transportConfig.port = 0
     acfg.sipConfig.authCreds.append(pj.AuthCredInfo("digest", "*", args.user, 0, args.password))
     acc = Account()
     acc.create(acfg)

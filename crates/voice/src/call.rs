@@ -703,34 +703,14 @@ pub(crate) async fn internal_call(s: Arc<Shared>, mut tx: Transaction, from_user
         let _ = tx.reply(StatusCode::BusyHere).await;
         return;
     }
-    let Some((remote, codec)) = sdp::parse(&tx.original.body).ok().and_then(|r| r.codec().map(|c| (r, c))) else {
-        let _ = tx.reply(StatusCode::NotAcceptableHere).await;
-        return;
-    };
-    let Ok(socket) = s.rtp_socket().await else {
-        let _ = tx.reply(StatusCode::ServiceUnavailable).await;
-        return;
-    };
     let (leg_tx, mut leg_events) = mpsc::unbounded_channel();
     let (state_tx, mut states) = mpsc::unbounded_channel();
-    let Ok(caller_leg) = Leg::start(socket, codec, Side::Caller, leg_tx.clone()) else {
-        let _ = tx.reply(StatusCode::ServiceUnavailable).await;
+    // Attempt 0: the calling phone's dialog; 1: the colleague's.
+    let Some((caller, caller_leg, codec)) =
+        take_phone_invite(&s, tx, Side::Caller, 0, leg_tx.clone(), state_tx.clone()).await
+    else {
         return;
     };
-    caller_leg.set_remote(remote.rtp, codec, remote.dtmf_pt);
-    // Attempt 0: the calling phone's dialog; 1: the colleague's.
-    let caller = match server_dialog(&s, &tx, 0, state_tx.clone()) {
-        Ok(d) => d,
-        Err(_) => {
-            let _ = tx.reply(StatusCode::BadRequest).await;
-            let _ = caller_leg.close().await;
-            return;
-        }
-    };
-    let mut handler = caller.clone();
-    tokio::spawn(async move {
-        let _ = handler.handle(&mut tx).await;
-    });
     let Some((callee, callee_leg)) = invite_phone(&s, target, &from_user, codec, 1, leg_tx, state_tx).await else {
         let _ = caller.reject(Some(StatusCode::ServiceUnavailable), None);
         let _ = caller_leg.close().await;
@@ -1815,34 +1795,14 @@ impl Call {
             let _ = tx.reply_with(StatusCode::BusyHere, vec![why], None).await;
             return;
         }
-        let Some((remote, codec)) = sdp::parse(&tx.original.body).ok().and_then(|r| r.codec().map(|c| (r, c))) else {
-            let _ = tx.reply(StatusCode::NotAcceptableHere).await;
-            return;
-        };
-        let Ok(socket) = self.s.rtp_socket().await else {
-            let _ = tx.reply(StatusCode::ServiceUnavailable).await;
-            return;
-        };
         self.attempts += 1;
         let attempt = self.attempts;
-        let Ok(leg) = Leg::start(socket, codec, Side::Agent(attempt), self.leg_tx.clone()) else {
-            let _ = tx.reply(StatusCode::ServiceUnavailable).await;
+        let (leg_tx, state_tx) = (self.leg_tx.clone(), self.agent_state_tx.clone());
+        let Some((dialog, leg, codec)) =
+            take_phone_invite(&self.s, tx, Side::Agent(attempt), attempt, leg_tx, state_tx).await
+        else {
             return;
         };
-        leg.set_remote(remote.rtp, codec, remote.dtmf_pt);
-        let dialog = match server_dialog(&self.s, &tx, attempt, self.agent_state_tx.clone()) {
-            Ok(d) => d,
-            Err(e) => {
-                tracing::info!(call = %self.id, "consultation INVITE refused: {e}");
-                let _ = tx.reply(StatusCode::BadRequest).await;
-                let _ = leg.close().await;
-                return;
-            }
-        };
-        let mut handler = dialog.clone();
-        tokio::spawn(async move {
-            let _ = handler.handle(&mut tx).await;
-        });
         match self.s.app.live.input(Input::Consult { contact, to }).await {
             Ok(_) => {
                 let _ = dialog.ringing(None, None);
@@ -2452,6 +2412,47 @@ fn refer_to(req: &rsipstack::sip::Request) -> Option<String> {
 
 /// Our UAS dialog for a phone's INVITE, its states forwarded to `states_out`
 /// tagged with `attempt`; our Contact rides TLS when the INVITE did.
+/// Take a phone's INVITE with a leg of our own: the offer's codec, an RTP
+/// socket, the leg (sending to the phone) and the server dialog, whose
+/// transaction is handled in the background. `None` when it was refused
+/// (the refusal is sent).
+async fn take_phone_invite(
+    s: &Shared,
+    mut tx: Transaction,
+    side: Side,
+    attempt: u64,
+    leg_tx: mpsc::UnboundedSender<(Side, LegEvent)>,
+    states_out: mpsc::UnboundedSender<(u64, Option<DialogState>)>,
+) -> Option<(InviteDialog, Leg, Codec)> {
+    let Some((remote, codec)) = sdp::parse(&tx.original.body).ok().and_then(|r| r.codec().map(|c| (r, c))) else {
+        let _ = tx.reply(StatusCode::NotAcceptableHere).await;
+        return None;
+    };
+    let Ok(socket) = s.rtp_socket().await else {
+        let _ = tx.reply(StatusCode::ServiceUnavailable).await;
+        return None;
+    };
+    let Ok(leg) = Leg::start(socket, codec, side, leg_tx) else {
+        let _ = tx.reply(StatusCode::ServiceUnavailable).await;
+        return None;
+    };
+    leg.set_remote(remote.rtp, codec, remote.dtmf_pt);
+    let dialog = match server_dialog(s, &tx, attempt, states_out) {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::info!("a phone's INVITE refused: {e}");
+            let _ = tx.reply(StatusCode::BadRequest).await;
+            let _ = leg.close().await;
+            return None;
+        }
+    };
+    let mut handler = dialog.clone();
+    tokio::spawn(async move {
+        let _ = handler.handle(&mut tx).await;
+    });
+    Some((dialog, leg, codec))
+}
+
 fn server_dialog(
     s: &Shared,
     tx: &Transaction,
