@@ -578,16 +578,7 @@ pub(crate) async fn callback(
             // The agent accepted already: connect (ringing their phone first
             // when it is not on the line yet) — unless the agent hung up
             // while the customer's phone rang (the feed reached nobody).
-            let still = s
-                .app
-                .live
-                .read(move |e, _, _| {
-                    e.contact_view(contact).is_some_and(
-                        |v| matches!(v.phase, engine::ContactPhase::Connected { agent: x, .. } if x == agent),
-                    )
-                })
-                .await
-                .unwrap_or(false);
+            let still = engine_connected(&s, contact, agent).await;
             if still {
                 call.phase = Phase::Connected { agent, held: false };
                 call.survey_agent = Some(agent);
@@ -1573,17 +1564,7 @@ impl Call {
                 // event still on its way here): the engine knows.
                 let accepted = connected
                     || server::input(&self.s, Input::Accept { contact, agent }).await
-                    || self
-                        .s
-                        .app
-                        .live
-                        .read(move |e, _, _| {
-                            e.contact_view(contact).is_some_and(
-                                |v| matches!(v.phase, engine::ContactPhase::Connected { agent: x, .. } if x == agent),
-                            )
-                        })
-                        .await
-                        .unwrap_or(false);
+                    || engine_connected(&self.s, contact, agent).await;
                 if accepted {
                     self.connect_audio();
                 } else {
@@ -2412,6 +2393,19 @@ fn refer_to(req: &rsipstack::sip::Request) -> Option<String> {
 
 /// Our UAS dialog for a phone's INVITE, its states forwarded to `states_out`
 /// tagged with `attempt`; our Contact rides TLS when the INVITE did.
+/// Whether the engine has `contact` connected to `agent` now (an accept
+/// from the desktop may be ahead of its event reaching the call).
+async fn engine_connected(s: &Shared, contact: ContactId, agent: AgentId) -> bool {
+    s.app
+        .live
+        .read(move |e, _, _| {
+            e.contact_view(contact)
+                .is_some_and(|v| matches!(v.phase, engine::ContactPhase::Connected { agent: x, .. } if x == agent))
+        })
+        .await
+        .unwrap_or(false)
+}
+
 /// Take a phone's INVITE with a leg of our own: the offer's codec, an RTP
 /// socket, the leg (sending to the phone) and the server dialog, whose
 /// transaction is handled in the background. `None` when it was refused
