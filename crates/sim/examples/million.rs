@@ -7,11 +7,19 @@ use std::time::Instant;
 fn main() -> Result<(), sim::SimError> {
     // 100 agents, AHT 180 s, 1,900 calls/h (95 % offered load), patience 120 s:
     // 1,000,000 calls in about 526 hours.
-    // `--hours H` runs a shorter (or longer) simulation.
+    // `--hours H` runs a shorter (or longer) simulation; `--agents N`,
+    // `--calls-per-hour L` and `--patience S` change the queue (the
+    // SimPy bench's is `--agents 14 --calls-per-hour 200 --patience 300
+    // --hours 5000`).
     let args: Vec<String> = std::env::args().collect();
-    let hours = args.iter().position(|a| a == "--hours").and_then(|i| args.get(i + 1)).and_then(|h| h.parse().ok());
-    let mut s = sim::Scenario::one_queue(100, 1900.0, 180.0, hours.unwrap_or(526.3));
-    s.arrivals[0].patience_seconds = Some(120.0);
+    let flag = |name: &str| {
+        args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse::<f64>().ok())
+    };
+    let agents = flag("--agents").map_or(100, |n| n as i64);
+    let rate = flag("--calls-per-hour").unwrap_or(1900.0);
+    let mut s = sim::Scenario::one_queue(agents, rate, 180.0, flag("--hours").unwrap_or(526.3));
+    s.arrivals[0].patience_seconds = Some(flag("--patience").unwrap_or(120.0));
+    s.simulation.interval_minutes = flag("--interval-minutes").map_or(s.simulation.interval_minutes, |m| m as i64);
     s.simulation.seed = 1;
     let model = sim::Model::build(&s)?;
     let kpi_report = std::env::args().any(|a| a == "--kpi");

@@ -33,7 +33,9 @@ impl RateProfile<'_> {
         let first = self.first_ms as f64;
         let len = self.interval_ms as f64;
         while x < end {
-            let k = ((x - first) / len).floor().max(0.0) as usize;
+            // The cast truncates (floor for x ≥ first, 0 before it):
+            // `floor` would be a libm call on baseline x86-64.
+            let k = ((x - first) / len) as usize;
             let &rate = self.rate_per_ms.get(k)?;
             let boundary = (first + (k as f64 + 1.0) * len).min(end);
             // Guard against x sitting exactly on a boundary by rounding.

@@ -30,7 +30,9 @@ impl Duration {
             Distribution::Lognormal => rng.lognormal(self.mean_ms, self.cv),
             Distribution::Fixed => self.mean_ms,
         };
-        (x.round() as u64).max(1)
+        // x ≥ 0: adding ½ and truncating rounds like `round` without its
+        // libm call (baseline x86-64 has no rounding instruction).
+        ((x + 0.5) as u64).max(1)
     }
 }
 

@@ -263,6 +263,8 @@ struct Sim<'m, S: EventSink> {
     missed_reason: String,
     res: RunResult,
     now: u64,
+    /// Start, end and index of the reporting interval last asked for.
+    cur_interval: (u64, u64, usize),
 }
 
 /// A short description of an input, made before the input is moved into
@@ -275,22 +277,10 @@ struct InputTag {
 }
 
 impl InputTag {
-    fn of(input: &Input) -> InputTag {
-        let (kind, contact, agent) = match input {
-            Input::Tick => ("tick", None, None),
-            Input::Arrive { contact } => ("arrive", Some(contact.id.0), None),
-            Input::Abandon { contact } => ("abandon", Some(contact.0), None),
-            Input::Login { agent } => ("login", None, Some(agent.0)),
-            Input::Logout { agent } => ("logout", None, Some(agent.0)),
-            Input::Ready { agent } => ("ready", None, Some(agent.0)),
-            Input::NotReady { agent, .. } => ("not-ready", None, Some(agent.0)),
-            Input::Accept { contact, agent } => ("accept", Some(contact.0), Some(agent.0)),
-            Input::Hangup { contact, .. } => ("hangup", Some(contact.0), None),
-            Input::RequestCallback { contact, .. } => ("request-callback", Some(contact.0), None),
-            Input::CallbackOutcome { contact, .. } => ("callback-outcome", Some(contact.0), None),
-            _ => ("other input", None, None),
-        };
-        InputTag { kind, contact, agent }
+    /// An input of `kind` about a contact and/or an agent. Built only when
+    /// the engine refuses an input (the input itself has moved into the engine).
+    fn new(kind: &'static str, contact: Option<u32>, agent: Option<u32>) -> InputTag {
+        InputTag { kind, contact: contact.map(u64::from), agent }
     }
 
     fn describe(&self) -> String {
@@ -346,6 +336,7 @@ pub fn run_with<S: EventSink>(model: &Model, engine: Engine, sink: S, seed: u64)
         missed_reason: model.config.settings.missed_offers_reason.clone(),
         res: RunResult { seed, intervals: vec![Counts::default(); n_int], ..RunResult::default() },
         now: model.start_ms,
+        cur_interval: (0, 0, 0),
     };
     sim.schedule_start();
     sim.run()?;
@@ -452,7 +443,9 @@ impl<S: EventSink> Sim<'_, S> {
             self.now = self.now.max(at);
             let now = self.now;
             match next {
-                Next::Engine => self.input(now, Input::Tick).map_err(|(tag, e)| self.refused(tag, e))?,
+                Next::Engine => {
+                    self.input(now, Input::Tick).map_err(|e| self.refused(InputTag::new("tick", None, None), e))?
+                }
                 Next::Heap => {
                     let Some(item) = self.heap.pop() else { break };
                     self.dispatch(now, item.kind)?;
@@ -475,8 +468,7 @@ impl<S: EventSink> Sim<'_, S> {
 
     /// Give the engine an input and take in its outputs (also when it
     /// refuses the input: timers due at `now` have fired).
-    fn input(&mut self, now: u64, input: Input) -> Result<(), (InputTag, EngineError)> {
-        let tag = InputTag::of(&input);
+    fn input(&mut self, now: u64, input: Input) -> Result<(), EngineError> {
         let mut out = std::mem::take(&mut self.out);
         let r = self.engine.handle(Time(now), input, &mut out);
         self.res.inputs += 1;
@@ -484,11 +476,13 @@ impl<S: EventSink> Sim<'_, S> {
             self.output(o);
         }
         out.clear();
-        self.out = out;
+        // Put the buffer back; what `take` left there is an empty vector
+        // that owns nothing (forgetting it spares a call to its drop).
+        std::mem::forget(std::mem::replace(&mut self.out, out));
         if self.contacts.ended {
             self.contacts.trim();
         }
-        r.map_err(|e| (tag, e))
+        r
     }
 
     fn dispatch(&mut self, now: u64, kind: Kind) -> Result<(), SimError> {
@@ -497,20 +491,23 @@ impl<S: EventSink> Sim<'_, S> {
                 let Some(c) = self.contacts.get(contact as usize) else { return Ok(()) };
                 if matches!(c.state, CState::Waiting | CState::Offered) && !c.released {
                     let id = ContactId(u64::from(contact));
-                    self.input(now, Input::Abandon { contact: id }).map_err(|(t, e)| self.refused(t, e))?;
+                    self.input(now, Input::Abandon { contact: id })
+                        .map_err(|e| self.refused(InputTag::new("abandon", Some(contact), None), e))?;
                 }
             }
             Kind::Answer { contact, agent, token } => {
                 let Some(c) = self.contacts.get(contact as usize) else { return Ok(()) };
                 if c.state == CState::Offered && self.agents[agent as usize].offer_token == token {
                     let input = Input::Accept { contact: ContactId(u64::from(contact)), agent: AgentId(agent) };
-                    self.input(now, input).map_err(|(t, e)| self.refused(t, e))?;
+                    self.input(now, input)
+                        .map_err(|e| self.refused(InputTag::new("accept", Some(contact), Some(agent)), e))?;
                 }
             }
             Kind::Hangup { contact } => {
                 if self.contacts.get(contact as usize).is_some_and(|c| c.state == CState::Connected) {
                     let input = Input::Hangup { contact: ContactId(u64::from(contact)), by: Party::Customer };
-                    self.input(now, input).map_err(|(t, e)| self.refused(t, e))?;
+                    self.input(now, input)
+                        .map_err(|e| self.refused(InputTag::new("hangup", Some(contact), None), e))?;
                 }
             }
             Kind::CallbackAsk { contact } => {
@@ -525,11 +522,11 @@ impl<S: EventSink> Sim<'_, S> {
                     match self.input(now, input) {
                         Ok(()) => {}
                         // A full callback list: the caller keeps waiting.
-                        Err((_, EngineError::CallbackRefused(_))) => {
+                        Err(EngineError::CallbackRefused(_)) => {
                             let c = self.contacts[contact as usize];
                             self.tally(&c, |n| n.callbacks_refused += 1);
                         }
-                        Err((t, e)) => return Err(self.refused(t, e)),
+                        Err(e) => return Err(self.refused(InputTag::new("request-callback", Some(contact), None), e)),
                     }
                 }
             }
@@ -539,7 +536,8 @@ impl<S: EventSink> Sim<'_, S> {
                 }
                 let outcome = if connected { DialOutcome::Connected } else { DialOutcome::NoAnswer };
                 let input = Input::CallbackOutcome { contact: ContactId(u64::from(contact)), outcome };
-                self.input(now, input).map_err(|(t, e)| self.refused(t, e))?;
+                self.input(now, input)
+                    .map_err(|e| self.refused(InputTag::new("callback-outcome", Some(contact), None), e))?;
             }
             Kind::ShiftStart { agent } => {
                 let a = &mut self.agents[agent as usize];
@@ -547,10 +545,12 @@ impl<S: EventSink> Sim<'_, S> {
                 a.leaving = false;
                 let id = AgentId(agent);
                 if !a.logged_in {
-                    self.input(now, Input::Login { agent: id }).map_err(|(t, e)| self.refused(t, e))?;
+                    self.input(now, Input::Login { agent: id })
+                        .map_err(|e| self.refused(InputTag::new("login", None, Some(agent)), e))?;
                 }
                 if !self.agents[agent as usize].ready {
-                    self.input(now, Input::Ready { agent: id }).map_err(|(t, e)| self.refused(t, e))?;
+                    self.input(now, Input::Ready { agent: id })
+                        .map_err(|e| self.refused(InputTag::new("ready", None, Some(agent)), e))?;
                 }
             }
             Kind::ShiftEnd { agent } => {
@@ -560,7 +560,8 @@ impl<S: EventSink> Sim<'_, S> {
                     a.leaving = true;
                     let id = AgentId(agent);
                     let input = Input::NotReady { agent: id, reason: "end-of-shift".to_string() };
-                    self.input(now, input).map_err(|(t, e)| self.refused(t, e))?;
+                    self.input(now, input)
+                        .map_err(|e| self.refused(InputTag::new("not-ready", None, Some(agent)), e))?;
                     self.try_logout(now, agent)?;
                 }
             }
@@ -568,7 +569,7 @@ impl<S: EventSink> Sim<'_, S> {
                 let a = &self.agents[agent as usize];
                 if a.on_shift && a.logged_in && !a.ready && !a.leaving {
                     let input = Input::Ready { agent: AgentId(agent) };
-                    self.input(now, input).map_err(|(t, e)| self.refused(t, e))?;
+                    self.input(now, input).map_err(|e| self.refused(InputTag::new("ready", None, Some(agent)), e))?;
                 }
             }
             Kind::Logout { agent } => self.try_logout(now, agent)?,
@@ -586,8 +587,8 @@ impl<S: EventSink> Sim<'_, S> {
         }
         match self.input(now, Input::Logout { agent: AgentId(agent) }) {
             Ok(()) => Ok(()),
-            Err((_, EngineError::InvalidState(_))) => Ok(()),
-            Err((t, e)) => Err(self.refused(t, e)),
+            Err(EngineError::InvalidState(_)) => Ok(()),
+            Err(e) => Err(self.refused(InputTag::new("logout", None, Some(agent)), e)),
         }
     }
 
@@ -641,11 +642,13 @@ impl<S: EventSink> Sim<'_, S> {
             priority: sm.priority,
             segment,
             last_agent,
-            required_skills: sm.required_skills.clone(),
+            // (An empty list is the common case: no call to `clone`.)
+            required_skills: if sm.required_skills.is_empty() { Vec::new() } else { sm.required_skills.clone() },
             callback_number: sm.callback_number.then(|| format!("sim-{index}")),
             ..ContactSpec::default()
         };
-        self.input(now, Input::Arrive { contact: spec }).map_err(|(t, e)| self.refused(t, e))?;
+        self.input(now, Input::Arrive { contact: spec })
+            .map_err(|e| self.refused(InputTag::new("arrive", Some(contact), None), e))?;
         // A caller answered at once needs no patience (most of them, in a
         // well-staffed queue: it spares the heap).
         if matches!(self.contacts[index].state, CState::Waiting | CState::Offered) {
@@ -659,9 +662,25 @@ impl<S: EventSink> Sim<'_, S> {
         Ok(())
     }
 
-    fn interval_of(&self, t: u64) -> usize {
-        let k = (t.saturating_sub(self.m.first_interval_ms) / self.m.interval_ms) as usize;
-        k.min(self.res.intervals.len().saturating_sub(1))
+    fn interval_of(&mut self, t: u64) -> usize {
+        self.interval_at(t).0
+    }
+
+    /// The reporting interval containing `t` (the last one for later
+    /// times) and its end. The interval of the latest question is kept:
+    /// nearly every question is about it, and it spares a division.
+    fn interval_at(&mut self, t: u64) -> (usize, u64) {
+        let (start, end, k) = self.cur_interval;
+        if start <= t && t < end {
+            return (k, end);
+        }
+        let m = self.m;
+        let k = (t.saturating_sub(m.first_interval_ms) / m.interval_ms) as usize;
+        let k = k.min(self.res.intervals.len().saturating_sub(1));
+        let start = m.first_interval_ms + k as u64 * m.interval_ms;
+        let end = start + m.interval_ms;
+        self.cur_interval = (start, end, k);
+        (k, end)
     }
 
     /// Count something about a contact: in the interval of its arrival and,
@@ -927,11 +946,12 @@ impl<S: EventSink> Sim<'_, S> {
     /// Add an agent's time in `state` over `[a, b)` to the intervals it
     /// covers (within the run) and to the totals (after the warm-up).
     fn agent_span(&mut self, state: AgentState, a: u64, b: u64) {
-        let m = self.m;
-        let a = a.max(m.start_ms);
-        let b = b.min(m.end_ms);
-        if b <= a {
-            return;
+        fn add(n: &mut Counts, slot: u8, d: u64) {
+            match slot {
+                0 => n.agent_idle_ms += d,
+                1 => n.agent_not_ready_ms += d,
+                _ => n.agent_busy_ms += d,
+            }
         }
         let slot = match state {
             AgentState::Offline => return,
@@ -939,31 +959,24 @@ impl<S: EventSink> Sim<'_, S> {
             AgentState::NotReady => 1,
             AgentState::Reserved | AgentState::Busy | AgentState::OnHold | AgentState::WrapUp => 2,
         };
-        let (wa, wb) = (a.max(m.warm_up_end_ms), b);
-        if wb > wa {
-            let d = wb - wa;
-            let n = &mut self.res.totals;
-            match slot {
-                0 => n.agent_idle_ms += d,
-                1 => n.agent_not_ready_ms += d,
-                _ => n.agent_busy_ms += d,
-            }
+        let m = self.m;
+        let a = a.max(m.start_ms);
+        let b = b.min(m.end_ms);
+        if b <= a {
+            return;
+        }
+        let wa = a.max(m.warm_up_end_ms);
+        if b > wa {
+            add(&mut self.res.totals, slot, b - wa);
         }
         if self.res.intervals.is_empty() {
             return;
         }
         let mut t = a;
         while t < b {
-            let k = self.interval_of(t);
-            let boundary = (m.first_interval_ms + (k as u64 + 1) * m.interval_ms).min(b);
-            let boundary = boundary.max(t + 1);
-            let d = boundary - t;
-            let n = &mut self.res.intervals[k];
-            match slot {
-                0 => n.agent_idle_ms += d,
-                1 => n.agent_not_ready_ms += d,
-                _ => n.agent_busy_ms += d,
-            }
+            let (k, end) = self.interval_at(t);
+            let boundary = end.min(b).max(t + 1);
+            add(&mut self.res.intervals[k], slot, boundary - t);
             t = boundary;
         }
     }

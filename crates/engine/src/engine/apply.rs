@@ -839,8 +839,7 @@ impl Engine {
 
     fn reindex(&mut self, id: AgentId) {
         let Some(a) = self.agent(id) else { return };
-        let ready = a.presence == Presence::Ready;
-        let room = Slot::ALL.map(|s| ready && a.has_room(s));
+        let room = if a.presence == Presence::Ready { a.room() } else { [false; 3] };
         if room == [false; 3] {
             // Fast path: cannot be indexed (busy, not ready); leave every index.
             if a.indexed.is_empty() {

@@ -1064,9 +1064,18 @@ impl Engine {
     /// across every queue the agent serves (highest priority, then oldest).
     pub(super) fn route_agent(&mut self, now: Time, aid: AgentId, out: &mut Vec<Output>) {
         let Some(a) = self.agent(aid) else { return };
+        // `available` for every slot at once: most calls come for an agent
+        // who has just become busy.
+        if a.presence != Presence::Ready || a.blocked_until > now {
+            return;
+        }
+        let room = a.room();
+        if room == [false; 3] {
+            return;
+        }
         let mut best: Option<WaitKey> = None;
         for slot in Slot::ALL {
-            if !a.available(slot, now) {
+            if !room[slot.index()] {
                 continue;
             }
             let not_held = |k: &WaitKey| a.item(ContactId(k.2)).is_none();

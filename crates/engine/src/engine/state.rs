@@ -414,6 +414,29 @@ impl Agent {
         used < cap
     }
 
+    /// Free capacity on each slot (by [`Slot::index`]), ignoring presence
+    /// and blocking, in one pass over the items: nothing while a contact
+    /// rings; otherwise fewer contacts than the capacity, and with
+    /// exclusive voice, no call next to a chat or an e-mail.
+    pub(crate) fn room(&self) -> [bool; 3] {
+        let mut used = [0u8; 3];
+        for it in &self.items {
+            if matches!(it.phase, ItemPhase::Reserved { .. } | ItemPhase::Consult { deadline: Some(_), .. }) {
+                return [false; 3];
+            }
+            let i = it.channel.slot().index();
+            used[i] = used[i].saturating_add(1);
+        }
+        let cap = &self.cfg.capacity;
+        let exclusive = cap.exclusive_voice;
+        let (voice, other) = (used[0] > 0, used[1] > 0 || used[2] > 0);
+        [
+            cap.voice > used[0] && !(exclusive && other),
+            cap.chat > used[1] && !(exclusive && voice),
+            cap.email > used[2] && !(exclusive && voice),
+        ]
+    }
+
     /// May take a new contact on `slot` (presence ready, room), ignoring blocking.
     pub(crate) fn indexable(&self, slot: Slot) -> bool {
         self.presence == Presence::Ready && self.has_room(slot)
