@@ -64,3 +64,31 @@ pub enum Output {
     /// A command for the driver.
     Command(Command),
 }
+
+/// Where the engine puts what it produces, in order: every event (already
+/// applied to its state) and every command.
+///
+/// A `Vec<Output>` keeps them for the caller to read after
+/// [`crate::Engine::handle`] returns, which is what most drivers want. A
+/// driver that reacts to each output at once (the simulator) can take them
+/// as they come instead: the engine's calls are statically dispatched and
+/// inlined where each event is made, so neither side has to look up again
+/// which kind of event it holds, and nothing is buffered.
+pub trait Outputs {
+    /// An event, already applied.
+    fn event(&mut self, rec: EventRecord);
+    /// A command for the driver.
+    fn command(&mut self, cmd: Command);
+}
+
+impl Outputs for Vec<Output> {
+    #[inline]
+    fn event(&mut self, rec: EventRecord) {
+        self.push(Output::Event(rec));
+    }
+
+    #[inline]
+    fn command(&mut self, cmd: Command) {
+        self.push(Output::Command(cmd));
+    }
+}

@@ -27,19 +27,31 @@ impl RateProfile<'_> {
     /// The first arrival strictly after `t` (in fractional ms), or `None`
     /// when there is none before the end.
     pub fn next_after(&self, t: f64, rng: &mut Rng) -> Option<f64> {
+        let x = t.max(self.start_ms as f64);
+        // The cast truncates (floor for x ≥ first, 0 before it): `floor`
+        // would be a libm call on baseline x86-64.
+        let mut k = ((x - self.first_ms as f64) / self.interval_ms as f64) as usize;
+        self.next_after_from(t, &mut k, rng)
+    }
+
+    /// [`RateProfile::next_after`] for a caller that keeps the interval
+    /// of its last arrival in `k` (any interval not after `t`'s will do):
+    /// the walk goes on from there, with no division to find it. `k` is
+    /// left at the interval of the arrival.
+    pub fn next_after_from(&self, t: f64, k: &mut usize, rng: &mut Rng) -> Option<f64> {
         let mut e = rng.exp(1.0);
         let mut x = t.max(self.start_ms as f64);
         let end = self.end_ms as f64;
         let first = self.first_ms as f64;
         let len = self.interval_ms as f64;
         while x < end {
-            // The cast truncates (floor for x ≥ first, 0 before it):
-            // `floor` would be a libm call on baseline x86-64.
-            let k = ((x - first) / len) as usize;
-            let &rate = self.rate_per_ms.get(k)?;
-            let boundary = (first + (k as f64 + 1.0) * len).min(end);
-            // Guard against x sitting exactly on a boundary by rounding.
-            let boundary = if boundary <= x { (first + (k as f64 + 2.0) * len).min(end) } else { boundary };
+            let boundary = (first + (*k as f64 + 1.0) * len).min(end);
+            if boundary <= x {
+                // Not yet the interval holding x.
+                *k += 1;
+                continue;
+            }
+            let &rate = self.rate_per_ms.get(*k)?;
             let mass = rate * (boundary - x);
             if rate > 0.0 && e <= mass {
                 let at = x + e / rate;
@@ -47,6 +59,7 @@ impl RateProfile<'_> {
             }
             e -= mass;
             x = boundary;
+            *k += 1;
         }
         None
     }
@@ -100,6 +113,30 @@ mod tests {
         let n = count(&p, 1, &mut per) as f64;
         let sd = expected.sqrt();
         assert!((n - expected).abs() < 4.0 * sd, "n {n} expected {expected} ± {sd}");
+    }
+
+    /// Keeping the interval between draws gives the arrivals a fresh
+    /// search would (the simulator keeps it; this checks it is only a shortcut).
+    #[test]
+    fn walking_on_from_the_last_interval_finds_the_same_arrivals() {
+        let pattern = [0.0, 60.0, 600.0, 6000.0];
+        let rate: Vec<f64> = (0..200).map(|k| pattern[k % 4] / 3_600_000.0).collect();
+        let p = RateProfile {
+            first_ms: 0,
+            interval_ms: 900_000,
+            start_ms: 450_000,
+            end_ms: 179_700_000,
+            rate_per_ms: &rate,
+        };
+        let (mut fresh, mut kept) = (Rng::new(3), Rng::new(3));
+        let (mut t, mut k, mut n) = (p.start_ms as f64, 0, 0);
+        while let Some(next) = p.next_after(t, &mut fresh) {
+            assert_eq!(p.next_after_from(t, &mut k, &mut kept), Some(next));
+            assert_eq!(k, (next / 900_000.0) as usize, "left at the arrival's interval");
+            (t, n) = (next, n + 1);
+        }
+        assert_eq!(p.next_after_from(t, &mut k, &mut kept), None);
+        assert!(n > 10_000, "{n} arrivals");
     }
 
     #[test]

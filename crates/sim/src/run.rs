@@ -4,15 +4,18 @@
 //! expiries, answers, hang-ups, shift changes, callback requests and dial
 //! results) and merges it with the engine's next deadline: whichever is
 //! earlier goes next, the engine's first on a tie (the engine fires due
-//! timers before any input anyway). Every engine output is looked at once:
-//! events update the simulator's view of contacts and agents and the
-//! tallies and go to the event sink; commands (offer, dial a callback,
-//! release the caller) schedule the simulated people's reactions.
+//! timers before any input anyway). Every engine output is looked at once,
+//! as the engine makes it (the simulator's state is the engine's
+//! [`engine::Outputs`]): events update the simulator's view of contacts
+//! and agents and the tallies and go to the event sink; commands (offer,
+//! dial a callback, release the caller) schedule the simulated people's
+//! reactions. Nothing the engine does is changed by this: the simulator
+//! only schedules reactions for later, never calls back into the engine.
 //!
-//! The loop allocates nothing per contact beyond what the engine does: the
-//! output vector is reused, contacts live in a window indexed by contact id
-//! (ids are dense from 0; finished contacts leave its front) and the heap's
-//! items are small and `Copy`.
+//! The loop allocates nothing per contact beyond what the engine does:
+//! outputs are not buffered, contacts live in a window indexed by contact
+//! id (ids are dense from 0; finished contacts leave its front) and the
+//! heap's items are small and `Copy`.
 
 use crate::SimError;
 use crate::arrivals::RateProfile;
@@ -21,7 +24,7 @@ use crate::report::Counts;
 use engine::rng::{Rng, mix};
 use engine::{
     AgentId, AgentState, Channel, Command, ContactId, ContactSpec, DialOutcome, Engine, EngineError, Event,
-    EventRecord, ExitAction, Input, Outcome, Output, Party, Presence, Segment, Time,
+    EventRecord, ExitAction, Input, Outcome, Party, Presence, Segment, Time,
 };
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -238,14 +241,23 @@ struct StreamRt {
     next: f64,
     /// Next arrival in whole ms, if there is one before the end.
     next_at: Option<u64>,
+    /// Reporting interval of `next` (where the walk to the next arrival starts).
+    interval: usize,
     arrivals: Rng,
     draws: Rng,
 }
 
-/// One replication in progress.
+/// One replication in progress: the engine, and apart from it the
+/// simulator's state, which takes the engine's outputs as they come.
 struct Sim<'m, S: EventSink> {
-    m: &'m Model,
     engine: Engine,
+    st: State<'m, S>,
+}
+
+/// The simulator's side of a replication: the simulated people, the
+/// schedule of their reactions and the tallies.
+struct State<'m, S: EventSink> {
+    m: &'m Model,
     sink: S,
     heap: BinaryHeap<Item>,
     seq: u64,
@@ -259,7 +271,6 @@ struct Sim<'m, S: EventSink> {
     streams: Vec<StreamRt>,
     agent_rng: Rng,
     callback_rng: Rng,
-    out: Vec<Output>,
     missed_reason: String,
     res: RunResult,
     now: u64,
@@ -299,9 +310,8 @@ impl InputTag {
 /// at the model's start time), sending every event to `sink`.
 pub fn run_with<S: EventSink>(model: &Model, engine: Engine, sink: S, seed: u64) -> Result<(RunResult, S), SimError> {
     let n_int = model.interval_count();
-    let mut sim = Sim {
+    let st = State {
         m: model,
-        engine,
         sink,
         heap: BinaryHeap::with_capacity(1024),
         seq: 0,
@@ -326,26 +336,274 @@ pub fn run_with<S: EventSink>(model: &Model, engine: Engine, sink: S, seed: u64)
             .map(|i| StreamRt {
                 next: model.start_ms as f64,
                 next_at: None,
+                interval: 0,
                 arrivals: Rng::new(mix(seed ^ mix(0xA000 + i as u64))),
                 draws: Rng::new(mix(seed ^ mix(0xB000 + i as u64))),
             })
             .collect(),
         agent_rng: Rng::new(mix(seed ^ 0xC0FFEE)),
         callback_rng: Rng::new(mix(seed ^ 0xCA11BAC4)),
-        out: Vec::with_capacity(64),
         missed_reason: model.config.settings.missed_offers_reason.clone(),
         res: RunResult { seed, intervals: vec![Counts::default(); n_int], ..RunResult::default() },
         now: model.start_ms,
         cur_interval: (0, 0, 0),
     };
-    sim.schedule_start();
+    let mut sim = Sim { engine, st };
+    sim.st.schedule_start();
     sim.run()?;
-    sim.close();
-    let Sim { res, sink, .. } = sim;
+    sim.st.close();
+    let State { res, sink, .. } = sim.st;
     Ok((res, sink))
 }
 
 impl<S: EventSink> Sim<'_, S> {
+    fn run(&mut self) -> Result<(), SimError> {
+        let stop = self.st.m.end_ms.saturating_add(self.st.m.drain_ms);
+        enum Next {
+            Engine,
+            Heap,
+            Arrival(u32),
+        }
+        loop {
+            if let Some(kind) = self.st.immediate.pop_front() {
+                let now = self.st.now;
+                self.dispatch(now, kind)?;
+                continue;
+            }
+            // The earliest of: the engine's deadline (first on a tie), the
+            // heap, the next arrival.
+            let mut best = self.engine.next_deadline().map(|t| (t.0, Next::Engine));
+            if let Some(item) = self.st.heap.peek() {
+                let at = item.at();
+                if best.as_ref().is_none_or(|(b, _)| at < *b) {
+                    best = Some((at, Next::Heap));
+                }
+            }
+            if let Some((at, stream)) = self.st.next_arrival
+                && best.as_ref().is_none_or(|(b, _)| at < *b)
+            {
+                best = Some((at, Next::Arrival(stream)));
+            }
+            let Some((at, next)) = best else { break };
+            if at > stop {
+                break;
+            }
+            self.st.now = self.st.now.max(at);
+            let now = self.st.now;
+            match next {
+                Next::Engine => {
+                    self.input(now, Input::Tick).map_err(|e| self.refused(InputTag::new("tick", None, None), e))?
+                }
+                Next::Heap => {
+                    let Some(item) = self.st.heap.pop() else { break };
+                    self.dispatch(now, item.kind)?;
+                }
+                Next::Arrival(stream) => {
+                    let stream = stream as usize;
+                    self.st.draw_arrival(stream);
+                    self.st.update_next_arrival();
+                    self.arrive(now, stream)?;
+                }
+            }
+        }
+        self.st.res.stopped_at_ms = self.st.now;
+        Ok(())
+    }
+
+    fn refused(&self, tag: InputTag, error: EngineError) -> SimError {
+        SimError::Refused { at: Time(self.st.now), input: tag.describe(), error }
+    }
+
+    /// Give the engine an input and take in its outputs (also when it
+    /// refuses the input: timers due at `now` have fired).
+    fn input(&mut self, now: u64, input: Input) -> Result<(), EngineError> {
+        let r = self.engine.handle(Time(now), input, &mut self.st);
+        self.st.res.inputs += 1;
+        if self.st.contacts.ended {
+            self.st.contacts.trim();
+        }
+        r
+    }
+
+    fn dispatch(&mut self, now: u64, kind: Kind) -> Result<(), SimError> {
+        match kind {
+            Kind::Patience { contact } => {
+                let Some(c) = self.st.contacts.get(contact as usize) else { return Ok(()) };
+                if matches!(c.state, CState::Waiting | CState::Offered) && !c.released {
+                    let id = ContactId(u64::from(contact));
+                    self.input(now, Input::Abandon { contact: id })
+                        .map_err(|e| self.refused(InputTag::new("abandon", Some(contact), None), e))?;
+                }
+            }
+            Kind::Answer { contact, agent, token } => {
+                let Some(c) = self.st.contacts.get(contact as usize) else { return Ok(()) };
+                if c.state == CState::Offered && self.st.agents[agent as usize].offer_token == token {
+                    let input = Input::Accept { contact: ContactId(u64::from(contact)), agent: AgentId(agent) };
+                    self.input(now, input)
+                        .map_err(|e| self.refused(InputTag::new("accept", Some(contact), Some(agent)), e))?;
+                }
+            }
+            Kind::Hangup { contact } => {
+                if self.st.contacts.get(contact as usize).is_some_and(|c| c.state == CState::Connected) {
+                    let input = Input::Hangup { contact: ContactId(u64::from(contact)), by: Party::Customer };
+                    self.input(now, input)
+                        .map_err(|e| self.refused(InputTag::new("hangup", Some(contact), None), e))?;
+                }
+            }
+            Kind::CallbackAsk { contact } => {
+                // Only a caller still on hold asks (not one whose phone is
+                // ringing at an agent's: that one is about to be answered).
+                let Some(c) = self.st.contacts.get(contact as usize) else { return Ok(()) };
+                if c.state == CState::Waiting && !c.released {
+                    let input = Input::RequestCallback {
+                        contact: ContactId(u64::from(contact)),
+                        number: Some(format!("sim-{contact}")),
+                    };
+                    match self.input(now, input) {
+                        Ok(()) => {}
+                        // A full callback list: the caller keeps waiting.
+                        Err(EngineError::CallbackRefused(_)) => {
+                            let c = self.st.contacts[contact as usize];
+                            self.st.tally(&c, |n| n.callbacks_refused += 1);
+                        }
+                        Err(e) => return Err(self.refused(InputTag::new("request-callback", Some(contact), None), e)),
+                    }
+                }
+            }
+            Kind::DialDone { contact, connected } => {
+                if self.st.contacts.get(contact as usize).is_none_or(|c| c.state != CState::Dialling) {
+                    return Ok(());
+                }
+                let outcome = if connected { DialOutcome::Connected } else { DialOutcome::NoAnswer };
+                let input = Input::CallbackOutcome { contact: ContactId(u64::from(contact)), outcome };
+                self.input(now, input)
+                    .map_err(|e| self.refused(InputTag::new("callback-outcome", Some(contact), None), e))?;
+            }
+            Kind::ShiftStart { agent } => {
+                let a = &mut self.st.agents[agent as usize];
+                a.on_shift = true;
+                a.leaving = false;
+                let id = AgentId(agent);
+                if !a.logged_in {
+                    self.input(now, Input::Login { agent: id })
+                        .map_err(|e| self.refused(InputTag::new("login", None, Some(agent)), e))?;
+                }
+                if !self.st.agents[agent as usize].ready {
+                    self.input(now, Input::Ready { agent: id })
+                        .map_err(|e| self.refused(InputTag::new("ready", None, Some(agent)), e))?;
+                }
+            }
+            Kind::ShiftEnd { agent } => {
+                let a = &mut self.st.agents[agent as usize];
+                a.on_shift = false;
+                if a.logged_in {
+                    a.leaving = true;
+                    let id = AgentId(agent);
+                    let input = Input::NotReady { agent: id, reason: "end-of-shift".to_string() };
+                    self.input(now, input)
+                        .map_err(|e| self.refused(InputTag::new("not-ready", None, Some(agent)), e))?;
+                    self.try_logout(now, agent)?;
+                }
+            }
+            Kind::ReadyAgain { agent } => {
+                let a = &self.st.agents[agent as usize];
+                if a.on_shift && a.logged_in && !a.ready && !a.leaving {
+                    let input = Input::Ready { agent: AgentId(agent) };
+                    self.input(now, input).map_err(|e| self.refused(InputTag::new("ready", None, Some(agent)), e))?;
+                }
+            }
+            Kind::Logout { agent } => self.try_logout(now, agent)?,
+        }
+        Ok(())
+    }
+
+    /// Log out a leaving agent with no customer connected. The engine may
+    /// still refuse while a contact is being wrapped up or dialled: the
+    /// agent then stays leaving and is tried again when that ends.
+    fn try_logout(&mut self, now: u64, agent: u32) -> Result<(), SimError> {
+        let a = &self.st.agents[agent as usize];
+        if !a.leaving || !a.logged_in || a.connected > 0 {
+            return Ok(());
+        }
+        match self.input(now, Input::Logout { agent: AgentId(agent) }) {
+            Ok(()) => Ok(()),
+            Err(EngineError::InvalidState(_)) => Ok(()),
+            Err(e) => Err(self.refused(InputTag::new("logout", None, Some(agent)), e)),
+        }
+    }
+
+    fn arrive(&mut self, now: u64, stream: usize) -> Result<(), SimError> {
+        let m = self.st.m;
+        let sm = &m.streams[stream];
+        let index = self.st.contacts.next_id();
+        let Ok(contact) = u32::try_from(index) else { return Err(SimError::TooManyContacts) };
+        let interval = self.st.interval_of(now);
+        let st = &mut self.st.streams[stream];
+        let handle = match sm.handle_mean_ms.get(interval) {
+            Some(&mean_ms) => crate::model::Duration { mean_ms, ..sm.handle },
+            None => sm.handle,
+        };
+        let handle_ms = handle.draw(&mut st.draws).min(u64::from(u32::MAX)) as u32;
+        let patience = sm.patience.map(|p| p.draw(&mut st.draws));
+        let asks_callback = sm.callback_probability > 0.0 && st.draws.next_f64() < sm.callback_probability;
+        let mut segment = Segment::Unknown;
+        if !sm.segments.is_empty() {
+            let u = st.draws.next_f64();
+            segment = sm.segments.iter().find(|(_, c)| u < *c).map_or(Segment::Unknown, |(s, _)| *s);
+        }
+        let mut last_agent = None;
+        if sm.wants_last_agent && matches!(segment, Segment::Returning | Segment::Vip) {
+            let members = &m.queues[sm.queue.0 as usize].members;
+            if !members.is_empty() {
+                last_agent = Some(members[st.draws.below(members.len() as u64) as usize]);
+            }
+        }
+        let measured = now >= m.warm_up_end_ms;
+        let interval = interval as u32;
+        self.st.contacts.push(ContactRec {
+            arrived: now,
+            handle_ms,
+            offers: 0,
+            state: CState::New,
+            released: false,
+            answered: false,
+            measured,
+            queue: sm.queue.0,
+            interval,
+            wrapping: 0,
+        });
+        self.st.res.arrivals += 1;
+        let c = self.st.contacts[index];
+        self.st.tally(&c, |n| n.offered += 1);
+        let spec = ContactSpec {
+            id: ContactId(index as u64),
+            channel: sm.channel,
+            queue: sm.queue,
+            priority: sm.priority,
+            segment,
+            last_agent,
+            // (An empty list is the common case: no call to `clone`.)
+            required_skills: if sm.required_skills.is_empty() { Vec::new() } else { sm.required_skills.clone() },
+            callback_number: sm.callback_number.then(|| format!("sim-{index}")),
+            ..ContactSpec::default()
+        };
+        self.input(now, Input::Arrive { contact: spec })
+            .map_err(|e| self.refused(InputTag::new("arrive", Some(contact), None), e))?;
+        // A caller answered at once needs no patience (most of them, in a
+        // well-staffed queue: it spares the heap).
+        if matches!(self.st.contacts[index].state, CState::Waiting | CState::Offered) {
+            if let Some(p) = patience {
+                self.st.push(now.saturating_add(p), Kind::Patience { contact });
+            }
+            if asks_callback {
+                self.st.push(now.saturating_add(sm.callback_after_ms), Kind::CallbackAsk { contact });
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<S: EventSink> State<'_, S> {
     fn push(&mut self, at: u64, kind: Kind) {
         if at <= self.now {
             self.immediate.push_back(kind);
@@ -403,263 +661,10 @@ impl<S: EventSink> Sim<'_, S> {
             rate_per_ms: &m.streams[i].rate_per_ms,
         };
         let st = &mut self.streams[i];
-        st.next_at = profile.next_after(st.next, &mut st.arrivals).map(|t| {
+        st.next_at = profile.next_after_from(st.next, &mut st.interval, &mut st.arrivals).map(|t| {
             st.next = t;
             t as u64
         });
-    }
-
-    fn run(&mut self) -> Result<(), SimError> {
-        let stop = self.m.end_ms.saturating_add(self.m.drain_ms);
-        enum Next {
-            Engine,
-            Heap,
-            Arrival(u32),
-        }
-        loop {
-            if let Some(kind) = self.immediate.pop_front() {
-                let now = self.now;
-                self.dispatch(now, kind)?;
-                continue;
-            }
-            // The earliest of: the engine's deadline (first on a tie), the
-            // heap, the next arrival.
-            let mut best = self.engine.next_deadline().map(|t| (t.0, Next::Engine));
-            if let Some(item) = self.heap.peek() {
-                let at = item.at();
-                if best.as_ref().is_none_or(|(b, _)| at < *b) {
-                    best = Some((at, Next::Heap));
-                }
-            }
-            if let Some((at, stream)) = self.next_arrival
-                && best.as_ref().is_none_or(|(b, _)| at < *b)
-            {
-                best = Some((at, Next::Arrival(stream)));
-            }
-            let Some((at, next)) = best else { break };
-            if at > stop {
-                break;
-            }
-            self.now = self.now.max(at);
-            let now = self.now;
-            match next {
-                Next::Engine => {
-                    self.input(now, Input::Tick).map_err(|e| self.refused(InputTag::new("tick", None, None), e))?
-                }
-                Next::Heap => {
-                    let Some(item) = self.heap.pop() else { break };
-                    self.dispatch(now, item.kind)?;
-                }
-                Next::Arrival(stream) => {
-                    let stream = stream as usize;
-                    self.draw_arrival(stream);
-                    self.update_next_arrival();
-                    self.arrive(now, stream)?;
-                }
-            }
-        }
-        self.res.stopped_at_ms = self.now;
-        Ok(())
-    }
-
-    fn refused(&self, tag: InputTag, error: EngineError) -> SimError {
-        SimError::Refused { at: Time(self.now), input: tag.describe(), error }
-    }
-
-    /// Give the engine an input and take in its outputs (also when it
-    /// refuses the input: timers due at `now` have fired).
-    fn input(&mut self, now: u64, input: Input) -> Result<(), EngineError> {
-        let mut out = std::mem::take(&mut self.out);
-        let r = self.engine.handle(Time(now), input, &mut out);
-        self.res.inputs += 1;
-        for o in &out {
-            self.output(o);
-        }
-        out.clear();
-        // Put the buffer back; what `take` left there is an empty vector
-        // that owns nothing (forgetting it spares a call to its drop).
-        std::mem::forget(std::mem::replace(&mut self.out, out));
-        if self.contacts.ended {
-            self.contacts.trim();
-        }
-        r
-    }
-
-    fn dispatch(&mut self, now: u64, kind: Kind) -> Result<(), SimError> {
-        match kind {
-            Kind::Patience { contact } => {
-                let Some(c) = self.contacts.get(contact as usize) else { return Ok(()) };
-                if matches!(c.state, CState::Waiting | CState::Offered) && !c.released {
-                    let id = ContactId(u64::from(contact));
-                    self.input(now, Input::Abandon { contact: id })
-                        .map_err(|e| self.refused(InputTag::new("abandon", Some(contact), None), e))?;
-                }
-            }
-            Kind::Answer { contact, agent, token } => {
-                let Some(c) = self.contacts.get(contact as usize) else { return Ok(()) };
-                if c.state == CState::Offered && self.agents[agent as usize].offer_token == token {
-                    let input = Input::Accept { contact: ContactId(u64::from(contact)), agent: AgentId(agent) };
-                    self.input(now, input)
-                        .map_err(|e| self.refused(InputTag::new("accept", Some(contact), Some(agent)), e))?;
-                }
-            }
-            Kind::Hangup { contact } => {
-                if self.contacts.get(contact as usize).is_some_and(|c| c.state == CState::Connected) {
-                    let input = Input::Hangup { contact: ContactId(u64::from(contact)), by: Party::Customer };
-                    self.input(now, input)
-                        .map_err(|e| self.refused(InputTag::new("hangup", Some(contact), None), e))?;
-                }
-            }
-            Kind::CallbackAsk { contact } => {
-                // Only a caller still on hold asks (not one whose phone is
-                // ringing at an agent's: that one is about to be answered).
-                let Some(c) = self.contacts.get(contact as usize) else { return Ok(()) };
-                if c.state == CState::Waiting && !c.released {
-                    let input = Input::RequestCallback {
-                        contact: ContactId(u64::from(contact)),
-                        number: Some(format!("sim-{contact}")),
-                    };
-                    match self.input(now, input) {
-                        Ok(()) => {}
-                        // A full callback list: the caller keeps waiting.
-                        Err(EngineError::CallbackRefused(_)) => {
-                            let c = self.contacts[contact as usize];
-                            self.tally(&c, |n| n.callbacks_refused += 1);
-                        }
-                        Err(e) => return Err(self.refused(InputTag::new("request-callback", Some(contact), None), e)),
-                    }
-                }
-            }
-            Kind::DialDone { contact, connected } => {
-                if self.contacts.get(contact as usize).is_none_or(|c| c.state != CState::Dialling) {
-                    return Ok(());
-                }
-                let outcome = if connected { DialOutcome::Connected } else { DialOutcome::NoAnswer };
-                let input = Input::CallbackOutcome { contact: ContactId(u64::from(contact)), outcome };
-                self.input(now, input)
-                    .map_err(|e| self.refused(InputTag::new("callback-outcome", Some(contact), None), e))?;
-            }
-            Kind::ShiftStart { agent } => {
-                let a = &mut self.agents[agent as usize];
-                a.on_shift = true;
-                a.leaving = false;
-                let id = AgentId(agent);
-                if !a.logged_in {
-                    self.input(now, Input::Login { agent: id })
-                        .map_err(|e| self.refused(InputTag::new("login", None, Some(agent)), e))?;
-                }
-                if !self.agents[agent as usize].ready {
-                    self.input(now, Input::Ready { agent: id })
-                        .map_err(|e| self.refused(InputTag::new("ready", None, Some(agent)), e))?;
-                }
-            }
-            Kind::ShiftEnd { agent } => {
-                let a = &mut self.agents[agent as usize];
-                a.on_shift = false;
-                if a.logged_in {
-                    a.leaving = true;
-                    let id = AgentId(agent);
-                    let input = Input::NotReady { agent: id, reason: "end-of-shift".to_string() };
-                    self.input(now, input)
-                        .map_err(|e| self.refused(InputTag::new("not-ready", None, Some(agent)), e))?;
-                    self.try_logout(now, agent)?;
-                }
-            }
-            Kind::ReadyAgain { agent } => {
-                let a = &self.agents[agent as usize];
-                if a.on_shift && a.logged_in && !a.ready && !a.leaving {
-                    let input = Input::Ready { agent: AgentId(agent) };
-                    self.input(now, input).map_err(|e| self.refused(InputTag::new("ready", None, Some(agent)), e))?;
-                }
-            }
-            Kind::Logout { agent } => self.try_logout(now, agent)?,
-        }
-        Ok(())
-    }
-
-    /// Log out a leaving agent with no customer connected. The engine may
-    /// still refuse while a contact is being wrapped up or dialled: the
-    /// agent then stays leaving and is tried again when that ends.
-    fn try_logout(&mut self, now: u64, agent: u32) -> Result<(), SimError> {
-        let a = &self.agents[agent as usize];
-        if !a.leaving || !a.logged_in || a.connected > 0 {
-            return Ok(());
-        }
-        match self.input(now, Input::Logout { agent: AgentId(agent) }) {
-            Ok(()) => Ok(()),
-            Err(EngineError::InvalidState(_)) => Ok(()),
-            Err(e) => Err(self.refused(InputTag::new("logout", None, Some(agent)), e)),
-        }
-    }
-
-    fn arrive(&mut self, now: u64, stream: usize) -> Result<(), SimError> {
-        let m = self.m;
-        let sm = &m.streams[stream];
-        let index = self.contacts.next_id();
-        let Ok(contact) = u32::try_from(index) else { return Err(SimError::TooManyContacts) };
-        let interval = self.interval_of(now);
-        let st = &mut self.streams[stream];
-        let handle = match sm.handle_mean_ms.get(interval) {
-            Some(&mean_ms) => crate::model::Duration { mean_ms, ..sm.handle },
-            None => sm.handle,
-        };
-        let handle_ms = handle.draw(&mut st.draws).min(u64::from(u32::MAX)) as u32;
-        let patience = sm.patience.map(|p| p.draw(&mut st.draws));
-        let asks_callback = sm.callback_probability > 0.0 && st.draws.next_f64() < sm.callback_probability;
-        let mut segment = Segment::Unknown;
-        if !sm.segments.is_empty() {
-            let u = st.draws.next_f64();
-            segment = sm.segments.iter().find(|(_, c)| u < *c).map_or(Segment::Unknown, |(s, _)| *s);
-        }
-        let mut last_agent = None;
-        if sm.wants_last_agent && matches!(segment, Segment::Returning | Segment::Vip) {
-            let members = &m.queues[sm.queue.0 as usize].members;
-            if !members.is_empty() {
-                last_agent = Some(members[st.draws.below(members.len() as u64) as usize]);
-            }
-        }
-        let measured = now >= m.warm_up_end_ms;
-        let interval = interval as u32;
-        self.contacts.push(ContactRec {
-            arrived: now,
-            handle_ms,
-            offers: 0,
-            state: CState::New,
-            released: false,
-            answered: false,
-            measured,
-            queue: sm.queue.0,
-            interval,
-            wrapping: 0,
-        });
-        self.res.arrivals += 1;
-        let c = self.contacts[index];
-        self.tally(&c, |n| n.offered += 1);
-        let spec = ContactSpec {
-            id: ContactId(index as u64),
-            channel: sm.channel,
-            queue: sm.queue,
-            priority: sm.priority,
-            segment,
-            last_agent,
-            // (An empty list is the common case: no call to `clone`.)
-            required_skills: if sm.required_skills.is_empty() { Vec::new() } else { sm.required_skills.clone() },
-            callback_number: sm.callback_number.then(|| format!("sim-{index}")),
-            ..ContactSpec::default()
-        };
-        self.input(now, Input::Arrive { contact: spec })
-            .map_err(|e| self.refused(InputTag::new("arrive", Some(contact), None), e))?;
-        // A caller answered at once needs no patience (most of them, in a
-        // well-staffed queue: it spares the heap).
-        if matches!(self.contacts[index].state, CState::Waiting | CState::Offered) {
-            if let Some(p) = patience {
-                self.push(now.saturating_add(p), Kind::Patience { contact });
-            }
-            if asks_callback {
-                self.push(now.saturating_add(sm.callback_after_ms), Kind::CallbackAsk { contact });
-            }
-        }
-        Ok(())
     }
 
     fn interval_of(&mut self, t: u64) -> usize {
@@ -699,18 +704,8 @@ impl<S: EventSink> Sim<'_, S> {
         self.contacts.get(i).is_some().then_some(i)
     }
 
-    fn output(&mut self, o: &Output) {
-        match o {
-            Output::Event(rec) => {
-                self.res.events += 1;
-                self.sink.event(rec);
-                self.event(rec);
-            }
-            Output::Command(cmd) => self.command(cmd),
-        }
-    }
-
-    fn command(&mut self, cmd: &Command) {
+    #[inline(always)]
+    fn on_command(&mut self, cmd: &Command) {
         let now = self.now;
         match cmd {
             Command::Offer { contact, agent, .. } => {
@@ -742,7 +737,8 @@ impl<S: EventSink> Sim<'_, S> {
         }
     }
 
-    fn event(&mut self, rec: &EventRecord) {
+    #[inline(always)]
+    fn on_event(&mut self, rec: &EventRecord) {
         let at = rec.at.0;
         match &rec.event {
             Event::ContactQueued { contact, queue, .. } => {
@@ -997,6 +993,23 @@ impl<S: EventSink> Sim<'_, S> {
             }
         }
         self.sink.finish(Time(end));
+    }
+}
+
+/// The engine hands each output to the state as it makes it; inlined there,
+/// the reaction to an event is chosen where the event is made, with no
+/// buffer and no second look at its kind.
+impl<S: EventSink> engine::Outputs for State<'_, S> {
+    #[inline(always)]
+    fn event(&mut self, rec: EventRecord) {
+        self.res.events += 1;
+        self.sink.event(&rec);
+        self.on_event(&rec);
+    }
+
+    #[inline(always)]
+    fn command(&mut self, cmd: Command) {
+        self.on_command(&cmd);
     }
 }
 

@@ -11,6 +11,7 @@ use crate::ids::{AgentId, ContactId, QueueId, Time};
 use std::collections::BTreeSet;
 
 impl Engine {
+    #[inline(always)]
     pub(super) fn apply(&mut self, at: Time, ev: &Event) {
         match ev {
             Event::QueueConfigured { queue } => self.apply_queue_config((**queue).clone(), at),

@@ -9,7 +9,7 @@ use crate::error::EngineError;
 use crate::event::{ConsultOutcome, Event, ExitReason, Outcome, OverflowReason, Presence};
 use crate::ids::{AgentId, ContactId, QueueId, Time};
 use crate::input::{DialOutcome, Input, Party, TransferTarget};
-use crate::output::{Command, Output};
+use crate::output::{Command, Outputs};
 use std::cmp::Reverse;
 use std::sync::Arc;
 
@@ -18,7 +18,7 @@ use std::sync::Arc;
 const MAX_OVERFLOW_HOPS: u32 = 16;
 
 impl Engine {
-    pub(super) fn fire_timers(&mut self, now: Time, out: &mut Vec<Output>) {
+    pub(super) fn fire_timers(&mut self, now: Time, out: &mut impl Outputs) {
         while let Some(Reverse((t, _, timer))) = self.timers.peek().copied() {
             if t > now {
                 break;
@@ -63,7 +63,7 @@ impl Engine {
         }
     }
 
-    fn fire(&mut self, t: Time, timer: Timer, out: &mut Vec<Output>) {
+    fn fire(&mut self, t: Time, timer: Timer, out: &mut impl Outputs) {
         match timer {
             Timer::Consult { contact, .. } => self.end_consult(t, contact, ConsultOutcome::TimedOut, out),
             Timer::Offer { contact, agent } => {
@@ -77,7 +77,7 @@ impl Engine {
                 let to_not_ready =
                     !ring_all && missed >= self.settings.max_missed_offers && a.presence == Presence::Ready;
                 self.emit(t, Event::OfferTimedOut { contact, queue, agent, missed }, out);
-                out.push(Output::Command(Command::CancelOffer { contact, agent }));
+                out.command(Command::CancelOffer { contact, agent });
                 if to_not_ready {
                     let reason: Arc<str> = Arc::from(self.settings.missed_offers_reason.as_str());
                     self.emit(t, Event::AgentPresenceChanged { agent, presence: Presence::NotReady(reason) }, out);
@@ -130,7 +130,7 @@ impl Engine {
     }
 
     /// Publish state changes of every agent touched since the last call.
-    pub(super) fn sync_agents(&mut self, at: Time, out: &mut Vec<Output>) {
+    pub(super) fn sync_agents(&mut self, at: Time, out: &mut impl Outputs) {
         if self.touched.is_empty() {
             return;
         }
@@ -160,7 +160,7 @@ impl Engine {
         self.touched = list;
     }
 
-    pub(super) fn handle_input(&mut self, now: Time, input: Input, out: &mut Vec<Output>) -> Result<(), EngineError> {
+    pub(super) fn handle_input(&mut self, now: Time, input: Input, out: &mut impl Outputs) -> Result<(), EngineError> {
         match input {
             Input::Tick => Ok(()),
             Input::Arrive { contact } => self.arrive(now, contact, out),
@@ -307,7 +307,7 @@ impl Engine {
         }
     }
 
-    fn arrive(&mut self, now: Time, mut spec: ContactSpec, out: &mut Vec<Output>) -> Result<(), EngineError> {
+    fn arrive(&mut self, now: Time, mut spec: ContactSpec, out: &mut impl Outputs) -> Result<(), EngineError> {
         if self.contacts.contains_key(&spec.id) {
             return Err(EngineError::DuplicateContact(spec.id));
         }
@@ -356,7 +356,7 @@ impl Engine {
 
     /// Put a contact into a queue, honouring the queue's length limit and
     /// its overflow when nobody is logged in.
-    fn enqueue(&mut self, now: Time, cid: ContactId, queue: QueueId, since: Time, out: &mut Vec<Output>) {
+    fn enqueue(&mut self, now: Time, cid: ContactId, queue: QueueId, since: Time, out: &mut impl Outputs) {
         let Some(c) = self.contacts.get(&cid) else { return };
         let (hops, base, channel) = (c.overflow_hops, c.base_priority, c.channel);
         let Some(q) = self.queue(queue) else { return };
@@ -385,14 +385,14 @@ impl Engine {
         self.route_contact(now, cid, out);
     }
 
-    fn overflow(&mut self, now: Time, cid: ContactId, to: QueueId, reason: OverflowReason, out: &mut Vec<Output>) {
+    fn overflow(&mut self, now: Time, cid: ContactId, to: QueueId, reason: OverflowReason, out: &mut impl Outputs) {
         let Some(c) = self.contacts.get(&cid) else { return };
         let (from, since, wait_ms) = (c.queue, c.waiting_since, now.since(c.entered_at));
         self.emit(now, Event::ContactOverflowed { contact: cid, from, to, reason, wait_ms }, out);
         self.enqueue(now, cid, to, since, out);
     }
 
-    fn exit(&mut self, now: Time, cid: ContactId, reason: ExitReason, action: ExitAction, out: &mut Vec<Output>) {
+    fn exit(&mut self, now: Time, cid: ContactId, reason: ExitReason, action: ExitAction, out: &mut impl Outputs) {
         let Some(c) = self.contacts.get(&cid) else { return };
         let (queue, wait_ms, hops) = (c.queue, now.since(c.entered_at), c.overflow_hops);
         let waiting = matches!(c.phase, Phase::Waiting(_));
@@ -410,7 +410,7 @@ impl Engine {
             ExitAction::Callback if waiting => {
                 if let Ok(number) = self.callback_allowed(cid, None) {
                     self.emit(now, Event::CallbackRequested { contact: cid, queue, number, wait_ms }, out);
-                    out.push(Output::Command(Command::ReleaseCaller { contact: cid }));
+                    out.command(Command::ReleaseCaller { contact: cid });
                     return;
                 }
                 action = ExitAction::Disconnect;
@@ -419,11 +419,11 @@ impl Engine {
             _ => {}
         }
         self.emit(now, Event::ContactExited { contact: cid, queue, reason, action: action.clone(), wait_ms }, out);
-        out.push(Output::Command(Command::Exit { contact: cid, queue, action }));
+        out.command(Command::Exit { contact: cid, queue, action });
         self.end_contact(now, cid, Outcome::Exited, None, out);
     }
 
-    fn end_contact(&mut self, now: Time, cid: ContactId, outcome: Outcome, by: Option<Party>, out: &mut Vec<Output>) {
+    fn end_contact(&mut self, now: Time, cid: ContactId, outcome: Outcome, by: Option<Party>, out: &mut impl Outputs) {
         let Some(c) = self.contacts.get(&cid) else { return };
         let queue = c.queue;
         let (agent, talk_ms, hold_ms) = match c.phase {
@@ -437,7 +437,7 @@ impl Engine {
         self.emit(now, Event::ContactEnded { contact: cid, queue, outcome, agent, by, talk_ms, hold_ms }, out);
     }
 
-    fn abandon(&mut self, now: Time, cid: ContactId, out: &mut Vec<Output>) -> Result<(), EngineError> {
+    fn abandon(&mut self, now: Time, cid: ContactId, out: &mut impl Outputs) -> Result<(), EngineError> {
         let c = self.contacts.get(&cid).ok_or(EngineError::UnknownContact(cid))?;
         let queue = c.queue;
         let wait_ms = now.since(c.entered_at);
@@ -450,7 +450,7 @@ impl Engine {
         };
         for agent in &offered {
             self.emit(now, Event::OfferRescinded { contact: cid, queue, agent: *agent }, out);
-            out.push(Output::Command(Command::CancelOffer { contact: cid, agent: *agent }));
+            out.command(Command::CancelOffer { contact: cid, agent: *agent });
         }
         self.emit(
             now,
@@ -464,7 +464,7 @@ impl Engine {
         Ok(())
     }
 
-    fn logout(&mut self, now: Time, agent: AgentId, out: &mut Vec<Output>) -> Result<(), EngineError> {
+    fn logout(&mut self, now: Time, agent: AgentId, out: &mut impl Outputs) -> Result<(), EngineError> {
         let a = self.agent(agent).ok_or(EngineError::UnknownAgent(agent))?;
         if !a.logged_in() {
             return Ok(());
@@ -483,7 +483,7 @@ impl Engine {
             match it.phase {
                 ItemPhase::Reserved { .. } => {
                     self.emit(now, Event::OfferRescinded { contact: it.contact, queue: it.queue, agent }, out);
-                    out.push(Output::Command(Command::CancelOffer { contact: it.contact, agent }));
+                    out.command(Command::CancelOffer { contact: it.contact, agent });
                     returned.push(it.contact);
                 }
                 ItemPhase::WrapUp { .. } => self.end_wrap_up_quiet(now, agent, it.contact, out),
@@ -512,7 +512,7 @@ impl Engine {
         Ok(())
     }
 
-    fn ready(&mut self, now: Time, agent: AgentId, out: &mut Vec<Output>) -> Result<(), EngineError> {
+    fn ready(&mut self, now: Time, agent: AgentId, out: &mut impl Outputs) -> Result<(), EngineError> {
         let a = self.agent(agent).ok_or(EngineError::UnknownAgent(agent))?;
         if !a.logged_in() {
             return Err(EngineError::NotLoggedIn(agent));
@@ -535,7 +535,7 @@ impl Engine {
         now: Time,
         agent: AgentId,
         reason: String,
-        out: &mut Vec<Output>,
+        out: &mut impl Outputs,
     ) -> Result<(), EngineError> {
         let a = self.agent(agent).ok_or(EngineError::UnknownAgent(agent))?;
         if !a.logged_in() {
@@ -558,7 +558,7 @@ impl Engine {
         );
         for (contact, queue) in offers {
             self.emit(now, Event::OfferRescinded { contact, queue, agent }, out);
-            out.push(Output::Command(Command::CancelOffer { contact, agent }));
+            out.command(Command::CancelOffer { contact, agent });
             self.route_contact(now, contact, out);
         }
         Ok(())
@@ -578,7 +578,7 @@ impl Engine {
         now: Time,
         contact: ContactId,
         agent: AgentId,
-        out: &mut Vec<Output>,
+        out: &mut impl Outputs,
     ) -> Result<(), EngineError> {
         if self.consult_ringing(contact, agent) {
             let (from, _) = self.connected(contact)?;
@@ -596,12 +596,12 @@ impl Engine {
         let callback = c.callback.as_ref().map(|cb| (cb.number.clone(), cb.attempts + 1));
         for other in &others {
             self.emit(now, Event::OfferRescinded { contact, queue, agent: *other }, out);
-            out.push(Output::Command(Command::CancelOffer { contact, agent: *other }));
+            out.command(Command::CancelOffer { contact, agent: *other });
         }
         match callback {
             Some((number, attempt)) => {
                 self.emit(now, Event::CallbackDialled { contact, queue, agent, attempt, number: number.clone() }, out);
-                out.push(Output::Command(Command::DialCallback { contact, agent, number, attempt }));
+                out.command(Command::DialCallback { contact, agent, number, attempt });
             }
             None => self.emit(now, Event::ContactAnswered { contact, queue, agent, channel, wait_ms }, out),
         }
@@ -622,7 +622,7 @@ impl Engine {
         }
     }
 
-    fn hangup(&mut self, now: Time, contact: ContactId, by: Party, out: &mut Vec<Output>) -> Result<(), EngineError> {
+    fn hangup(&mut self, now: Time, contact: ContactId, by: Party, out: &mut impl Outputs) -> Result<(), EngineError> {
         if let Some(Phase::Dialling(_)) = self.contacts.get(&contact).map(|c| &c.phase) {
             // Hanging up a callback that is still being dialled is a failed attempt.
             return self.callback_outcome(now, contact, DialOutcome::Failed, out);
@@ -658,7 +658,7 @@ impl Engine {
         contact: ContactId,
         queue: QueueId,
         channel: Channel,
-        out: &mut Vec<Output>,
+        out: &mut impl Outputs,
     ) {
         let wrap = self.queue(queue).map_or(0, |q| q.cfg.wrap_up_ms);
         if wrap > 0 {
@@ -666,14 +666,14 @@ impl Engine {
         }
     }
 
-    fn end_wrap_up_quiet(&mut self, now: Time, agent: AgentId, contact: ContactId, out: &mut Vec<Output>) {
+    fn end_wrap_up_quiet(&mut self, now: Time, agent: AgentId, contact: ContactId, out: &mut impl Outputs) {
         let Some(it) = self.agent(agent).and_then(|a| a.item(contact)).copied() else { return };
         if let ItemPhase::WrapUp { started, .. } = it.phase {
             self.emit(now, Event::WrapUpEnded { contact, queue: it.queue, agent, wrap_ms: now.since(started) }, out);
         }
     }
 
-    fn end_wrap_up(&mut self, now: Time, agent: AgentId, contact: ContactId, out: &mut Vec<Output>) {
+    fn end_wrap_up(&mut self, now: Time, agent: AgentId, contact: ContactId, out: &mut impl Outputs) {
         self.end_wrap_up_quiet(now, agent, contact, out);
         self.route_agent(now, agent, out);
     }
@@ -710,13 +710,13 @@ impl Engine {
         now: Time,
         contact: ContactId,
         number: Option<String>,
-        out: &mut Vec<Output>,
+        out: &mut impl Outputs,
     ) -> Result<(), EngineError> {
         let number = self.callback_allowed(contact, number)?;
         let Some(c) = self.contacts.get(&contact) else { return Err(EngineError::UnknownContact(contact)) };
         let (queue, wait_ms) = (c.queue, now.since(c.entered_at));
         self.emit(now, Event::CallbackRequested { contact, queue, number, wait_ms }, out);
-        out.push(Output::Command(Command::ReleaseCaller { contact }));
+        out.command(Command::ReleaseCaller { contact });
         Ok(())
     }
 
@@ -725,7 +725,7 @@ impl Engine {
         now: Time,
         contact: ContactId,
         outcome: DialOutcome,
-        out: &mut Vec<Output>,
+        out: &mut impl Outputs,
     ) -> Result<(), EngineError> {
         let c = self.contacts.get(&contact).ok_or(EngineError::UnknownContact(contact))?;
         let Phase::Dialling(agent) = c.phase else {
@@ -754,7 +754,7 @@ impl Engine {
         now: Time,
         contact: ContactId,
         to: TransferTarget,
-        out: &mut Vec<Output>,
+        out: &mut impl Outputs,
     ) -> Result<(), EngineError> {
         let (agent, _) = self.connected(contact)?;
         self.no_consult(contact, "transfer")?;
@@ -852,7 +852,7 @@ impl Engine {
         now: Time,
         contact: ContactId,
         to: AgentId,
-        out: &mut Vec<Output>,
+        out: &mut impl Outputs,
     ) -> Result<(), EngineError> {
         let (agent, held) = self.connected(contact)?;
         self.no_consult(contact, "consult again")?;
@@ -885,7 +885,7 @@ impl Engine {
 
     /// End a consultation other than by completing it, without routing the
     /// freed target (the caller does, or the contact is ending).
-    fn end_consult_quiet(&mut self, now: Time, contact: ContactId, outcome: ConsultOutcome, out: &mut Vec<Output>) {
+    fn end_consult_quiet(&mut self, now: Time, contact: ContactId, outcome: ConsultOutcome, out: &mut impl Outputs) {
         let Some((target, _)) = self.consultation(contact) else { return };
         let Ok((agent, held)) = self.connected(contact) else { return };
         let queue = self.contacts.get(&contact).map_or(QueueId(0), |c| c.queue);
@@ -900,7 +900,7 @@ impl Engine {
         }
     }
 
-    fn end_consult(&mut self, now: Time, contact: ContactId, outcome: ConsultOutcome, out: &mut Vec<Output>) {
+    fn end_consult(&mut self, now: Time, contact: ContactId, outcome: ConsultOutcome, out: &mut impl Outputs) {
         let Some((target, _)) = self.consultation(contact) else { return };
         self.end_consult_quiet(now, contact, outcome, out);
         self.route_agent(now, target, out);
@@ -909,7 +909,7 @@ impl Engine {
     /// Consulted transfer, second half: the customer goes to the consulted
     /// agent (already on the line, so answered at once); the consulting
     /// agent wraps up.
-    fn complete_consult(&mut self, now: Time, contact: ContactId, out: &mut Vec<Output>) -> Result<(), EngineError> {
+    fn complete_consult(&mut self, now: Time, contact: ContactId, out: &mut impl Outputs) -> Result<(), EngineError> {
         let (target, answered) = self.consult_of(contact)?;
         if !answered {
             return Err(EngineError::InvalidState(format!(
@@ -939,14 +939,14 @@ impl Engine {
         Ok(())
     }
 
-    fn offer(&mut self, now: Time, contact: ContactId, agents: &Agents, out: &mut Vec<Output>) {
+    fn offer(&mut self, now: Time, contact: ContactId, agents: &Agents, out: &mut impl Outputs) {
         let Some(c) = self.contacts.get(&contact) else { return };
         let (queue, channel) = (c.queue, c.channel);
         let timeout = self.queue(queue).map_or(15_000, |q| q.cfg.offer_timeout_ms);
         let deadline = now.plus(timeout);
         for agent in agents.iter() {
             self.emit(now, Event::ContactOffered { contact, queue, agent, channel, deadline }, out);
-            out.push(Output::Command(Command::Offer { contact, agent, channel, deadline }));
+            out.command(Command::Offer { contact, agent, channel, deadline });
         }
         // Auto-answering agents answer at once (the first of them, for a
         // ring-all offer); their offers have no ring time-out.
@@ -957,7 +957,7 @@ impl Engine {
     }
 
     /// Try every waiting contact of a queue (after a configuration change).
-    fn route_queue(&mut self, now: Time, queue: QueueId, out: &mut Vec<Output>) {
+    fn route_queue(&mut self, now: Time, queue: QueueId, out: &mut impl Outputs) {
         let waiting = self.waiting_in(queue);
         for c in waiting {
             self.route_contact(now, c, out);
@@ -977,7 +977,7 @@ impl Engine {
     }
 
     /// A contact is waiting: offer it to the best available eligible agent.
-    pub(super) fn route_contact(&mut self, now: Time, cid: ContactId, out: &mut Vec<Output>) {
+    pub(super) fn route_contact(&mut self, now: Time, cid: ContactId, out: &mut impl Outputs) {
         let Some(c) = self.contacts.get(&cid) else { return };
         let Phase::Waiting(cref) = c.phase else { return };
         let slot = c.channel.slot();
@@ -1062,7 +1062,7 @@ impl Engine {
 
     /// An agent may have become available: offer the best waiting contact
     /// across every queue the agent serves (highest priority, then oldest).
-    pub(super) fn route_agent(&mut self, now: Time, aid: AgentId, out: &mut Vec<Output>) {
+    pub(super) fn route_agent(&mut self, now: Time, aid: AgentId, out: &mut impl Outputs) {
         let Some(a) = self.agent(aid) else { return };
         // `available` for every slot at once: most calls come for an agent
         // who has just become busy.
