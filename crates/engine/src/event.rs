@@ -499,6 +499,58 @@ pub enum Event {
 }
 
 impl Event {
+    /// Whether dropping the event frees memory. A consumer that takes
+    /// events by value and sees `false` may forget the event instead of
+    /// dropping it: inlined where the kind of event is known, this answer
+    /// is a constant and the call to the drop code (a dispatch on the kind
+    /// of event) goes away. The events of a simulated call are spelled out
+    /// field by field, each field checked to be `Copy`, so that a new field
+    /// or one that comes to own memory fails to compile here; every other
+    /// kind answers `true`.
+    #[inline(always)]
+    pub fn owns_memory(&self) -> bool {
+        fn copied<T: Copy>(_: T) {}
+        match self {
+            Event::ContactArrived { contact, queue, channel, priority, segment, last_agent, details } => {
+                copied((*contact, *queue, *channel, *priority, *segment, *last_agent));
+                details.is_some()
+            }
+            Event::ContactQueued { contact, queue, priority, waiting_since, channel } => {
+                copied((*contact, *queue, *priority, *waiting_since, *channel));
+                false
+            }
+            Event::ContactOffered { contact, queue, agent, channel, deadline } => {
+                copied((*contact, *queue, *agent, *channel, *deadline));
+                false
+            }
+            Event::OfferTimedOut { contact, queue, agent, missed } => {
+                copied((*contact, *queue, *agent, *missed));
+                false
+            }
+            Event::OfferRescinded { contact, queue, agent } => {
+                copied((*contact, *queue, *agent));
+                false
+            }
+            Event::ContactAnswered { contact, queue, agent, channel, wait_ms } => {
+                copied((*contact, *queue, *agent, *channel, *wait_ms));
+                false
+            }
+            Event::ContactAbandoned { contact, queue, wait_ms, while_offered } => {
+                copied((*contact, *queue, *wait_ms, *while_offered));
+                false
+            }
+            Event::ContactEnded { contact, queue, outcome, agent, by, talk_ms, hold_ms } => {
+                copied((*contact, *queue, *outcome, *agent, *by, *talk_ms, *hold_ms));
+                false
+            }
+            Event::AgentStateChanged { agent, from, to, reason, in_state_ms } => {
+                copied((*agent, *from, *to, *in_state_ms));
+                reason.is_some()
+            }
+            _ => true,
+        }
+    }
+
     /// Stable snake_case name of the event type.
     pub fn name(&self) -> &'static str {
         match self {
@@ -611,4 +663,38 @@ pub struct EventRecord {
     /// What happened.
     #[serde(flatten)]
     pub event: Event,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Events that own memory say so (a consumer forgetting them would leak).
+    #[test]
+    fn events_owning_memory_say_so() {
+        let (c, q, a) = (ContactId(1), QueueId(1), AgentId(1));
+        let arrived = |details: Option<Box<ContactDetails>>| Event::ContactArrived {
+            contact: c,
+            queue: q,
+            channel: Channel::Voice,
+            priority: 0,
+            segment: Segment::Unknown,
+            last_agent: None,
+            details,
+        };
+        assert!(!arrived(None).owns_memory());
+        assert!(arrived(Some(Box::default())).owns_memory());
+        let state = |reason: Option<Arc<str>>| Event::AgentStateChanged {
+            agent: a,
+            from: AgentState::Ready,
+            to: AgentState::NotReady,
+            reason,
+            in_state_ms: 0,
+        };
+        assert!(!state(None).owns_memory());
+        assert!(state(Some(Arc::from("lunch"))).owns_memory());
+        assert!(!Event::OfferRescinded { contact: c, queue: q, agent: a }.owns_memory());
+        let presence = Event::AgentPresenceChanged { agent: a, presence: Presence::NotReady(Arc::from("lunch")) };
+        assert!(presence.owns_memory(), "kinds not spelled out answer true");
+    }
 }

@@ -778,6 +778,7 @@ impl<S: EventSink> State<'_, S> {
 
     /// Count something about a contact: in the interval of its arrival and,
     /// when it arrived after the warm-up, in the totals.
+    #[inline(always)]
     fn tally(&mut self, c: &ContactRec, f: impl Fn(&mut Counts)) {
         if let Some(n) = self.res.intervals.get_mut(c.interval as usize) {
             f(n);
@@ -1104,6 +1105,12 @@ impl<S: EventSink> engine::Outputs for State<'_, S> {
         self.res.events += 1;
         self.sink.event(&rec);
         self.on_event(&rec);
+        // Most events own nothing: forgetting them spares the drop code.
+        if rec.event.owns_memory() {
+            drop(rec);
+        } else {
+            std::mem::forget(rec);
+        }
     }
 
     #[inline(always)]

@@ -1079,11 +1079,12 @@ impl Engine {
                 continue;
             }
             let not_held = |k: &WaitKey| a.item(ContactId(k.2)).is_none();
-            if let Some((_, key)) = a
-                .preferred_waiting
-                .range((slot, (i64::MIN, 0, 0))..)
-                .take_while(|(s, _)| *s == slot)
-                .find(|(_, k)| not_held(k))
+            if !a.preferred_waiting.is_empty()
+                && let Some((_, key)) = a
+                    .preferred_waiting
+                    .range((slot, (i64::MIN, 0, 0))..)
+                    .take_while(|(s, _)| *s == slot)
+                    .find(|(_, k)| not_held(k))
                 && best.is_none_or(|b| *key < b)
             {
                 best = Some(*key);

@@ -419,6 +419,11 @@ impl Agent {
     /// rings; otherwise fewer contacts than the capacity, and with
     /// exclusive voice, no call next to a chat or an e-mail.
     pub(crate) fn room(&self) -> [bool; 3] {
+        let cap = &self.cfg.capacity;
+        if self.items.is_empty() {
+            // The common case: a free agent.
+            return [cap.voice > 0, cap.chat > 0, cap.email > 0];
+        }
         let mut used = [0u8; 3];
         for it in &self.items {
             if matches!(it.phase, ItemPhase::Reserved { .. } | ItemPhase::Consult { deadline: Some(_), .. }) {
@@ -427,7 +432,6 @@ impl Agent {
             let i = it.channel.slot().index();
             used[i] = used[i].saturating_add(1);
         }
-        let cap = &self.cfg.capacity;
         let exclusive = cap.exclusive_voice;
         let (voice, other) = (used[0] > 0, used[1] > 0 || used[2] > 0);
         [
