@@ -587,7 +587,15 @@ impl Engine {
             return Ok(());
         }
         let queue = self.check_offered(contact, agent)?;
-        let Some(c) = self.contacts.get(&contact) else { return Err(EngineError::UnknownContact(contact)) };
+        self.take_offer(now, contact, queue, agent, out);
+        Ok(())
+    }
+
+    /// `agent` takes `contact`, which is offered to it in `queue` (the
+    /// caller knows: it checked, or it has just made the offer): the other
+    /// offers are withdrawn and the call is connected (a callback dialled).
+    fn take_offer(&mut self, now: Time, contact: ContactId, queue: QueueId, agent: AgentId, out: &mut impl Outputs) {
+        let Some(c) = self.contacts.get(&contact) else { return };
         let others: Vec<AgentId> = match &c.phase {
             Phase::Offered(list) => list.iter().filter(|a| *a != agent).collect(),
             _ => Vec::new(),
@@ -610,7 +618,6 @@ impl Engine {
         for other in others {
             self.route_agent(now, other, out);
         }
-        Ok(())
     }
 
     /// The agent a contact is connected to, and whether it is on hold.
@@ -623,13 +630,17 @@ impl Engine {
     }
 
     fn hangup(&mut self, now: Time, contact: ContactId, by: Party, out: &mut impl Outputs) -> Result<(), EngineError> {
-        if let Some(Phase::Dialling(_)) = self.contacts.get(&contact).map(|c| &c.phase) {
+        // One look at the contact for what `connected` and `consultation` would ask.
+        let c = self.contacts.get(&contact).ok_or(EngineError::UnknownContact(contact))?;
+        let agent = match c.phase {
             // Hanging up a callback that is still being dialled is a failed attempt.
-            return self.callback_outcome(now, contact, DialOutcome::Failed, out);
-        }
-        let (agent, _) = self.connected(contact)?;
+            Phase::Dialling(_) => return self.callback_outcome(now, contact, DialOutcome::Failed, out),
+            Phase::Connected { agent, .. } => agent,
+            _ => return Err(EngineError::InvalidState(format!("{contact} is not connected to an agent"))),
+        };
+        let (queue, channel, consulting) = (c.queue, c.channel, c.consult.is_some());
         let mut freed = None;
-        if let Some((target, answered)) = self.consultation(contact) {
+        if consulting && let Some((target, answered)) = self.consultation(contact) {
             // The consulting agent hanging up once the consulted agent has
             // answered hands the customer over (an attended transfer by
             // hang-up, as on a desk phone); otherwise the consultation ends.
@@ -640,8 +651,6 @@ impl Engine {
             self.end_consult_quiet(now, contact, outcome, out);
             freed = Some(target);
         }
-        let Some(c) = self.contacts.get(&contact) else { return Err(EngineError::UnknownContact(contact)) };
-        let (queue, channel) = (c.queue, c.channel);
         self.end_contact(now, contact, Outcome::Handled, Some(by), out);
         self.start_wrap_up(now, agent, contact, queue, channel, out);
         self.route_agent(now, agent, out);
@@ -951,8 +960,8 @@ impl Engine {
         // Auto-answering agents answer at once (the first of them, for a
         // ring-all offer); their offers have no ring time-out.
         if let Some(agent) = agents.iter().find(|a| self.agent(*a).is_some_and(|a| a.cfg.auto_answer)) {
-            // Cannot fail: the offer was just made.
-            let _ = self.accept(now, contact, agent, out);
+            // The offer was just made (and is no consultation): no checks.
+            self.take_offer(now, contact, queue, agent, out);
         }
     }
 
