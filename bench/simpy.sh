@@ -7,6 +7,7 @@
 # their ratio and the KPIs side by side with the exact Erlang A values.
 #
 #   bench/simpy.sh                  # CALLS=200000 bench/simpy.sh for a quicker run
+#   INTERVAL_MINUTES=60 bench/simpy.sh   # switchboard also reports every hour
 source "$(dirname "$0")/common.sh"
 setup_venv
 build_switchboard
