@@ -1041,6 +1041,7 @@ impl<S: EventSink> State<'_, S> {
 
     /// Add an agent's time in `state` over `[a, b)` to the intervals it
     /// covers (within the run) and to the totals (after the warm-up).
+    #[inline]
     fn agent_span(&mut self, state: AgentState, a: u64, b: u64) {
         fn add(n: &mut Counts, slot: u8, d: u64) {
             match slot {

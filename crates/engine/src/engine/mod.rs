@@ -154,6 +154,7 @@ impl Engine {
 
     /// The earliest pending timer, if any. Call [`Engine::handle`] with
     /// [`Input::Tick`] at that time.
+    #[inline]
     pub fn next_deadline(&mut self) -> Option<Time> {
         while let Some(Reverse((t, _, timer))) = self.timers.peek().copied() {
             if self.timer_valid(t, timer) {
