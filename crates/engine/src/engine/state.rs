@@ -319,6 +319,7 @@ impl<T: Ord + Copy> SortedDeque<T> {
         true
     }
 
+    #[inline]
     pub(crate) fn remove(&mut self, x: &T) -> bool {
         // Fast path: most removals take the head (the best candidate).
         if self.items.front() == Some(x) {
@@ -418,6 +419,7 @@ impl Agent {
     /// and blocking, in one pass over the items: nothing while a contact
     /// rings; otherwise fewer contacts than the capacity, and with
     /// exclusive voice, no call next to a chat or an e-mail.
+    #[inline]
     pub(crate) fn room(&self) -> [bool; 3] {
         let cap = &self.cfg.capacity;
         if self.items.is_empty() {
