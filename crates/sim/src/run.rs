@@ -677,18 +677,22 @@ impl<S: EventSink> Sim<'_, S> {
         self.st.res.arrivals += 1;
         let c = self.st.contacts[index];
         self.st.tally(&c, |n| n.offered += 1);
-        let spec = ContactSpec {
+        let mut spec = ContactSpec {
             id: ContactId(index as u64),
             channel: sm.channel,
             queue: sm.queue,
             priority: sm.priority,
             segment,
             last_agent,
-            // (An empty list is the common case: no call to `clone`.)
-            required_skills: if sm.required_skills.is_empty() { Vec::new() } else { sm.required_skills.clone() },
             callback_number: sm.callback_number.then(|| format!("sim-{index}")),
             ..ContactSpec::default()
         };
+        // Only set when there are some: the common empty list stays the
+        // default's, written in place (a vector made apart and copied in
+        // costs a stalled load).
+        if !sm.required_skills.is_empty() {
+            spec.required_skills = sm.required_skills.clone();
+        }
         self.input(now, Input::Arrive { contact: spec })
             .map_err(|e| self.refused(InputTag::new("arrive", Some(contact), None), e))?;
         // A caller answered at once needs no patience (most of them, in a
