@@ -488,6 +488,23 @@ pub(crate) async fn callback(
             }
         }
     };
+    // The call log entry of this attempt; each outcome fills in its end.
+    let record = store::CallRecord {
+        call: id.clone(),
+        contact: Some(contact.0),
+        direction: "callback".into(),
+        caller: trunk.caller_id.clone().unwrap_or_default(),
+        callee: number.clone(),
+        started_at: started,
+        answered_at: None,
+        ended_at: None,
+        end_reason: None,
+        agent: Some(agent.0),
+        recording: None,
+        recording_ms: None,
+        quality: None,
+        voicemail: None,
+    };
     let resp = match answer {
         Ok(r) => r,
         Err(o) => {
@@ -496,20 +513,9 @@ pub(crate) async fn callback(
             // engine then decides (retry or give up).
             let ended = crate::leg::now_wall_ms() as i64;
             let attempt = store::CallRecord {
-                call: id.clone(),
-                contact: Some(contact.0),
-                direction: "callback".into(),
-                caller: trunk.caller_id.clone().unwrap_or_default(),
-                callee: number.clone(),
-                started_at: started,
-                answered_at: None,
                 ended_at: Some(ended.max(started)),
                 end_reason: Some(dial_outcome_name(o).into()),
-                agent: Some(agent.0),
-                recording: None,
-                recording_ms: None,
-                quality: None,
-                voicemail: None,
+                ..record
             };
             if let Err(e) = store::VoiceStore::put_call(&s.app.store, &attempt).await {
                 tracing::error!(call = %id, "call record of a failed callback: {e}");
@@ -524,22 +530,7 @@ pub(crate) async fn callback(
         }
     };
     let codec = take_answer(&leg, &resp.body);
-    let record = store::CallRecord {
-        call: id.clone(),
-        contact: Some(contact.0),
-        direction: "callback".into(),
-        caller: trunk.caller_id.clone().unwrap_or_default(),
-        callee: number.clone(),
-        started_at: started,
-        answered_at: Some(crate::leg::now_wall_ms() as i64),
-        ended_at: None,
-        end_reason: None,
-        agent: Some(agent.0),
-        recording: None,
-        recording_ms: None,
-        quality: None,
-        voicemail: None,
-    };
+    let record = store::CallRecord { answered_at: Some(crate::leg::now_wall_ms() as i64), ..record };
     let lang = s
         .app
         .live
